@@ -1,0 +1,358 @@
+"""Data augmentation and noise injection, keyed and jittable.
+
+Augmentation enlarges the training set with transformed copies of its examples
+(flips, crops, translations for images) so the model learns the invariances;
+noise injection perturbs the inputs or the targets. Every function takes the PRNG
+``key`` first, draws independent randomness per example (through ``vmap`` over the
+batch) and works under ``jit`` and ``vmap``.
+
+Images are channel-last batches ``[..., H, W, C]``: any number of leading batch axes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from jaxdl._checks import (
+    check_floating,
+    check_in_range,
+    check_integer,
+    check_labels,
+    check_positive,
+    check_positive_int,
+    check_rank,
+)
+from jaxdl.typing import Array, ArrayLike, Key
+
+
+def gaussian_input_noise(key: Key, x: ArrayLike, std: ArrayLike) -> Array:
+    """Add isotropic Gaussian noise to the inputs: ``x + std * eps``, ``eps ~ N(0, I)``.
+
+    Args:
+        key: PRNG key.
+        x: floating inputs of any shape.
+        std: noise standard deviation ``>= 0``.
+
+    Returns:
+        The noisy inputs, same shape and dtype.
+
+    Example:
+        >>> noisy = gaussian_input_noise(jax.random.key(1), jnp.zeros((4, 3)), 0.1)
+
+    Reference: Bishop, "Training with noise is equivalent to Tikhonov regularization", 1995.
+    """
+    check_positive("std", std, allow_zero=True)
+    x = jnp.asarray(x)
+    check_floating("x", x)
+    noise = jax.random.normal(key, x.shape, x.dtype)
+    return x + (std * noise).astype(x.dtype)
+
+
+def gaussian_target_noise(key: Key, targets: ArrayLike, std: ArrayLike) -> Array:
+    """Regression target noise ``y + std * eps`` with ``eps ~ N(0, I)``.
+
+    Args:
+        key: PRNG key.
+        targets: floating targets of any shape.
+        std: noise standard deviation ``>= 0``.
+
+    Returns:
+        Noisy targets, same shape and dtype.
+
+    Example:
+        >>> y = gaussian_target_noise(jax.random.key(1), jnp.ones(5), 0.2)
+    """
+    check_positive("std", std, allow_zero=True)
+    targets = jnp.asarray(targets)
+    check_floating("targets", targets)
+    noise = jax.random.normal(key, targets.shape, targets.dtype)
+    return targets + (std * noise).astype(targets.dtype)
+
+
+def flip_labels(
+    key: Key, labels: ArrayLike, num_classes: int, flip_probability: ArrayLike
+) -> Array:
+    """Classification label noise: with probability p replace a label by another class.
+
+    Each label is kept with probability ``1 - p``; otherwise it becomes one of the other
+    ``k - 1`` classes, chosen uniformly (so a flipped label always differs).
+
+    Args:
+        key: PRNG key.
+        labels: integer labels ``[...]`` in ``[0, k)``.
+        num_classes: ``k >= 2``.
+        flip_probability: ``p`` in ``[0, 1]``.
+
+    Returns:
+        Noisy labels, same shape and dtype.
+
+    Example:
+        >>> noisy = flip_labels(jax.random.key(1), jnp.array([0, 1, 2]), 3, 0.1)
+    """
+    check_positive_int("num_classes", num_classes)
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+    check_in_range("flip_probability", flip_probability, 0.0, 1.0)
+    labels = jnp.asarray(labels)
+    check_labels("labels", labels, num_classes)
+    flip_key, class_key = jax.random.split(key)
+    flip = jax.random.bernoulli(flip_key, flip_probability, labels.shape)
+    offset = jax.random.randint(class_key, labels.shape, 1, num_classes, dtype=labels.dtype)
+    return jnp.where(flip, (labels + offset) % num_classes, labels)
+
+
+def target_noise(
+    key: Key, targets: ArrayLike, amount: ArrayLike, *, num_classes: int | None = None
+) -> Array:
+    """Noise on the targets, by dtype: label flips for integers, Gaussian for floats.
+
+    Integer ``targets`` go through :func:`flip_labels` with ``flip_probability=amount``
+    (``num_classes`` required); floating targets through :func:`gaussian_target_noise`
+    with ``std=amount``.
+
+    Args:
+        key: PRNG key.
+        targets: integer labels ``[...]`` or floating targets of any shape.
+        amount: flip probability in ``[0, 1]`` or standard deviation ``>= 0``.
+        num_classes: number of classes, for integer targets.
+
+    Returns:
+        Noisy targets, same shape and dtype.
+
+    Example:
+        >>> y = target_noise(jax.random.key(1), jnp.array([0, 1]), 0.2, num_classes=2)
+    """
+    targets = jnp.asarray(targets)
+    if jnp.issubdtype(targets.dtype, jnp.integer):
+        if num_classes is None:
+            raise ValueError("num_classes is required for integer targets (label flipping)")
+        return flip_labels(key, targets, num_classes, amount)
+    return gaussian_target_noise(key, targets, amount)
+
+
+def _per_image(
+    key: Key, images: Array, fn: Callable[[Key, Array], Array], out_hw: tuple[int, int]
+) -> Array:
+    """Apply ``fn(key_i, image_i)`` to every ``[H, W, C]`` image with its own key."""
+    batch_shape = images.shape[:-3]
+    flat = images.reshape((-1, *images.shape[-3:]))
+    keys = jax.random.split(key, flat.shape[0])
+    out = jax.vmap(fn)(keys, flat)
+    return out.reshape((*batch_shape, *out_hw, images.shape[-1]))
+
+
+def _check_images(images: ArrayLike) -> Array:
+    images = jnp.asarray(images)
+    if images.ndim < 3:
+        raise ValueError(
+            f"images must have shape [..., H, W, C] (rank >= 3), got shape {images.shape}"
+        )
+    return images
+
+
+def random_flip_left_right(key: Key, images: ArrayLike, probability: ArrayLike = 0.5) -> Array:
+    """Mirror each image horizontally (along W) with the given probability.
+
+    Args:
+        key: PRNG key.
+        images: ``[..., H, W, C]``.
+        probability: flip probability in ``[0, 1]``.
+
+    Returns:
+        Images of the same shape.
+
+    Example:
+        >>> out = random_flip_left_right(jax.random.key(1), jnp.ones((2, 4, 4, 1)))
+    """
+    return _random_flip(key, images, probability, axis=1)
+
+
+def random_flip_up_down(key: Key, images: ArrayLike, probability: ArrayLike = 0.5) -> Array:
+    """Mirror each image vertically (along H) with the given probability.
+
+    Args:
+        key: PRNG key.
+        images: ``[..., H, W, C]``.
+        probability: flip probability in ``[0, 1]``.
+
+    Returns:
+        Images of the same shape.
+
+    Example:
+        >>> out = random_flip_up_down(jax.random.key(1), jnp.ones((2, 4, 4, 1)))
+    """
+    return _random_flip(key, images, probability, axis=0)
+
+
+def _random_flip(key: Key, images: ArrayLike, probability: ArrayLike, axis: int) -> Array:
+    check_in_range("probability", probability, 0.0, 1.0)
+    images = _check_images(images)
+
+    def one(k, image):
+        flip = jax.random.bernoulli(k, probability)
+        return jnp.where(flip, jnp.flip(image, axis=axis), image)
+
+    return _per_image(key, images, one, images.shape[-3:-1])
+
+
+def translate(images: ArrayLike, shift: ArrayLike) -> Array:
+    """Shift images by whole pixels, filling the uncovered border with zeros.
+
+    ``out[..., i, j, :] = images[..., i - dy, j - dx, :]`` (zero outside the image),
+    so positive ``dy`` moves the content down and positive ``dx`` moves it right.
+
+    Args:
+        images: ``[..., H, W, C]``.
+        shift: integer ``(dy, dx)``, shape ``[2]`` (may be traced); shifts of at least
+            the image size give an all-zero image.
+
+    Returns:
+        Shifted images of the same shape.
+
+    Example:
+        >>> translate(jnp.arange(3.0).reshape(1, 3, 1), jnp.array([0, 1]))[0, :, 0]
+        Array([0., 0., 1.], dtype=float32)
+    """
+    images = _check_images(images)
+    shift = jnp.asarray(shift)
+    check_integer("shift", shift)
+    check_rank("shift", shift, 1)
+    if shift.shape != (2,):
+        raise ValueError(f"shift must have shape (2,), got {shift.shape}")
+    height, width = images.shape[-3], images.shape[-2]
+    rows = jnp.arange(height) - shift[0]
+    cols = jnp.arange(width) - shift[1]
+    row_ok = (rows >= 0) & (rows < height)
+    col_ok = (cols >= 0) & (cols < width)
+    gathered = jnp.take(images, jnp.clip(rows, 0, height - 1), axis=-3)
+    gathered = jnp.take(gathered, jnp.clip(cols, 0, width - 1), axis=-2)
+    valid = (row_ok[:, None] & col_ok[None, :]).reshape(
+        (1,) * (images.ndim - 3) + (height, width, 1)
+    )
+    return jnp.where(valid, gathered, jnp.zeros((), images.dtype))
+
+
+def random_translate(key: Key, images: ArrayLike, max_shift: int | tuple[int, int]) -> Array:
+    """Shift each image by a random integer offset in ``[-max_shift, max_shift]`` per axis.
+
+    Uncovered pixels are filled with zeros (see :func:`translate`).
+
+    Args:
+        key: PRNG key.
+        images: ``[..., H, W, C]``.
+        max_shift: largest shift, an int for both axes or ``(max_dy, max_dx)``, each
+            ``>= 0`` and smaller than the image side.
+
+    Returns:
+        Images of the same shape.
+
+    Example:
+        >>> out = random_translate(jax.random.key(1), jnp.ones((2, 8, 8, 3)), 2)
+    """
+    images = _check_images(images)
+    max_dy, max_dx = (max_shift, max_shift) if isinstance(max_shift, int) else max_shift
+    height, width = images.shape[-3], images.shape[-2]
+    for name, value, side in (("max_shift[0]", max_dy, height), ("max_shift[1]", max_dx, width)):
+        check_positive_int(name, value, allow_zero=True)
+        if value >= side:
+            raise ValueError(f"{name} must be smaller than the image side {side}, got {value}")
+    limit = jnp.array([max_dy, max_dx])
+
+    def one(k, image):
+        shift = jax.random.randint(k, (2,), -limit, limit + 1)
+        return translate(image, shift)
+
+    return _per_image(key, images, one, (height, width))
+
+
+def random_crop(
+    key: Key, images: ArrayLike, crop_size: int | tuple[int, int], padding: int = 0
+) -> Array:
+    """Zero-pad each image by ``padding`` pixels, then cut a random ``crop_size`` window.
+
+    With ``crop_size == (H, W)`` and ``padding > 0`` this is the usual "pad and crop"
+    augmentation (a random translation by up to ``padding`` pixels).
+
+    Args:
+        key: PRNG key.
+        images: ``[..., H, W, C]``.
+        crop_size: ``(crop_height, crop_width)`` or one int for both; must fit in the
+            padded image ``(H + 2 padding, W + 2 padding)``.
+        padding: zero border added on every side, ``>= 0``.
+
+    Returns:
+        Crops of shape ``[..., crop_height, crop_width, C]``.
+
+    Example:
+        >>> out = random_crop(jax.random.key(1), jnp.ones((2, 8, 8, 3)), (6, 6))
+    """
+    images = _check_images(images)
+    check_positive_int("padding", padding, allow_zero=True)
+    crop_h, crop_w = (crop_size, crop_size) if isinstance(crop_size, int) else crop_size
+    check_positive_int("crop_size[0]", crop_h)
+    check_positive_int("crop_size[1]", crop_w)
+    padded_h = images.shape[-3] + 2 * padding
+    padded_w = images.shape[-2] + 2 * padding
+    if crop_h > padded_h or crop_w > padded_w:
+        raise ValueError(
+            f"crop_size must fit in the padded image ({padded_h}, {padded_w}), "
+            f"got ({crop_h}, {crop_w})"
+        )
+
+    def one(k, image):
+        padded = jnp.pad(image, ((padding, padding), (padding, padding), (0, 0)))
+        row_key, col_key = jax.random.split(k)
+        top = jax.random.randint(row_key, (), 0, padded_h - crop_h + 1)
+        left = jax.random.randint(col_key, (), 0, padded_w - crop_w + 1)
+        zero = jnp.zeros((), top.dtype)
+        return lax.dynamic_slice(padded, (top, left, zero), (crop_h, crop_w, image.shape[-1]))
+
+    return _per_image(key, images, one, (crop_h, crop_w))
+
+
+def fast_gradient_sign(
+    loss_fn: Callable[[Array], Array], x: ArrayLike, epsilon: ArrayLike
+) -> Array:
+    """Adversarial example by the fast gradient sign method: ``x + eps * sign(grad_x L(x))``.
+
+    The perturbation has max-norm ``eps`` and moves every input coordinate in the
+    direction that increases the loss to first order; training on such points
+    (adversarial training) is a regularizer.
+
+    Args:
+        loss_fn: ``loss_fn(x) -> scalar``, e.g. a closure over params and labels.
+        x: floating inputs.
+        epsilon: perturbation size ``>= 0``.
+
+    Returns:
+        Adversarial inputs, same shape as ``x``.
+
+    Example:
+        >>> x_adv = fast_gradient_sign(lambda x: jnp.sum(x**2), jnp.array([1.0, -2.0]), 0.1)
+
+    Reference: Goodfellow, Shlens & Szegedy, "Explaining and harnessing adversarial
+    examples", 2015.
+    """
+    check_positive("epsilon", epsilon, allow_zero=True)
+    x = jnp.asarray(x)
+    check_floating("x", x)
+    gradient = jax.grad(loss_fn)(x)
+    return x + (epsilon * jnp.sign(gradient)).astype(x.dtype)
+
+
+__all__ = [
+    "fast_gradient_sign",
+    "flip_labels",
+    "gaussian_input_noise",
+    "gaussian_target_noise",
+    "random_crop",
+    "random_flip_left_right",
+    "random_flip_up_down",
+    "random_translate",
+    "target_noise",
+    "translate",
+]

@@ -1,0 +1,412 @@
+"""Undirected graphical models: factor graphs, energy-based models and the Ising model.
+
+An undirected model multiplies non-negative clique potentials,
+``p~(x) = prod_C phi_C(x_C)``, and normalizes by the partition function
+``Z = sum_x p~(x)``. An energy-based model writes ``p~(x) = exp(-E(x))`` with
+``E(x) = sum_C E_C(x_C)`` (a Boltzmann distribution). ``Z`` is a sum over every
+joint state, so the exact routines here enumerate states and are meant for
+small models (tests, teaching, checking samplers).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from flax import struct
+
+from jaxdl._checks import check_floating, check_positive_int, is_concrete
+from jaxdl.typing import Array, ArrayLike
+
+__all__ = [
+    "Factor",
+    "FactorGraph",
+    "IsingModel",
+    "boltzmann_probabilities",
+    "enumerate_states",
+    "exact_energy_model",
+    "factor",
+    "factor_graph",
+    "ising_energy",
+    "ising_exact",
+    "ising_local_field",
+    "joint_table",
+    "log_partition_function",
+    "log_unnormalized_probability",
+    "magnetization",
+    "marginals",
+    "partition_function",
+]
+
+_MAX_STATES = 2**22
+
+
+@struct.dataclass
+class Factor:
+    """A clique potential ``phi(x_variables) >= 0``.
+
+    Attributes:
+        variables: indices of the variables in its scope (static).
+        potential: ``[k_{v_1}, ..., k_{v_r}]`` non-negative table.
+    """
+
+    variables: tuple[int, ...] = struct.field(pytree_node=False)
+    potential: Array
+
+
+@struct.dataclass
+class FactorGraph:
+    """Discrete variables with cardinalities and a list of factors over them.
+
+    Attributes:
+        cardinalities: number of values ``k_i`` of each variable (static).
+        factors: the clique potentials.
+    """
+
+    cardinalities: tuple[int, ...] = struct.field(pytree_node=False)
+    factors: tuple[Factor, ...]
+
+
+def factor(variables: Sequence[int], potential: ArrayLike) -> Factor:
+    """Build a validated :class:`Factor`.
+
+    Args:
+        variables: distinct variable indices (the factor's scope).
+        potential: non-negative table with one axis per variable.
+
+    Returns:
+        The factor.
+
+    Example:
+        >>> phi = factor((0, 1), jnp.array([[2.0, 1.0], [1.0, 2.0]]))
+    """
+    variables = tuple(int(v) for v in variables)
+    potential = jnp.asarray(potential)
+    check_floating("potential", potential)
+    if len(set(variables)) != len(variables):
+        raise ValueError(f"variables must be distinct, got {variables}")
+    if potential.ndim != len(variables):
+        raise ValueError(
+            f"potential must have one axis per variable ({len(variables)}), got shape "
+            f"{potential.shape}"
+        )
+    if is_concrete(potential) and np.any(np.asarray(potential) < 0):
+        raise ValueError(
+            f"potential must be non-negative, got minimum {float(np.min(np.asarray(potential)))}"
+        )
+    return Factor(variables=variables, potential=potential)
+
+
+def factor_graph(cardinalities: Sequence[int], factors: Sequence[Factor]) -> FactorGraph:
+    """Build a validated :class:`FactorGraph` (scopes in range, table shapes match).
+
+    Args:
+        cardinalities: ``k_i`` for each variable.
+        factors: factors over those variables.
+
+    Returns:
+        The factor graph.
+
+    Example:
+        >>> g = factor_graph((2, 2), [factor((0, 1), jnp.ones((2, 2)))])
+    """
+    cardinalities = tuple(int(k) for k in cardinalities)
+    for i, k in enumerate(cardinalities):
+        check_positive_int(f"cardinalities[{i}]", k)
+    for index, f in enumerate(factors):
+        for v in f.variables:
+            if not 0 <= v < len(cardinalities):
+                raise ValueError(
+                    f"factors[{index}] refers to variable {v}, expected an index in "
+                    f"[0, {len(cardinalities)})"
+                )
+        expected = tuple(cardinalities[v] for v in f.variables)
+        if tuple(f.potential.shape) != expected:
+            raise ValueError(
+                f"factors[{index}].potential must have shape {expected}, got "
+                f"{tuple(f.potential.shape)}"
+            )
+    return FactorGraph(cardinalities=cardinalities, factors=tuple(factors))
+
+
+def enumerate_states(cardinalities: Sequence[int]) -> Array:
+    """Every joint state of discrete variables, in row-major order (last variable fastest).
+
+    Args:
+        cardinalities: ``(k_1, ..., k_n)``; the product must be at most 2^22.
+
+    Returns:
+        ``[prod k, n]`` int32 states.
+
+    Example:
+        >>> enumerate_states((2, 3)).shape  # (6, 2)
+    """
+    cardinalities = tuple(int(k) for k in cardinalities)
+    total = math.prod(cardinalities)
+    if total > _MAX_STATES:
+        raise ValueError(f"cardinalities give {total} states, more than {_MAX_STATES} to enumerate")
+    grid = np.array(list(itertools.product(*[range(k) for k in cardinalities])), dtype=np.int32)
+    return jnp.asarray(grid.reshape(total, len(cardinalities)))
+
+
+def log_unnormalized_probability(graph: FactorGraph, x: ArrayLike) -> Array:
+    """``log p~(x) = sum_C log phi_C(x_C)`` for one joint state.
+
+    Args:
+        graph: the factor graph.
+        x: ``[n]`` integer state (vmap for batches).
+
+    Returns:
+        Scalar log unnormalized probability (``-inf`` where a potential is 0).
+
+    Example:
+        >>> log_unnormalized_probability(g, jnp.array([0, 1]))
+    """
+    x = jnp.asarray(x)
+    if x.shape != (len(graph.cardinalities),):
+        raise ValueError(f"x must have shape ({len(graph.cardinalities)},), got {x.shape}")
+    total = jnp.zeros((), jnp.result_type(*[f.potential for f in graph.factors], jnp.float32))
+    for f in graph.factors:
+        total = total + jnp.log(f.potential[tuple(x[v] for v in f.variables)])
+    return total
+
+
+def joint_table(graph: FactorGraph, *, normalize: bool = True) -> Array:
+    """The full table ``p(x)`` (or ``p~(x)``) with one axis per variable.
+
+    Each factor is broadcast over the axes of its scope and the tables are multiplied.
+
+    Args:
+        graph: the factor graph (small: the table has ``prod k_i`` entries).
+        normalize: divide by the partition function.
+
+    Returns:
+        ``[k_1, ..., k_n]`` probabilities.
+
+    Example:
+        >>> joint_table(g).sum()  # 1.0
+    """
+    n = len(graph.cardinalities)
+    if math.prod(graph.cardinalities) > _MAX_STATES:
+        raise ValueError(f"the model has more than {_MAX_STATES} joint states to enumerate")
+    dtype = jnp.result_type(*[f.potential for f in graph.factors], jnp.float32)
+    table = jnp.ones(graph.cardinalities, dtype)
+    for f in graph.factors:
+        order = np.argsort(f.variables)
+        sorted_vars = [f.variables[i] for i in order]
+        potential = jnp.transpose(f.potential, order)
+        shape = [1] * n
+        for v in sorted_vars:
+            shape[v] = graph.cardinalities[v]
+        table = table * potential.reshape(shape)
+    if normalize:
+        table = table / jnp.sum(table)
+    return table
+
+
+def partition_function(graph: FactorGraph) -> Array:
+    """``Z = sum_x prod_C phi_C(x_C)`` by enumeration.
+
+    Example:
+        >>> partition_function(g)
+    """
+    return jnp.sum(joint_table(graph, normalize=False))
+
+
+def log_partition_function(graph: FactorGraph) -> Array:
+    """``log Z`` by enumeration in log space (stable for large potentials).
+
+    Example:
+        >>> log_partition_function(g)
+    """
+    log_table = jnp.log(joint_table(graph, normalize=False))
+    return jax.scipy.special.logsumexp(log_table)
+
+
+def marginals(graph: FactorGraph) -> list[Array]:
+    """Exact single-variable marginals ``p(x_i)`` by enumeration.
+
+    Args:
+        graph: the factor graph.
+
+    Returns:
+        A list of ``n`` arrays, ``[k_i]`` each.
+
+    Example:
+        >>> p0, p1 = marginals(g)
+    """
+    table = joint_table(graph)
+    n = len(graph.cardinalities)
+    return [jnp.sum(table, axis=tuple(j for j in range(n) if j != i)) for i in range(n)]
+
+
+def boltzmann_probabilities(energies: ArrayLike) -> Array:
+    """``p_i = exp(-E_i) / sum_j exp(-E_j)`` over an enumerated set of states.
+
+    Args:
+        energies: ``[S]`` energies of every state.
+
+    Returns:
+        ``[S]`` probabilities.
+
+    Example:
+        >>> boltzmann_probabilities(jnp.array([0.0, jnp.log(3.0)]))  # [0.75, 0.25]
+    """
+    energies = jnp.asarray(energies)
+    check_floating("energies", energies)
+    return jax.nn.softmax(-energies, axis=-1)
+
+
+def exact_energy_model(
+    energy_fn: Callable[[Array], Array], cardinalities: Sequence[int]
+) -> tuple[Array, Array, Array]:
+    """Enumerate an energy-based model ``p(x) = exp(-E(x)) / Z`` over discrete states.
+
+    Args:
+        energy_fn: ``E(x)`` for one ``[n]`` integer state (vmapped).
+        cardinalities: ``k_i`` for each of the ``n`` variables.
+
+    Returns:
+        ``(states [S, n], probabilities [S], log_partition_function)``.
+
+    Example:
+        >>> energy = lambda x: -1.0 * (x[0] == x[1])
+        >>> states, probs, log_z = exact_energy_model(energy, (2, 2))
+    """
+    states = enumerate_states(cardinalities)
+    energies = jax.vmap(energy_fn)(states)
+    check_floating("energy_fn(x)", energies)
+    return states, jax.nn.softmax(-energies), jax.scipy.special.logsumexp(-energies)
+
+
+class IsingModel(NamedTuple):
+    """Ising model on a 2-D grid of spins ``s in {-1, +1}``.
+
+    ``E(s) = -J sum_{<ij>} s_i s_j - h sum_i s_i`` over nearest-neighbour bonds and
+    ``p(s) ∝ exp(-beta E(s))``. All fields are arrays/floats, so a batch of models
+    (e.g. many temperatures) can be vmapped.
+
+    Attributes:
+        coupling: ``J`` (ferromagnetic when > 0).
+        field: external field ``h``.
+        inverse_temperature: ``beta = 1 / T``.
+    """
+
+    coupling: ArrayLike = 1.0
+    field: ArrayLike = 0.0
+    inverse_temperature: ArrayLike = 1.0
+
+
+def _check_spins(spins: ArrayLike) -> Array:
+    spins = jnp.asarray(spins)
+    if spins.ndim != 2:
+        raise ValueError(f"spins must be a 2-D grid [H, W], got shape {spins.shape}")
+    check_floating("spins", spins)
+    if is_concrete(spins) and not np.all(np.abs(np.asarray(spins)) == 1):
+        raise ValueError("spins must hold only -1 and +1 values")
+    return spins
+
+
+def ising_energy(spins: ArrayLike, model: IsingModel, *, periodic: bool = True) -> Array:
+    """Ising energy ``E(s) = -J sum_{<ij>} s_i s_j - h sum_i s_i`` of one grid.
+
+    Each nearest-neighbour bond counts once; with ``periodic=True`` the grid wraps
+    around (a torus), otherwise the border spins have fewer neighbours.
+
+    Args:
+        spins: ``[H, W]`` floating grid of -1/+1 values.
+        model: :class:`IsingModel` (``inverse_temperature`` does not enter ``E``).
+        periodic: periodic boundary conditions.
+
+    Returns:
+        Scalar energy.
+
+    Example:
+        >>> ising_energy(jnp.ones((3, 3)), IsingModel(coupling=1.0))  # -18.0
+
+    Reference: Ising, Zeitschrift fur Physik, 1925.
+    """
+    s = _check_spins(spins)
+    if periodic:
+        bonds = jnp.sum(s * jnp.roll(s, 1, axis=0)) + jnp.sum(s * jnp.roll(s, 1, axis=1))
+    else:
+        bonds = jnp.sum(s[1:, :] * s[:-1, :]) + jnp.sum(s[:, 1:] * s[:, :-1])
+    return -model.coupling * bonds - model.field * jnp.sum(s)
+
+
+def ising_local_field(spins: ArrayLike, model: IsingModel, *, periodic: bool = True) -> Array:
+    """Local field ``f_i = J sum_{j ~ i} s_j + h`` at every site.
+
+    Flipping spin ``i`` changes the energy by ``2 s_i f_i``, and
+    ``p(s_i = +1 | rest) = sigmoid(2 beta f_i)``.
+
+    Args:
+        spins: ``[H, W]`` grid of -1/+1 values.
+        model: :class:`IsingModel`.
+        periodic: periodic boundary conditions.
+
+    Returns:
+        ``[H, W]`` local fields.
+
+    Example:
+        >>> ising_local_field(jnp.ones((3, 3)), IsingModel())  # 4.0 everywhere
+    """
+    s = jnp.asarray(spins)
+    if s.ndim != 2:
+        raise ValueError(f"spins must be a 2-D grid [H, W], got shape {s.shape}")
+    if periodic:
+        neighbours = (
+            jnp.roll(s, 1, axis=0)
+            + jnp.roll(s, -1, axis=0)
+            + jnp.roll(s, 1, axis=1)
+            + jnp.roll(s, -1, axis=1)
+        )
+    else:
+        padded = jnp.pad(s, 1)
+        neighbours = padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
+    return model.coupling * neighbours + model.field
+
+
+def magnetization(spins: ArrayLike) -> Array:
+    """Mean spin ``m = (1/N) sum_i s_i`` over the last two (grid) axes.
+
+    Example:
+        >>> magnetization(jnp.ones((3, 3)))  # 1.0
+    """
+    spins = jnp.asarray(spins)
+    if spins.ndim < 2:
+        raise ValueError(f"spins must have rank >= 2 [..., H, W], got shape {spins.shape}")
+    return jnp.mean(spins, axis=(-2, -1))
+
+
+def ising_exact(
+    shape: tuple[int, int], model: IsingModel, *, periodic: bool = True
+) -> tuple[Array, Array]:
+    """Enumerate all ``2^(H W)`` spin configurations of a small Ising grid.
+
+    Args:
+        shape: ``(H, W)`` with ``H * W <= 20``.
+        model: :class:`IsingModel`.
+        periodic: periodic boundary conditions.
+
+    Returns:
+        ``(spins [2^(HW), H, W] float32, probabilities [2^(HW)])`` with
+        ``p(s) = exp(-beta E(s)) / Z``.
+
+    Example:
+        >>> spins, probs = ising_exact((3, 3), IsingModel(coupling=0.3))
+    """
+    height, width = (int(v) for v in shape)
+    check_positive_int("shape[0]", height)
+    check_positive_int("shape[1]", width)
+    if height * width > 20:
+        raise ValueError(f"shape must have at most 20 sites to enumerate, got {height * width}")
+    states = enumerate_states((2,) * (height * width))
+    spins = (2.0 * states.astype(jnp.float32) - 1.0).reshape(-1, height, width)
+    energies = jax.vmap(lambda s: ising_energy(s, model, periodic=periodic))(spins)
+    return spins, jax.nn.softmax(-model.inverse_temperature * energies)

@@ -1,0 +1,45 @@
+"""The training engine: train state, compiled ``fit``, early stopping, checkpoints."""
+
+from jaxdl.training.checkpoints import Checkpointer
+from jaxdl.training.early_stopping import (
+    EarlyStopping,
+    EarlyStoppingState,
+    early_stopping_init,
+    early_stopping_update,
+)
+from jaxdl.training.hyperparams import get_hyperparams, set_hyperparams
+from jaxdl.training.logging import RunLogger, to_json_value
+from jaxdl.training.loop import (
+    FitManyResult,
+    FitResult,
+    NonFiniteLossError,
+    epochs_for_steps,
+    fit,
+    fit_many,
+    make_train_step,
+)
+from jaxdl.training.objectives import SupervisedLoss, supervised_loss
+from jaxdl.training.state import TrainState, create_train_state
+
+__all__ = [
+    "Checkpointer",
+    "EarlyStopping",
+    "EarlyStoppingState",
+    "FitManyResult",
+    "FitResult",
+    "NonFiniteLossError",
+    "RunLogger",
+    "SupervisedLoss",
+    "TrainState",
+    "create_train_state",
+    "early_stopping_init",
+    "early_stopping_update",
+    "epochs_for_steps",
+    "fit",
+    "fit_many",
+    "get_hyperparams",
+    "make_train_step",
+    "set_hyperparams",
+    "supervised_loss",
+    "to_json_value",
+]

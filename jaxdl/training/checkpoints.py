@@ -1,0 +1,102 @@
+"""Checkpoints through orbax: the latest few for resuming, the best one for keeping."""
+
+from __future__ import annotations
+
+import pathlib
+from typing import Any
+
+import jax
+import orbax.checkpoint as ocp
+
+from jaxdl.typing import PyTree
+
+
+class Checkpointer:
+    """Two orbax ``CheckpointManager``s under one directory.
+
+    ``<directory>/latest`` keeps the ``max_to_keep`` most recent states (what a resumed
+    run continues from); ``<directory>/best`` keeps the single state with the best
+    ``best_metric`` (when one is given).
+
+    Args:
+        directory: where checkpoints live (created if missing).
+        max_to_keep: how many recent checkpoints to keep.
+        best_metric: a metric name passed with ``save(..., metrics=...)``, or ``None``.
+        best_mode: ``"min"`` or ``"max"``.
+    """
+
+    def __init__(
+        self,
+        directory: str | pathlib.Path,
+        *,
+        max_to_keep: int = 2,
+        best_metric: str | None = None,
+        best_mode: str = "min",
+    ):
+        self.directory = pathlib.Path(directory).absolute()
+        self.best_metric = best_metric
+        self.latest = ocp.CheckpointManager(
+            self.directory / "latest",
+            options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True),
+        )
+        self.best = None
+        if best_metric is not None:
+            self.best = ocp.CheckpointManager(
+                self.directory / "best",
+                options=ocp.CheckpointManagerOptions(
+                    max_to_keep=1,
+                    best_fn=lambda metrics: metrics[best_metric],
+                    best_mode=best_mode,
+                    create=True,
+                ),
+            )
+
+    def save(self, step: int, tree: PyTree, metrics: dict[str, float] | None = None) -> None:
+        """Save ``tree`` as checkpoint ``step`` (and offer it as a best candidate)."""
+        self.latest.save(step, args=ocp.args.StandardSave(tree))
+        if self.best is not None and metrics is not None and self.best_metric in metrics:
+            value = metrics[self.best_metric]
+            if value is not None and value == value:  # skip NaN
+                self.best.save(step, args=ocp.args.StandardSave(tree), metrics=metrics)
+
+    def latest_step(self) -> int | None:
+        return self.latest.latest_step()
+
+    def best_step(self) -> int | None:
+        return None if self.best is None else self.best.best_step()
+
+    def restore(self, like: PyTree, step: int | None = None, *, best: bool = False) -> PyTree:
+        """Restore a checkpoint into the structure, shapes and dtypes of ``like``.
+
+        Args:
+            like: a tree with the same structure as what was saved (values ignored).
+            step: which checkpoint; the latest (or the best with ``best=True``) by default.
+            best: restore from the best-checkpoint manager.
+        """
+        manager = self.best if best else self.latest
+        if manager is None:
+            raise ValueError("best=True needs a Checkpointer created with best_metric")
+        if step is None:
+            step = manager.best_step() if best else manager.latest_step()
+        if step is None:
+            raise FileNotFoundError(f"no checkpoint under {manager.directory}")
+        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, like)
+        return manager.restore(step, args=ocp.args.StandardRestore(abstract))
+
+    def wait(self) -> None:
+        """Block until asynchronous saves are on disk."""
+        self.latest.wait_until_finished()
+        if self.best is not None:
+            self.best.wait_until_finished()
+
+    def close(self) -> None:
+        self.wait()
+        self.latest.close()
+        if self.best is not None:
+            self.best.close()
+
+    def __enter__(self) -> Checkpointer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

@@ -1,0 +1,93 @@
+"""Early stopping as an on-device state machine (works under jit, scan and vmap)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jaxdl._checks import check_positive, check_positive_int
+from jaxdl.typing import Array, PyTree
+
+
+class EarlyStopping(NamedTuple):
+    """Configuration: stop when ``metric`` has not improved for ``patience`` evaluations.
+
+    Attributes:
+        metric: name of a history entry, e.g. ``"eval_loss"`` or ``"eval_accuracy"``.
+        mode: ``"min"`` (losses) or ``"max"`` (accuracies).
+        patience: evaluations without improvement before stopping.
+        min_delta: an improvement must beat the best value by more than this.
+    """
+
+    metric: str = "eval_loss"
+    mode: str = "min"
+    patience: int = 5
+    min_delta: float = 0.0
+
+    def validate(self) -> None:
+        if self.mode not in ("min", "max"):
+            raise ValueError(f"early_stopping.mode must be 'min' or 'max', got {self.mode!r}")
+        check_positive_int("early_stopping.patience", self.patience)
+        check_positive("early_stopping.min_delta", self.min_delta, allow_zero=True)
+
+
+class EarlyStoppingState(NamedTuple):
+    """On-device early-stopping state.
+
+    Attributes:
+        best_value: best metric value seen so far (+inf / -inf before the first evaluation).
+        best_step: the train step at which it was seen (-1 before).
+        best_params: the parameters (and model state) at ``best_step``.
+        num_bad: evaluations since the last improvement.
+        stopped: whether patience ran out.
+    """
+
+    best_value: Array
+    best_step: Array
+    best_params: PyTree
+    num_bad: Array
+    stopped: Array
+
+
+def early_stopping_init(config: EarlyStopping, params: PyTree) -> EarlyStoppingState:
+    """The state before any evaluation; ``params`` gives the structure to keep."""
+    worst = jnp.inf if config.mode == "min" else -jnp.inf
+    return EarlyStoppingState(
+        best_value=jnp.asarray(worst, jnp.float32),
+        best_step=jnp.asarray(-1, jnp.int32),
+        best_params=params,
+        num_bad=jnp.zeros((), jnp.int32),
+        stopped=jnp.zeros((), jnp.bool_),
+    )
+
+
+def early_stopping_update(
+    config: EarlyStopping,
+    state: EarlyStoppingState,
+    value: Array,
+    step: Array,
+    params: PyTree,
+) -> EarlyStoppingState:
+    """Fold one evaluation into the state; no Python branching on values.
+
+    A NaN ``value`` never counts as an improvement. Once ``stopped`` is set, the state is
+    frozen.
+    """
+    value = jnp.asarray(value, jnp.float32)
+    if config.mode == "min":
+        improved = value < state.best_value - config.min_delta
+    else:
+        improved = value > state.best_value + config.min_delta
+    improved = improved & ~state.stopped
+    num_bad = jnp.where(improved, 0, state.num_bad + jnp.where(state.stopped, 0, 1))
+    return EarlyStoppingState(
+        best_value=jnp.where(improved, value, state.best_value),
+        best_step=jnp.where(improved, step, state.best_step),
+        best_params=jax.tree.map(
+            lambda new, old: jnp.where(improved, new, old), params, state.best_params
+        ),
+        num_bad=num_bad,
+        stopped=state.stopped | (num_bad >= config.patience),
+    )

@@ -1,0 +1,250 @@
+"""Tests for keyed data augmentation and noise injection."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxdl.data.augment import (
+    fast_gradient_sign,
+    flip_labels,
+    gaussian_input_noise,
+    gaussian_target_noise,
+    random_crop,
+    random_flip_left_right,
+    random_flip_up_down,
+    random_translate,
+    target_noise,
+    translate,
+)
+from jaxdl.testing import assert_grads_close, assert_jit_matches_eager
+
+
+def _images(key, n=64, h=5, w=6, c=2):
+    return jax.random.normal(key, (n, h, w, c))
+
+
+# ------------------------------------------------------------------------ noise
+
+
+def test_gaussian_input_noise_statistics(key):
+    x = jnp.full((200, 50), 3.0)
+    key, zero_key = jax.random.split(key)
+    noisy = gaussian_input_noise(key, x, 0.5)
+    delta = np.asarray(noisy - x).ravel()
+    n = delta.size  # 10_000 draws: standard errors 0.005 (mean) and ~0.0035 (std)
+    assert abs(delta.mean()) < 4 * 0.5 / np.sqrt(n)
+    assert abs(delta.std() - 0.5) < 4 * 0.5 / np.sqrt(2 * n)
+    assert noisy.dtype == x.dtype
+    np.testing.assert_array_equal(gaussian_input_noise(zero_key, x, 0.0), x)
+
+
+def test_gaussian_noise_is_differentiable_in_x(key):
+    x = jnp.array([0.5, -1.0, 2.0])
+    assert_grads_close(
+        lambda z: jnp.sum(gaussian_input_noise(jax.random.clone(key), z, 0.3) ** 2), x
+    )
+
+
+def test_gaussian_target_noise_and_dispatch(key):
+    k1, k2 = jax.random.split(key)
+    y = jnp.zeros(4000)
+    noisy = gaussian_target_noise(k1, y, 2.0)
+    assert abs(float(noisy.std()) - 2.0) < 4 * 2.0 / np.sqrt(2 * 4000)
+    np.testing.assert_array_equal(target_noise(k2, y, 0.0), y)
+
+
+def test_flip_labels_rate_and_uniform_other_class(key):
+    labels = jnp.zeros(20000, jnp.int32)
+    noisy = np.asarray(flip_labels(key, labels, 4, 0.3))
+    flipped = noisy != 0
+    se = np.sqrt(0.3 * 0.7 / labels.size)
+    assert abs(flipped.mean() - 0.3) < 4 * se
+    counts = np.bincount(noisy[flipped], minlength=4)
+    assert counts[0] == 0  # a flipped label always changes
+    share = counts[1:] / flipped.sum()  # each other class 1/3
+    assert np.all(np.abs(share - 1 / 3) < 4 * np.sqrt((1 / 3) * (2 / 3) / flipped.sum()))
+    assert noisy.dtype == np.int32
+
+
+def test_target_noise_dispatches_integers_to_flips(key):
+    labels = jnp.arange(6) % 3
+    np.testing.assert_array_equal(target_noise(key, labels, 0.0, num_classes=3), labels)
+    k1, k2 = jax.random.split(jax.random.key(3))
+    np.testing.assert_array_equal(
+        target_noise(k1, labels, 0.5, num_classes=3), flip_labels(k2, labels, 3, 0.5)
+    )
+    with pytest.raises(ValueError, match="num_classes is required"):
+        target_noise(key, labels, 0.1)
+
+
+def test_noise_argument_errors(key):
+    with pytest.raises(ValueError, match="std must be >= 0"):
+        gaussian_input_noise(key, jnp.ones(3), -0.1)
+    with pytest.raises(ValueError, match="std must be >= 0"):
+        gaussian_target_noise(key, jnp.ones(3), -1.0)
+    with pytest.raises(TypeError, match="x must have a floating dtype"):
+        gaussian_input_noise(key, jnp.ones(3, jnp.int32), 0.1)
+    with pytest.raises(ValueError, match=r"flip_probability must lie in \[0.0, 1.0\]"):
+        flip_labels(key, jnp.array([0, 1]), 2, 1.5)
+    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\)"):
+        flip_labels(key, jnp.array([0, 2]), 2, 0.1)
+    with pytest.raises(ValueError, match="num_classes must be >= 2"):
+        flip_labels(key, jnp.array([0, 0]), 1, 0.1)
+
+
+# ----------------------------------------------------------------------- flips
+
+
+@pytest.mark.parametrize(
+    ("fn", "axis"), [(random_flip_left_right, -2), (random_flip_up_down, -3)]
+)
+def test_random_flips_per_example(key, fn, axis):
+    images = _images(jax.random.key(7), n=400)
+    out = np.asarray(fn(key, images, 0.25))
+    flipped = np.all(out == np.flip(np.asarray(images), axis=axis), axis=(1, 2, 3))
+    kept = np.all(out == np.asarray(images), axis=(1, 2, 3))
+    assert np.all(flipped ^ kept)  # every image is either flipped or untouched
+    assert abs(flipped.mean() - 0.25) < 4 * np.sqrt(0.25 * 0.75 / 400)
+
+
+def test_flips_with_extra_batch_axes_and_extremes(key):
+    images = _images(jax.random.key(7), n=6).reshape(2, 3, 5, 6, 2)
+    k1, k2 = jax.random.split(key)
+    np.testing.assert_array_equal(random_flip_left_right(k1, images, 1.0), images[..., ::-1, :])
+    np.testing.assert_array_equal(random_flip_up_down(k2, images, 0.0), images)
+
+
+def test_flip_jit_and_vmap(key):
+    images = _images(jax.random.key(7), n=4)
+    assert_jit_matches_eager(lambda k, x: random_flip_left_right(k, x), key, images)
+    keys = jax.random.split(jax.random.key(9), 3)
+    batched = jnp.stack([images] * 3)
+    out = jax.vmap(random_flip_up_down)(keys, batched)
+    assert out.shape == batched.shape
+
+
+def test_flip_errors(key):
+    with pytest.raises(ValueError, match=r"images must have shape \[..., H, W, C\]"):
+        random_flip_left_right(key, jnp.ones((4, 4)))
+    with pytest.raises(ValueError, match="probability must lie in"):
+        random_flip_up_down(key, jnp.ones((1, 4, 4, 1)), -0.5)
+
+
+# ------------------------------------------------------------------ translations
+
+
+def test_translate_moves_content_and_fills_zeros():
+    image = jnp.arange(1.0, 13.0).reshape(3, 4, 1)
+    out = translate(image, jnp.array([1, -1]))[..., 0]
+    expected = np.zeros((3, 4))
+    expected[1:, :3] = np.arange(1.0, 13.0).reshape(3, 4)[:2, 1:]
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(translate(image, jnp.array([0, 0])), image)
+    np.testing.assert_array_equal(translate(image, jnp.array([3, 0])), jnp.zeros_like(image))
+
+
+def test_translate_matches_numpy_roll_with_zero_fill(key):
+    images = _images(key, n=2)
+    for dy, dx in [(2, 1), (-1, -3), (0, 2)]:
+        ref = np.roll(np.asarray(images), (dy, dx), axis=(1, 2))
+        if dy > 0:
+            ref[:, :dy] = 0
+        elif dy < 0:
+            ref[:, dy:] = 0
+        if dx > 0:
+            ref[:, :, :dx] = 0
+        elif dx < 0:
+            ref[:, :, dx:] = 0
+        np.testing.assert_array_equal(translate(images, jnp.array([dy, dx])), ref)
+
+
+def test_translate_is_linear_so_its_gradient_is_the_reverse_shift(key):
+    image = jax.random.normal(key, (4, 4, 1))
+    weights = jnp.arange(16.0).reshape(4, 4, 1)
+    assert_grads_close(lambda z: jnp.sum(weights * translate(z, jnp.array([1, 2]))), image)
+
+
+def test_random_translate_shifts_within_range(key):
+    images = jnp.zeros((300, 7, 7, 1)).at[:, 3, 3, 0].set(1.0)  # a dot in the centre
+    out = np.asarray(random_translate(key, images, (2, 1)))
+    rows, cols = np.nonzero(out[..., 0].reshape(300, 49) > 0)
+    assert len(rows) == 300  # the dot always survives (shift < distance to the border)
+    dy = cols // 7 - 3
+    dx = cols % 7 - 3
+    assert dy.min() == -2 and dy.max() == 2 and dx.min() == -1 and dx.max() == 1
+    # uniform over the 5 vertical shifts
+    assert np.all(np.abs(np.bincount(dy + 2) / 300 - 0.2) < 4 * np.sqrt(0.2 * 0.8 / 300))
+
+
+def test_random_translate_jit_and_errors(key):
+    images = _images(jax.random.key(7), n=3)
+    assert_jit_matches_eager(lambda k, x: random_translate(k, x, 2), key, images)
+    with pytest.raises(ValueError, match="max_shift\\[0\\] must be smaller than the image side"):
+        random_translate(key, images, 5)
+    with pytest.raises(ValueError, match="max_shift\\[1\\] must be >= 0"):
+        random_translate(key, images, (1, -1))
+    with pytest.raises(ValueError, match="shift must have shape"):
+        translate(images, jnp.array([1, 2, 3]))
+    with pytest.raises(TypeError, match="shift must have an integer dtype"):
+        translate(images, jnp.array([1.0, 2.0]))
+
+
+# ------------------------------------------------------------------------- crops
+
+
+def test_random_crop_windows_come_from_the_padded_image(key):
+    images = jnp.arange(2 * 4 * 4 * 1, dtype=jnp.float32).reshape(2, 4, 4, 1) + 1
+    out = np.asarray(random_crop(key, images, (3, 3), padding=1))
+    assert out.shape == (2, 3, 3, 1)
+    for i in range(2):
+        padded = np.pad(np.asarray(images[i]), ((1, 1), (1, 1), (0, 0)))
+        windows = [padded[r : r + 3, c : c + 3] for r in range(4) for c in range(4)]
+        assert any(np.array_equal(out[i], w) for w in windows)
+
+
+def test_random_crop_offsets_are_uniform(key):
+    images = jnp.zeros((400, 4, 4, 1)).at[:, 0, 0, 0].set(1.0)
+    out = np.asarray(random_crop(key, images, 3, padding=0))
+    # the marked top-left pixel stays visible only for offset (0, 0): probability 1/4
+    visible = out[:, 0, 0, 0] == 1.0
+    assert abs(visible.mean() - 0.25) < 4 * np.sqrt(0.25 * 0.75 / 400)
+
+
+def test_random_crop_full_size_without_padding_is_identity(key):
+    images = _images(jax.random.key(3), n=2)
+    np.testing.assert_array_equal(random_crop(key, images, (5, 6)), images)
+
+
+def test_random_crop_jit_vmap_and_errors(key):
+    images = _images(jax.random.key(7), n=3)
+    assert_jit_matches_eager(lambda k, x: random_crop(k, x, (4, 4), padding=2), key, images)
+    keys = jax.random.split(jax.random.key(5), 2)
+    out = jax.vmap(lambda k, x: random_crop(k, x, 4))(keys, jnp.stack([images, images]))
+    assert out.shape == (2, 3, 4, 4, 2)
+    with pytest.raises(ValueError, match="crop_size must fit in the padded image"):
+        random_crop(key, images, (8, 3))
+    with pytest.raises(ValueError, match="padding must be >= 0"):
+        random_crop(key, images, 3, padding=-1)
+
+
+# ------------------------------------------------------------------- adversarial
+
+
+def test_fast_gradient_sign_increases_the_loss(key):
+    w = jnp.array([1.0, -2.0, 0.5])
+
+    def loss(x):
+        return jnp.sum(jax.nn.softplus(-(x @ w)))  # logistic loss with label +1
+
+    x = jax.random.normal(key, (5, 3))
+    x_adv = fast_gradient_sign(loss, x, 0.1)
+    np.testing.assert_allclose(np.abs(np.asarray(x_adv - x)), 0.1, rtol=1e-5)
+    assert loss(x_adv) > loss(x)
+    # first-order prediction of the increase: eps * ||grad||_1
+    predicted = 0.1 * jnp.sum(jnp.abs(jax.grad(loss)(x)))
+    np.testing.assert_allclose(loss(x_adv) - loss(x), predicted, rtol=0.1)
+    with pytest.raises(ValueError, match="epsilon must be >= 0"):
+        fast_gradient_sign(loss, x, -0.1)

@@ -1,0 +1,518 @@
+"""Tests of jaxdl.nn.autoencoders: PCA match, penalties, corruptions, contractive estimators."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+import scipy.linalg
+
+from jaxdl.nn.autoencoders import (
+    Autoencoder,
+    autoencoder_loss,
+    bernoulli_kl,
+    gaussian_noise,
+    hutchinson_jacobian_frobenius_squared,
+    jacobian_frobenius_squared,
+    kl_sparsity_penalty,
+    l1_code_penalty,
+    masking_noise,
+    pca_basis,
+    principal_angles,
+    salt_and_pepper_noise,
+)
+from jaxdl.nn.registry import registered_models
+from jaxdl.testing import (
+    assert_grads_close,
+    assert_jit_matches_eager,
+    assert_vmap_matches_loop,
+)
+
+
+def _low_rank_data(key, num_examples=200, scales=(3.0, 2.0, 0.3, 0.2, 0.1, 0.05)):
+    """Gaussian data with a clear spectral gap after the second direction, rotated."""
+    rotation_key, data_key = jax.random.split(key)
+    dim = len(scales)
+    q, _ = jnp.linalg.qr(jax.random.normal(rotation_key, (dim, dim)))
+    z = jax.random.normal(data_key, (num_examples, dim)) * jnp.asarray(scales)[None, :]
+    return z @ q.T + 1.5
+
+
+def _train(key, loss_fn, params, x, *, num_steps, learning_rate):
+    """Full-batch Adam on ``loss_fn`` as one lax.scan; a fresh key per step (fold_in)."""
+    tx = optax.adam(learning_rate)
+
+    def step(carry, index):
+        params, opt_state = carry
+        (loss, _), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+            params, {}, x, jax.random.fold_in(key, index)
+        )
+        updates, opt_state = tx.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), loss
+
+    (params, _), losses = jax.jit(
+        lambda p: jax.lax.scan(step, (p, tx.init(p)), jnp.arange(num_steps))
+    )(params)
+    return params, losses
+
+
+# --------------------------------------------------------------------------------------
+# The module
+# --------------------------------------------------------------------------------------
+
+
+def test_autoencoder_shapes_encode_decode(key):
+    model = Autoencoder(encoder_features=(8, 3), decoder_features=(8, 5), activation="tanh")
+    x = jax.random.normal(key, (4, 5))
+    variables = model.init(jax.random.key(1), x)
+    code = model.apply(variables, x, method=Autoencoder.encode)
+    assert code.shape == (4, 3)
+    reconstruction = model.apply(variables, code, method=Autoencoder.decode)
+    np.testing.assert_allclose(model.apply(variables, x), reconstruction, rtol=1e-6)
+    out = model.apply(variables, x, method=Autoencoder.encode_decode)
+    np.testing.assert_allclose(out.code, code, rtol=1e-6)
+
+
+def test_autoencoder_jit_and_vmap(key):
+    model = Autoencoder(encoder_features=(6, 2), decoder_features=(6, 4), activation="sigmoid")
+    x = jax.random.normal(key, (5, 4))
+    variables = model.init(jax.random.key(1), x)
+    assert_jit_matches_eager(lambda v, x: model.apply(v, x), variables, x)
+    assert_vmap_matches_loop(lambda x: model.apply(variables, x), x)
+
+
+def test_linear_autoencoder_matches_linear_map(key):
+    # One linear layer per side: r = W_d (W_e x + b_e) + b_d exactly.
+    model = Autoencoder(encoder_features=(2,), decoder_features=(4,), activation="linear")
+    x = jax.random.normal(key, (3, 4))
+    params = model.init(jax.random.key(1), x)["params"]
+    encoder, decoder = params["encoder_0"], params["decoder_0"]
+    expected = (
+        (np.asarray(x) @ np.asarray(encoder["kernel"]) + np.asarray(encoder["bias"]))
+        @ np.asarray(decoder["kernel"])
+    ) + np.asarray(decoder["bias"])
+    np.testing.assert_allclose(model.apply({"params": params}, x), expected, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.standard_dtype_promotion
+def test_linear_autoencoder_spans_pca_subspace(key):
+    data_key, init_key, train_key = jax.random.split(key, 3)
+    x = _low_rank_data(data_key)
+    model = Autoencoder(
+        encoder_features=(2,), decoder_features=(6,), activation="linear", code_activation="linear"
+    )
+    params = model.init(init_key, x)["params"]
+    loss_fn = autoencoder_loss(model)
+    params, losses = _train(train_key, loss_fn, params, x, num_steps=1500, learning_rate=3e-2)
+    assert float(losses[-1]) < 0.2 * float(losses[0])
+    decoder_span = np.asarray(params["decoder_0"]["kernel"]).T  # [D, k]
+    # Reference: top-2 right singular vectors of the centred data, from NumPy.
+    x_np = np.asarray(x, dtype=np.float64)
+    _, singular_values, vt = np.linalg.svd(x_np - x_np.mean(0), full_matrices=False)
+    angles = scipy.linalg.subspace_angles(decoder_span, vt[:2].T)
+    assert np.max(angles) < 0.05, angles
+    # The optimal reconstruction error equals the discarded variance (Eckart-Young).
+    discarded = np.sum(singular_values[2:] ** 2) / x_np.size
+    mse = float(jnp.mean(jnp.square(model.apply({"params": params}, x) - x)))
+    assert mse == pytest.approx(discarded, rel=0.05)
+
+
+# --------------------------------------------------------------------------------------
+# PCA helpers
+# --------------------------------------------------------------------------------------
+
+
+def test_pca_basis_matches_numpy_svd(key):
+    x = _low_rank_data(key, num_examples=50)
+    basis = pca_basis(x, 3)
+    assert basis.shape == (6, 3)
+    np.testing.assert_allclose(basis.T @ basis, np.eye(3), atol=1e-5)
+    x_np = np.asarray(x, dtype=np.float64)
+    _, _, vt = np.linalg.svd(x_np - x_np.mean(0), full_matrices=False)
+    # Compare projectors (signs of singular vectors are arbitrary).
+    np.testing.assert_allclose(basis @ basis.T, vt[:3].T @ vt[:3], atol=1e-4)
+
+
+def test_principal_angles_match_scipy(key):
+    a_key, b_key = jax.random.split(key)
+    a = jax.random.normal(a_key, (7, 3))
+    b = jax.random.normal(b_key, (7, 2))
+    expected = np.sort(scipy.linalg.subspace_angles(np.asarray(a), np.asarray(b)))
+    np.testing.assert_allclose(principal_angles(a, b), expected, atol=1e-5)
+    # A basis and a scaled, mixed copy of it span the same space.
+    mixed = a @ jnp.array([[2.0, 1.0, 0.0], [0.0, 1.0, 0.5], [1.0, 0.0, 3.0]])
+    np.testing.assert_allclose(principal_angles(a, mixed), np.zeros(3), atol=2e-3)
+
+
+def test_pca_and_angle_errors():
+    with pytest.raises(ValueError, match="num_components must be <= min"):
+        pca_basis(jnp.ones((4, 3)), 5)
+    with pytest.raises(TypeError, match="num_components must be an int"):
+        pca_basis(jnp.ones((4, 3)), 1.5)
+    with pytest.raises(ValueError, match="x must have rank 2"):
+        pca_basis(jnp.ones(4), 1)
+    with pytest.raises(ValueError, match="same number of rows"):
+        principal_angles(jnp.ones((4, 2)), jnp.ones((3, 2)))
+
+
+# --------------------------------------------------------------------------------------
+# Sparsity penalties
+# --------------------------------------------------------------------------------------
+
+
+def test_l1_and_kl_penalties_match_numpy(key):
+    code = jax.nn.sigmoid(jax.random.normal(key, (6, 4)))
+    np.testing.assert_allclose(l1_code_penalty(code), np.abs(np.asarray(code)).sum(-1), rtol=1e-6)
+    rho = 0.1
+    rho_hat = np.asarray(code, dtype=np.float64).mean(0)
+    expected = np.sum(rho * np.log(rho / rho_hat) + (1 - rho) * np.log((1 - rho) / (1 - rho_hat)))
+    assert float(kl_sparsity_penalty(code, rho)) == pytest.approx(expected, rel=1e-5)
+    # KL(rho || rho) = 0 and the penalty is positive elsewhere.
+    assert float(bernoulli_kl(0.3, jnp.array(0.3))) == pytest.approx(0.0, abs=1e-7)
+    assert float(bernoulli_kl(0.3, jnp.array(0.6))) > 0.0
+
+
+def test_penalty_gradients(key):
+    code = jax.nn.sigmoid(jax.random.normal(key, (5, 3)))
+    assert_grads_close(lambda h: jnp.sum(l1_code_penalty(h - 0.5)), code)
+    assert_grads_close(lambda h: kl_sparsity_penalty(h, 0.2), code, rtol=1e-4)
+
+
+def test_penalties_jit_and_vmap(key):
+    code = jax.nn.sigmoid(jax.random.normal(key, (3, 5, 4)))
+    assert_jit_matches_eager(lambda h: kl_sparsity_penalty(h, 0.1), code[0])
+    assert_vmap_matches_loop(lambda h: kl_sparsity_penalty(h, 0.1), code)
+    assert_vmap_matches_loop(l1_code_penalty, code)
+
+
+@pytest.mark.standard_dtype_promotion
+def test_l1_penalty_produces_sparse_codes(key):
+    data_key, init_key, train_key = jax.random.split(key, 3)
+    x = jax.random.normal(data_key, (64, 6))
+    model = Autoencoder(encoder_features=(12,), decoder_features=(6,), code_activation="relu")
+    params = model.init(init_key, x)["params"]
+
+    def zero_fraction(weight):
+        loss_fn = autoencoder_loss(model, l1_weight=weight)
+        trained, _ = _train(train_key, loss_fn, params, x, num_steps=300, learning_rate=1e-2)
+        code = model.apply({"params": trained}, x, method=Autoencoder.encode)
+        return float(jnp.mean(code <= 1e-6))
+
+    assert zero_fraction(0.5) > zero_fraction(0.0) + 0.2
+
+
+@pytest.mark.standard_dtype_promotion
+def test_kl_penalty_drives_mean_activation_to_target(key):
+    data_key, init_key, train_key = jax.random.split(key, 3)
+    x = jax.random.normal(data_key, (64, 6))
+    model = Autoencoder(encoder_features=(10,), decoder_features=(6,), code_activation="sigmoid")
+    params = model.init(init_key, x)["params"]
+    loss_fn = autoencoder_loss(model, kl_sparsity_weight=3.0, sparsity_target=0.05)
+    trained, _ = _train(train_key, loss_fn, params, x, num_steps=300, learning_rate=1e-2)
+    code = model.apply({"params": trained}, x, method=Autoencoder.encode)
+    mean_activation = jnp.mean(code, axis=0)
+    before = jnp.mean(model.apply({"params": params}, x, method=Autoencoder.encode), axis=0)
+    assert float(jnp.max(jnp.abs(before - 0.05))) > 0.2
+    assert float(jnp.max(jnp.abs(mean_activation - 0.05))) < 0.05
+
+
+# --------------------------------------------------------------------------------------
+# Corruptions
+# --------------------------------------------------------------------------------------
+
+
+def test_masking_noise_statistics(key):
+    x = jnp.ones((200, 50))
+    rate = 0.3
+    corrupted = masking_noise(key, x, rate)
+    zeroed = float(jnp.mean(corrupted == 0.0))
+    n = x.size
+    assert abs(zeroed - rate) < 4 * np.sqrt(rate * (1 - rate) / n)
+    # Kept entries are untouched (no rescaling), unlike dropout.
+    assert set(np.unique(np.asarray(corrupted)).tolist()) <= {0.0, 1.0}
+
+
+def test_gaussian_noise_statistics(key):
+    x = jnp.full((100, 100), 2.0)
+    noisy = gaussian_noise(key, x, 0.5)
+    residual = np.asarray(noisy - x, dtype=np.float64)
+    n = residual.size
+    assert abs(residual.mean()) < 4 * 0.5 / np.sqrt(n)
+    assert abs(residual.std() - 0.5) < 4 * 0.5 / np.sqrt(2 * n)
+
+
+def test_salt_and_pepper_statistics(key):
+    x = jnp.full((100, 100), 0.5)
+    corrupted = np.asarray(salt_and_pepper_noise(key, x, 0.4))
+    n = x.size
+    for value, probability in ((0.0, 0.2), (1.0, 0.2), (0.5, 0.6)):
+        fraction = np.mean(corrupted == value)
+        assert abs(fraction - probability) < 4 * np.sqrt(probability * (1 - probability) / n)
+
+
+def test_corruptions_are_keyed(key):
+    k1, k2 = jax.random.split(key)
+    x = jnp.ones((4, 10))
+    np.testing.assert_array_equal(
+        masking_noise(k1, x, 0.5), masking_noise(jax.random.clone(k1), x, 0.5)
+    )
+    assert not np.array_equal(masking_noise(k1, x, 0.5), masking_noise(k2, x, 0.5))
+
+
+def test_corruption_errors(key):
+    with pytest.raises(ValueError, match=r"rate must lie in \[0.0, 1.0\)"):
+        masking_noise(key, jnp.ones(3), 1.0)
+    with pytest.raises(ValueError, match="stddev must be >= 0"):
+        gaussian_noise(key, jnp.ones(3), -0.1)
+    with pytest.raises(TypeError, match="x must have a floating dtype"):
+        masking_noise(key, jnp.ones(3, jnp.int32), 0.1)
+    with pytest.raises(ValueError, match="rate must lie in"):
+        salt_and_pepper_noise(key, jnp.ones(3), 1.5)
+
+
+# --------------------------------------------------------------------------------------
+# Contractive penalty
+# --------------------------------------------------------------------------------------
+
+
+def test_exact_jacobian_norm_matches_closed_form(key):
+    w_key, b_key, x_key = jax.random.split(key, 3)
+    W = jax.random.normal(w_key, (3, 5))
+    b = jax.random.normal(b_key, (3,))
+    x = jax.random.normal(x_key, (4, 5))
+
+    def encoder(v):
+        return jnp.tanh(W @ v + b)
+
+    # J = diag(1 - tanh^2(W x + b)) W.
+    derivative = 1.0 - np.tanh(np.asarray(x) @ np.asarray(W).T + np.asarray(b)) ** 2
+    expected = np.einsum("nh,hd->n", derivative**2, np.asarray(W) ** 2)
+    np.testing.assert_allclose(jacobian_frobenius_squared(encoder, x), expected, rtol=1e-5)
+    assert jacobian_frobenius_squared(encoder, x[0]).shape == ()
+    assert_vmap_matches_loop(lambda v: jacobian_frobenius_squared(encoder, v), x)
+    assert_jit_matches_eager(lambda v: jacobian_frobenius_squared(encoder, v), x)
+
+
+def test_exact_jacobian_norm_gradients(key):
+    w_key, x_key = jax.random.split(key)
+    W = jax.random.normal(w_key, (3, 4))
+    x = jax.random.normal(x_key, (2, 4))
+
+    def penalty(W):
+        return jnp.sum(jacobian_frobenius_squared(lambda v: jax.nn.sigmoid(W @ v), x))
+
+    assert_grads_close(penalty, W, rtol=1e-4)
+
+
+@pytest.mark.parametrize("probe", ["rademacher", "gaussian"])
+def test_hutchinson_is_unbiased_with_known_variance(key, probe):
+    w_key, x_key, probe_key = jax.random.split(key, 3)
+    W = jax.random.normal(w_key, (3, 6))
+    x = jnp.zeros((2000, 6))  # 2000 independent single-probe estimates of ||W||_F^2
+    estimates = np.asarray(
+        hutchinson_jacobian_frobenius_squared(probe_key, lambda v: W @ v, x, probe=probe),
+        dtype=np.float64,
+    )
+    W_np = np.asarray(W, dtype=np.float64)
+    exact = np.sum(W_np**2)
+    A = W_np.T @ W_np
+    variance = 2 * np.sum(A**2)
+    if probe == "rademacher":
+        variance -= 2 * np.sum(np.diag(A) ** 2)
+    n = estimates.size
+    assert abs(estimates.mean() - exact) < 4 * np.sqrt(variance / n)
+    # Sample variance of a sum of squares: loose relative tolerance.
+    assert estimates.var() == pytest.approx(variance, rel=0.25)
+
+
+def test_hutchinson_variance_shrinks_with_probes(key):
+    w_key, k1, k2 = jax.random.split(key, 3)
+    W = jax.random.normal(w_key, (3, 6))
+    x = jnp.zeros((1000, 6))
+    one = np.asarray(hutchinson_jacobian_frobenius_squared(k1, lambda v: W @ v, x, num_probes=1))
+    many = np.asarray(hutchinson_jacobian_frobenius_squared(k2, lambda v: W @ v, x, num_probes=16))
+    ratio = many.var() / one.var()
+    assert ratio == pytest.approx(1 / 16, rel=0.35)
+    exact = float(jnp.sum(W**2))
+    assert abs(many.mean() - exact) < 4 * np.sqrt(many.var() / many.size)
+
+
+def test_hutchinson_matches_exact_on_a_network(key):
+    model = Autoencoder(encoder_features=(8, 3), decoder_features=(8, 5), activation="tanh")
+    init_key, x_key, probe_key = jax.random.split(key, 3)
+    x = jax.random.normal(x_key, (3, 5))
+    variables = model.init(init_key, x)
+
+    def encoder(v):
+        return model.apply(variables, v, method=Autoencoder.encode)
+
+    exact = jacobian_frobenius_squared(encoder, x)
+    estimate = hutchinson_jacobian_frobenius_squared(
+        probe_key, encoder, x, num_probes=4000, probe="gaussian"
+    )
+    # Gaussian-probe standard error <= sqrt(2 / P) * ||J||_F^2.
+    np.testing.assert_allclose(estimate, exact, rtol=4 * np.sqrt(2 / 4000))
+
+
+def test_hutchinson_errors(key):
+    with pytest.raises(ValueError, match="probe must be 'rademacher' or 'gaussian'"):
+        hutchinson_jacobian_frobenius_squared(key, lambda v: v, jnp.ones(2), probe="cauchy")
+    with pytest.raises(ValueError, match="num_probes must be > 0"):
+        hutchinson_jacobian_frobenius_squared(key, lambda v: v, jnp.ones(2), num_probes=0)
+
+
+@pytest.mark.standard_dtype_promotion
+def test_contractive_penalty_shrinks_encoder_jacobian(key):
+    data_key, init_key, train_key = jax.random.split(key, 3)
+    x = jax.random.normal(data_key, (64, 5))
+    model = Autoencoder(encoder_features=(8,), decoder_features=(5,), code_activation="tanh")
+    params = model.init(init_key, x)["params"]
+
+    def trained_norm(weight):
+        loss_fn = autoencoder_loss(model, contractive_weight=weight)
+        trained, _ = _train(train_key, loss_fn, params, x, num_steps=200, learning_rate=1e-2)
+        return float(
+            jnp.mean(
+                jacobian_frobenius_squared(
+                    lambda v: model.apply({"params": trained}, v, method=Autoencoder.encode), x
+                )
+            )
+        )
+
+    assert trained_norm(1.0) < 0.5 * trained_norm(0.0)
+
+
+# --------------------------------------------------------------------------------------
+# Loss function and code dropout
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"reconstruction": "mse", "l1_weight": 0.1},
+        {
+            "reconstruction": "bce",
+            "kl_sparsity_weight": 0.5,
+            "corruption": "masking",
+            "corruption_level": 0.3,
+        },
+        {
+            "reconstruction": "half_mse",
+            "contractive_weight": 0.2,
+            "corruption": "gaussian",
+            "corruption_level": 0.1,
+        },
+        {"contractive_weight": 0.2, "contractive_num_probes": 3},
+    ],
+)
+def test_autoencoder_loss_gradients_with_fixed_key(key, options):
+    model = Autoencoder(
+        encoder_features=(4, 3),
+        decoder_features=(4, 5),
+        activation="tanh",
+        code_activation="sigmoid",
+        code_dropout_rate=0.2,
+    )
+    init_key, x_key, loss_key = jax.random.split(key, 3)
+    x = jax.nn.sigmoid(jax.random.normal(x_key, (4, 5)))
+    params = model.init(init_key, x)["params"]
+    loss_fn = autoencoder_loss(model, **options)
+
+    def objective(params, x, loss_key):
+        return loss_fn(params, {}, (x,), loss_key)[0]
+
+    assert_grads_close(objective, params, x, loss_key, rtol=1e-4, atol=1e-7)
+    assert_jit_matches_eager(objective, params, x, loss_key)
+
+
+def test_autoencoder_loss_metrics(key):
+    model = Autoencoder(encoder_features=(2,), decoder_features=(4,), activation="linear")
+    x = jax.random.normal(key, (6, 4))
+    params = model.init(jax.random.key(1), x)["params"]
+    loss, (state, metrics) = autoencoder_loss(model)(params, {}, x, jax.random.key(2))
+    reconstruction = model.apply({"params": params}, x)
+    expected = float(jnp.mean(jnp.square(reconstruction - x)))
+    assert float(loss) == pytest.approx(expected, rel=1e-6)
+    assert float(metrics["reconstruction_error"]) == pytest.approx(expected, rel=1e-6)
+    assert float(metrics["penalty"]) == 0.0
+    assert state == {}
+
+
+@pytest.mark.standard_dtype_promotion
+def test_denoising_autoencoder_trains_with_fit(key):
+    from jaxdl.training import create_train_state, fit
+
+    data_key, init_key, fit_key = jax.random.split(key, 3)
+    x = _low_rank_data(data_key, num_examples=64)
+    model = Autoencoder(encoder_features=(8, 2), decoder_features=(8, 6), activation="tanh")
+    state = create_train_state(init_key, model, x, optax.adam(1e-2))
+    loss_fn = autoencoder_loss(model, corruption="masking", corruption_level=0.2)
+    result = fit(fit_key, state, loss_fn, (x,), num_epochs=30, batch_size=16, progress=False)
+    history = result.history
+    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
+
+
+def test_code_dropout(key):
+    model = Autoencoder(encoder_features=(16,), decoder_features=(4,), code_dropout_rate=0.5)
+    x = jax.random.normal(key, (3, 4))
+    variables = model.init(jax.random.key(1), x)
+    np.testing.assert_array_equal(model.apply(variables, x), model.apply(variables, x))
+    with pytest.raises(ValueError, match="needs a 'dropout' rng"):
+        model.apply(variables, x, train=True)
+    k1, k2 = jax.random.split(jax.random.key(2))
+    a = model.apply(variables, x, train=True, rngs={"dropout": k1})
+    b = model.apply(variables, x, train=True, rngs={"dropout": k2})
+    assert not np.allclose(a, b)
+    # Inverted dropout keeps the code's expectation: average many masks.
+    keys = jax.random.split(jax.random.key(3), 2000)
+    mean = jnp.mean(
+        jax.vmap(lambda k: model.apply(variables, x, train=True, rngs={"dropout": k}))(keys),
+        axis=0,
+    )
+    np.testing.assert_allclose(mean, model.apply(variables, x), atol=0.15)
+
+
+def test_autoencoder_errors(key):
+    x = jnp.ones((2, 4))
+    with pytest.raises(ValueError, match=r"encoder_features\[1\] must be > 0"):
+        Autoencoder(encoder_features=(3, 0), decoder_features=(4,)).init(key, x)
+    with pytest.raises(ValueError, match="encoder_features must be a non-empty sequence"):
+        Autoencoder(encoder_features=(), decoder_features=(4,)).init(key, x)
+    with pytest.raises(ValueError, match=r"decoder_features\[-1\] must equal the input size 4"):
+        Autoencoder(encoder_features=(2,), decoder_features=(5,)).init(key, x)
+    with pytest.raises(ValueError, match="code_dropout_rate must lie in"):
+        Autoencoder(encoder_features=(2,), decoder_features=(4,), code_dropout_rate=1.0).init(
+            key, x
+        )
+    with pytest.raises(ValueError, match="code_activation: activation must be one of"):
+        Autoencoder(encoder_features=(2,), decoder_features=(4,), code_activation="swish").init(
+            key, x
+        )
+    model = Autoencoder(encoder_features=(2,), decoder_features=(4,))
+    with pytest.raises(ValueError, match="l1_weight must be >= 0"):
+        autoencoder_loss(model, l1_weight=-1.0)
+    with pytest.raises(ValueError, match="kl_sparsity_weight must be >= 0"):
+        autoencoder_loss(model, kl_sparsity_weight=-0.1)
+    with pytest.raises(ValueError, match="contractive_weight must be >= 0"):
+        autoencoder_loss(model, contractive_weight=-2.0)
+    with pytest.raises(ValueError, match=r"sparsity_target must lie in \(0.0, 1.0\)"):
+        autoencoder_loss(model, sparsity_target=1.0)
+    with pytest.raises(ValueError, match=r"sparsity_target must lie in \(0.0, 1.0\)"):
+        autoencoder_loss(model, sparsity_target=0.0)
+    with pytest.raises(ValueError, match=r"target must lie in \(0.0, 1.0\)"):
+        kl_sparsity_penalty(jnp.full((2, 2), 0.5), 1.2)
+    with pytest.raises(ValueError, match="corruption must be None or one of"):
+        autoencoder_loss(model, corruption="blur")
+    with pytest.raises(ValueError, match="reconstruction must be"):
+        autoencoder_loss(model, reconstruction="l1")
+    with pytest.raises(ValueError, match="contractive_num_probes must be > 0"):
+        autoencoder_loss(model, contractive_num_probes=0)
+    with pytest.raises(ValueError, match="code must have rank 2"):
+        kl_sparsity_penalty(jnp.full((2, 2, 2), 0.5), 0.1)
+
+
+def test_autoencoder_is_registered():
+    assert "Autoencoder" in registered_models()

@@ -1,0 +1,391 @@
+"""The compiled training loop: correctness, determinism, resume, errors."""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxdl.testing import assert_pytrees_allclose
+from jaxdl.training import (
+    EarlyStopping,
+    NonFiniteLossError,
+    RunLogger,
+    create_train_state,
+    fit,
+    fit_many,
+    set_hyperparams,
+    supervised_loss,
+)
+
+pytestmark = pytest.mark.standard_dtype_promotion
+
+
+class _Net(nn.Module):
+    hidden: int = 16
+    classes: int = 3
+    dropout: float = 0.0
+
+    @nn.compact
+    def __call__(self, x, train: bool = False):
+        x = nn.tanh(nn.Dense(self.hidden)(x))
+        x = nn.Dropout(self.dropout, deterministic=not train)(x)
+        return nn.Dense(self.classes)(x)
+
+
+class _BatchNormNet(nn.Module):
+    @nn.compact
+    def __call__(self, x, train: bool = False):
+        x = nn.Dense(8)(x)
+        x = nn.BatchNorm(use_running_average=not train, momentum=0.5)(x)
+        return nn.Dense(2)(nn.relu(x))
+
+
+def _data(seed: int = 0, n: int = 96, d: int = 4):
+    x = jax.random.normal(jax.random.key(seed), (n, d))
+    y = jnp.argmax(x[:, :3], axis=-1).astype(jnp.int32)
+    return x, y
+
+
+def _state(model, x, tx, seed=1):
+    return create_train_state(jax.random.key(seed), model, x[:2], tx)
+
+
+def _bitwise_equal(a, b) -> bool:
+    return all(
+        np.array_equal(np.asarray(u), np.asarray(v))
+        for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
+    )
+
+
+def test_fit_learns_and_reports_history():
+    x, y = _data()
+    model = _Net()
+    result = fit(
+        jax.random.key(2),
+        _state(model, x, optax.adam(1e-2)),
+        supervised_loss(model, "cross_entropy", ("accuracy",)),
+        (x, y),
+        num_epochs=30,
+        batch_size=16,
+        eval_data=(x, y),
+        progress=False,
+    )
+    history = result.history
+    assert len(history) == 30
+    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
+    assert history[-1]["eval_accuracy"] > 0.9
+    assert history[-1]["step"] == 30 * (96 // 16)
+    assert {"epoch", "step", "train_loss", "train_accuracy", "eval_loss"} <= set(history[-1])
+
+
+def test_full_batch_gd_equals_manual_gradient_descent():
+    x, y = _data()
+    model = _Net()
+    loss_fn = supervised_loss(model, "cross_entropy", ())
+    state = _state(model, x, optax.sgd(0.3))
+    result = fit(jax.random.key(3), state, loss_fn, (x, y), num_epochs=5, progress=False)
+
+    params = state.params
+    for _ in range(5):
+        grads = jax.grad(lambda p: loss_fn(p, {}, (x, y), jax.random.key(0))[0])(params)
+        params = jax.tree.map(lambda p, g: p - 0.3 * g, params, grads)
+    assert int(result.state.step) == 5
+    assert_pytrees_allclose(result.state.params, params, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(("batch_size", "steps_per_epoch"), [(1, 96), (10, 9), (None, 1)])
+def test_steps_per_epoch_for_online_minibatch_and_full_batch(batch_size, steps_per_epoch):
+    x, y = _data()
+    model = _Net()
+    result = fit(
+        jax.random.key(4),
+        _state(model, x, optax.sgd(0.01)),
+        supervised_loss(model),
+        (x, y),
+        num_epochs=2,
+        batch_size=batch_size,
+        progress=False,
+    )
+    assert int(result.state.step) == 2 * steps_per_epoch
+
+
+def test_same_key_gives_bitwise_identical_parameters():
+    x, y = _data()
+    model = _Net(dropout=0.2)
+    runs = [
+        fit(
+            jax.random.key(5),
+            _state(model, x, optax.adam(1e-2)),
+            supervised_loss(model),
+            (x, y),
+            num_epochs=3,
+            batch_size=8,
+            progress=False,
+        ).state.params
+        for _ in range(2)
+    ]
+    assert _bitwise_equal(*runs)
+    other = fit(
+        jax.random.key(6),
+        _state(model, x, optax.adam(1e-2)),
+        supervised_loss(model),
+        (x, y),
+        num_epochs=3,
+        batch_size=8,
+        progress=False,
+    ).state.params
+    assert not _bitwise_equal(runs[0], other)
+
+
+def test_interrupted_run_resumes_to_the_same_parameters(tmp_path):
+    x, y = _data()
+    model = _Net(dropout=0.1)
+    loss_fn = supervised_loss(model)
+    kwargs = dict(num_epochs=6, batch_size=16, eval_data=(x, y), progress=False)
+    reference = fit(
+        jax.random.key(7), _state(model, x, optax.adam(1e-2)), loss_fn, (x, y), **kwargs
+    )
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_epoch_3(record):
+        if record["epoch"] == 3:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        fit(
+            jax.random.key(7),
+            _state(model, x, optax.adam(1e-2)),
+            loss_fn,
+            (x, y),
+            checkpoint_dir=str(tmp_path),
+            callback=stop_after_epoch_3,
+            **kwargs,
+        )
+    resumed = fit(
+        jax.random.key(7),
+        _state(model, x, optax.adam(1e-2)),
+        loss_fn,
+        (x, y),
+        checkpoint_dir=str(tmp_path),
+        **kwargs,
+    )
+    assert resumed.history[0]["epoch"] == 3  # epochs 1-2 were checkpointed, 3 is redone
+    assert _bitwise_equal(resumed.state.params, reference.state.params)
+    assert _bitwise_equal(resumed.state.opt_state, reference.state.opt_state)
+
+
+def test_nan_loss_stops_with_step_and_keeps_last_good_checkpoint(tmp_path):
+    x = jax.random.normal(jax.random.key(8), (32, 3)) * 10.0
+    t = x @ jnp.array([[1.0], [2.0], [-1.0]])
+    model = nn.Dense(1)
+    state = _state(model, x, optax.sgd(10.0))
+    with pytest.raises(NonFiniteLossError, match=r"non-finite loss at step \d+") as info:
+        fit(
+            jax.random.key(9),
+            state,
+            supervised_loss(model, "mse", ()),
+            (x, t),
+            num_epochs=200,
+            checkpoint_dir=str(tmp_path),
+            progress=False,
+        )
+    error = info.value
+    assert error.step > 0
+    assert int(error.state.step) == error.step
+    assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(error.state.params))
+    assert error.checkpoint_step is not None and error.checkpoint_step <= error.step
+    assert (tmp_path / "latest" / str(error.checkpoint_step)).exists()
+
+
+def test_early_stopping_returns_best_parameters():
+    x, y = _data(n=64)
+    xv, yv = _data(seed=11, n=64)
+    yv = (yv + 1) % 3  # a validation set the model cannot fit: its loss rises
+    model = _Net()
+    result = fit(
+        jax.random.key(10),
+        _state(model, x, optax.adam(3e-2)),
+        supervised_loss(model),
+        (x, y),
+        num_epochs=100,
+        batch_size=16,
+        eval_data=(xv, yv),
+        early_stopping=EarlyStopping("eval_loss", "min", patience=3),
+        progress=False,
+    )
+    assert result.stopped_early
+    assert len(result.history) < 100
+    losses = [r["eval_loss"] for r in result.history]
+    best = int(np.argmin(losses))
+    assert len(losses) - 1 - best == 3  # stopped exactly `patience` evaluations later
+    evaluation = supervised_loss(model).evaluate(result.best_state.params, {}, (xv, yv))
+    assert float(evaluation["loss"]) == pytest.approx(losses[best], rel=1e-5)
+
+
+def test_batch_norm_statistics_are_updated_and_used():
+    x, y = _data(d=3)
+    model = _BatchNormNet()
+    y = (y > 0).astype(jnp.int32)
+    state = _state(model, x, optax.adam(1e-2))
+    result = fit(
+        jax.random.key(12),
+        state,
+        supervised_loss(model),
+        (x, y),
+        num_epochs=3,
+        batch_size=32,
+        eval_data=(x, y),
+        progress=False,
+    )
+    before = state.model_state["batch_stats"]
+    after = result.state.model_state["batch_stats"]
+    assert not _bitwise_equal(before, after)
+    assert np.isfinite(result.history[-1]["eval_loss"])
+
+
+def test_example_weights_select_examples():
+    x, y = _data()
+    model = _Net()
+    loss_fn = supervised_loss(model, "cross_entropy", ())
+    weights = (jnp.arange(96) < 48).astype(jnp.float32)
+    kwargs = dict(num_epochs=4, progress=False)
+    weighted = fit(
+        jax.random.key(13), _state(model, x, optax.sgd(0.5)), loss_fn, (x, y, weights), **kwargs
+    )
+    subset = fit(
+        jax.random.key(14), _state(model, x, optax.sgd(0.5)), loss_fn, (x[:48], y[:48]), **kwargs
+    )
+    assert_pytrees_allclose(weighted.state.params, subset.state.params, rtol=1e-5, atol=1e-6)
+
+
+def test_compiles_once_for_all_chunks():
+    x, y = _data()
+    model = _Net()
+    base = supervised_loss(model)
+    traces = []
+
+    def counting_loss(params, model_state, batch, key):
+        traces.append(1)
+        return base(params, model_state, batch, key)
+
+    fit(
+        jax.random.key(15),
+        _state(model, x, optax.sgd(0.1)),
+        counting_loss,
+        (x, y),
+        num_epochs=5,
+        epochs_per_chunk=2,  # chunks of 2, 2 and 1 (masked) epochs: same program
+        batch_size=32,
+        progress=False,
+    )
+    assert len(traces) == 1
+
+
+def test_logger_writes_metrics_jsonl(tmp_path):
+    x, y = _data()
+    model = _Net()
+    logger = RunLogger(tmp_path)
+    fit(
+        jax.random.key(16),
+        _state(model, x, optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)),
+        supervised_loss(model),
+        (x, y),
+        num_epochs=3,
+        batch_size=32,
+        logger=logger,
+        progress=False,
+    )
+    records = logger.read_metrics()
+    assert [r["epoch"] for r in records] == [1, 2, 3]
+    assert records[0]["learning_rate"] == pytest.approx(0.1)
+
+
+def test_gradient_clipping_bounds_the_update():
+    x, y = _data()
+    model = _Net()
+    state = create_train_state(
+        jax.random.key(17), model, x[:2], optax.sgd(1.0), max_grad_norm=1e-3
+    )
+    result = fit(
+        jax.random.key(18), state, supervised_loss(model), (x, y), num_epochs=1, progress=False
+    )
+    delta = jax.tree.map(lambda a, b: a - b, result.state.params, state.params)
+    norm = optax.tree.norm(delta)
+    assert float(norm) <= 1e-3 * (1 + 1e-4)
+
+
+def test_fit_many_matches_separate_runs_and_learning_rate_grid():
+    x, y = _data()
+    model = _Net()
+    loss_fn = supervised_loss(model)
+    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
+    rates = jnp.array([0.01, 0.1, 0.5])
+    init_keys = jax.random.split(jax.random.key(19), 3)
+    states = jax.vmap(lambda k: create_train_state(k, model, x[:2], tx))(init_keys)
+    states = states.replace(opt_state=set_hyperparams(states.opt_state, learning_rate=rates))
+    run_keys = jax.random.split(jax.random.key(20), 3)
+    many = fit_many(
+        run_keys, states, loss_fn, (x, y), num_epochs=3, batch_size=16, eval_data=(x, y)
+    )
+    assert many.history["train_loss"].shape == (3, 3)
+    assert np.all(np.asarray(many.nonfinite_step) == -1)
+    for i in range(3):
+        member = jax.tree.map(lambda a, i=i: a[i], states)
+        single = fit(
+            jax.random.split(jax.random.key(20), 3)[i],
+            member,
+            loss_fn,
+            (x, y),
+            num_epochs=3,
+            batch_size=16,
+            progress=False,
+        )
+        member_params = jax.tree.map(lambda a, i=i: a[i], many.state.params)
+        assert_pytrees_allclose(member_params, single.state.params, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (dict(num_epochs=0), "num_epochs must be > 0"),
+        (dict(num_epochs=1, batch_size=0), "batch_size must be > 0"),
+        (dict(num_epochs=1, batch_size=1000), "batch_size must be <= the number"),
+        (dict(num_epochs=1, eval_every=-1), "eval_every must be > 0"),
+    ],
+)
+def test_bad_hyperparameters_raise(kwargs, match):
+    x, y = _data()
+    model = _Net()
+    with pytest.raises(ValueError, match=match):
+        fit(jax.random.key(21), _state(model, x, optax.sgd(0.1)), supervised_loss(model), (x, y),
+            progress=False, **kwargs)
+
+
+def test_bad_data_raise():
+    x, y = _data()
+    model = _Net()
+    state = _state(model, x, optax.sgd(0.1))
+    loss_fn = supervised_loss(model)
+    with pytest.raises(ValueError, match=r"train_data\[0\] must have shape \(N, 4\)"):
+        fit(jax.random.key(22), state, loss_fn, (x[:, :3], y), num_epochs=1, progress=False)
+    with pytest.raises(ValueError, match="train_data labels must lie in \\[0, 3\\)"):
+        fit(jax.random.key(23), state, loss_fn, (x, y + 1), num_epochs=1, progress=False)
+    with pytest.raises(ValueError, match="train_data is empty"):
+        fit(jax.random.key(24), state, loss_fn, (x[:0], y[:0]), num_epochs=1, progress=False)
+    with pytest.raises(ValueError, match="must share a leading example axis"):
+        fit(jax.random.key(25), state, loss_fn, (x, y[:10]), num_epochs=1, progress=False)
+
+
+def test_non_positive_learning_rate_raises():
+    x, y = _data()
+    model = _Net()
+    state = _state(model, x, optax.inject_hyperparams(optax.sgd)(learning_rate=-0.1))
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        fit(jax.random.key(26), state, supervised_loss(model), (x, y), num_epochs=1,
+            progress=False)
