@@ -136,7 +136,9 @@ def _compile(name: str, pattern: str | None) -> re.Pattern | None:
     try:
         return re.compile(pattern)
     except re.error as error:
-        raise ValueError(f"{name} is not a valid regular expression ({error}): {pattern!r}")
+        raise ValueError(
+            f"{name} is not a valid regular expression ({error}): {pattern!r}"
+        ) from error
 
 
 def _selected_leaves(params: PyTree, mask: PyTree | Callable | None) -> list[Array]:

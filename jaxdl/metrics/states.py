@@ -42,11 +42,13 @@ from jaxdl.typing import Array, ArrayLike
 __all__ = ["MSE", "Accuracy", "Average", "ConfusionMatrix", "Mean", "compute", "merge"]
 
 
-def _weights(mask: ArrayLike | None, leading: tuple[int, ...]) -> Array:
+def _weights(
+    mask: ArrayLike | None, leading: tuple[int, ...], name: str = "mask"
+) -> Array:
     if mask is None:
         return jnp.ones(leading, jnp.float32)
     mask = jnp.asarray(mask)
-    check_shape("mask", mask, leading)
+    check_shape(name, mask, leading)
     return mask.astype(jnp.float32)
 
 
@@ -107,7 +109,7 @@ class Mean(NamedTuple):
             weights: same shape as ``values`` (or ``None`` for weight 1).
         """
         values = jnp.asarray(values, jnp.float32)
-        w = _weights(weights, values.shape)
+        w = _weights(weights, values.shape, "weights")
         return cls(total=jnp.sum(values * w), count=jnp.sum(w))
 
     def update(self, values: ArrayLike, weights: ArrayLike | None = None) -> Mean:
@@ -254,7 +256,8 @@ class ConfusionMatrix(NamedTuple):
 
     def accuracy(self) -> Array:
         """Trace over total."""
-        return jnp.trace(self.matrix).astype(jnp.float32) / jnp.sum(self.matrix)
+        counts = self.matrix.astype(jnp.float32)
+        return jnp.trace(counts) / jnp.sum(counts)
 
     def prfs(
         self,

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
@@ -145,21 +146,26 @@ def activation_statistics(
     """
     check_positive_int("num_bins", num_bins)
     check_nonempty("x", x)
-    _, state = model.apply(
-        variables, x, capture_intermediates=capture, mutable=["intermediates"], **apply_kwargs
-    )
-    flat = flatten_dict(state["intermediates"], sep="/")
-    stats: dict[str, ActivationStatistics] = {}
-    for path, values in flat.items():
-        for index, value in enumerate(values):
-            leaves = jax.tree.leaves(value)
-            for leaf_index, leaf in enumerate(leaves):
-                if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
-                    continue
-                name = path if len(values) == 1 else f"{path}/{index}"
-                name = name if len(leaves) == 1 else f"{name}/{leaf_index}"
-                stats[name] = _summarize(leaf, num_bins)
-    return stats
+
+    def collect(variables: PyTree, x: Array) -> dict[str, ActivationStatistics]:
+        _, state = model.apply(
+            variables, x, capture_intermediates=capture, mutable=["intermediates"], **apply_kwargs
+        )
+        flat = flatten_dict(state["intermediates"], sep="/")
+        stats: dict[str, ActivationStatistics] = {}
+        for path, values in flat.items():
+            for index, value in enumerate(values):
+                leaves = jax.tree.leaves(value)
+                for leaf_index, leaf in enumerate(leaves):
+                    if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
+                        continue
+                    name = path if len(values) == 1 else f"{path}/{index}"
+                    name = name if len(leaves) == 1 else f"{name}/{leaf_index}"
+                    stats[name] = _summarize(leaf, num_bins)
+        return stats
+
+    # One compiled program instead of one dispatch per statistic of every layer.
+    return jax.jit(collect)(variables, jnp.asarray(x))
 
 
 class WorstMistakes(NamedTuple):
@@ -210,8 +216,12 @@ def worst_mistakes(logits: ArrayLike, labels: ArrayLike, k: int) -> WorstMistake
     check_positive_int("k", k)
     if k > jnp.shape(logits)[0]:
         raise ValueError(f"k must be at most the number of examples {jnp.shape(logits)[0]}, got {k}")
-    logits = jnp.asarray(logits)
-    labels = jnp.asarray(labels).astype(jnp.int32)
+    return _worst_mistakes(jnp.asarray(logits), jnp.asarray(labels), k)
+
+
+@functools.partial(jax.jit, static_argnames="k")
+def _worst_mistakes(logits: Array, labels: Array, k: int) -> WorstMistakes:
+    labels = labels.astype(jnp.int32)
     probabilities = jax.nn.softmax(logits, axis=-1)
     predicted = jnp.argmax(logits, axis=-1).astype(jnp.int32)
     confidence = jnp.max(probabilities, axis=-1)
@@ -315,8 +325,13 @@ def overfit_small_batch_check(
     else:
         per_example = loss
     kwargs = dict(apply_kwargs or {})
-    x = jnp.asarray(x)
-    y = jnp.asarray(y)
+    return jax.jit(
+        functools.partial(_overfit, model, per_example, learning_rate, num_steps, tolerance, kwargs)
+    )(key, jnp.asarray(x), jnp.asarray(y))
+
+
+def _overfit(model, per_example, learning_rate, num_steps, tolerance, kwargs, key, x, y):
+    """The compiled body of :func:`overfit_small_batch_check`."""
     params = model.init(key, x, **kwargs)
 
     def objective(p: PyTree) -> Array:

@@ -9,6 +9,7 @@ transpose of the course's column convention). The last layer is the *output unit
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -151,8 +152,11 @@ class MLP(nn.Module):
 def count_params(params: PyTree) -> int:
     """Total number of scalar parameters in a pytree (e.g. ``model.init(...)``).
 
+    Works on abstract trees too (``jax.eval_shape(model.init, key, x)``), so large models
+    can be counted without allocating them.
+
     Args:
-        params: any pytree of arrays.
+        params: any pytree of arrays or ``jax.ShapeDtypeStruct``s.
 
     Returns:
         the sum of the leaves' sizes.
@@ -162,7 +166,7 @@ def count_params(params: PyTree) -> int:
         >>> count_params(params)
         199210
     """
-    return int(sum(jnp.size(leaf) for leaf in jax.tree_util.tree_leaves(params)))
+    return int(sum(math.prod(jnp.shape(leaf)) for leaf in jax.tree_util.tree_leaves(params)))
 
 
 def mlp_num_params(layer_sizes: Sequence[int], *, use_bias: bool = True) -> int:

@@ -14,6 +14,7 @@ the margin of any unit-norm separating ``w*``, when training starts from ``w = 0
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import flax.linen as nn
@@ -175,6 +176,13 @@ def perceptron_fit(
     else:
         weights = jnp.asarray(initial_weights, x.dtype)
         check_shape("initial_weights", weights, (x.shape[1],))
+    return _perceptron_loop(key, x, t, weights, jnp.asarray(learning_rate, x.dtype), max_steps)
+
+
+@functools.partial(jax.jit, static_argnames="max_steps")
+def _perceptron_loop(
+    key: Key, x: Array, t: Array, weights: Array, learning_rate: Array, max_steps: int
+) -> PerceptronResult:
     num_examples = x.shape[0]
 
     def num_mistakes(w: Array) -> Array:

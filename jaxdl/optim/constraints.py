@@ -49,7 +49,9 @@ def soft_threshold(x: ArrayLike, threshold: ArrayLike) -> Array:
 
 def _require_params(name: str, params: PyTree | None) -> None:
     if params is None:
-        raise ValueError(f"{name} needs the current parameters: call tx.update(updates, state, params)")
+        raise ValueError(
+            f"{name} needs the current parameters: call tx.update(updates, state, params)"
+        )
 
 
 def l1_proximal(

@@ -17,6 +17,7 @@ they are meant for small models and toy surfaces.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -81,11 +82,7 @@ def gradient_norm_trace(
         if num_steps is None:
             raise ValueError("num_steps must be given when batches is None, got None")
         check_positive_int("num_steps", num_steps)
-        xs = None
         length = num_steps
-
-        def value_and_grad(p, _):
-            return jax.value_and_grad(loss_fn)(p)
     else:
         leading = {jnp.shape(leaf)[0] for leaf in jax.tree.leaves(batches)}
         if len(leading) != 1:
@@ -95,20 +92,23 @@ def gradient_norm_trace(
         length = leading.pop()
         if num_steps is not None and num_steps != length:
             raise ValueError(f"num_steps must equal the batches' length {length}, got {num_steps}")
-        xs = batches
+    return _gradient_norm_trace(loss_fn, optimizer, params, batches, length)
 
-        def value_and_grad(p, batch):
-            return jax.value_and_grad(loss_fn)(p, batch)
+
+@functools.partial(jax.jit, static_argnames=("loss_fn", "optimizer", "length"))
+def _gradient_norm_trace(loss_fn, optimizer, params, batches, length) -> GradientNormTrace:
+    """The compiled body of :func:`gradient_norm_trace`: one scan over the steps."""
+    value_and_grad = jax.value_and_grad(loss_fn)
 
     def step(carry, batch):
         p, opt_state = carry
-        loss, grads = value_and_grad(p, batch)
+        loss, grads = value_and_grad(p) if batches is None else value_and_grad(p, batch)
         updates, opt_state = optimizer.update(grads, opt_state, p)
         p = optax.apply_updates(p, updates)
         return (p, opt_state), (loss, optax.tree.norm(grads))
 
     (params, opt_state), (losses, norms) = lax.scan(
-        step, (params, optimizer.init(params)), xs, length=length
+        step, (params, optimizer.init(params)), batches, length=length
     )
     return GradientNormTrace(params=params, opt_state=opt_state, losses=losses, gradient_norms=norms)
 
@@ -129,10 +129,21 @@ def hessian_matrix(loss_fn: Callable[[PyTree], Array], params: PyTree) -> Array:
         Array([[2., 3.],
                [3., 0.]], dtype=float32)
     """
-    flat, unravel = ravel_pytree(params)
-    if flat.size == 0:
+    if ravel_pytree(params)[0].size == 0:
         raise ValueError("params must hold at least one parameter, got an empty tree")
+    return _hessian_matrix(loss_fn, params)
+
+
+@functools.partial(jax.jit, static_argnames="loss_fn")
+def _hessian_matrix(loss_fn, params) -> Array:
+    flat, unravel = ravel_pytree(params)
     return jax.hessian(lambda theta: loss_fn(unravel(theta)))(flat)
+
+
+@functools.partial(jax.jit, static_argnames="loss_fn")
+def _hessian_eigenvalues(loss_fn, params) -> Array:
+    H = _hessian_matrix(loss_fn, params)
+    return jnp.linalg.eigvalsh(0.5 * (H + H.T))
 
 
 def hessian_eigenvalues(loss_fn: Callable[[PyTree], Array], params: PyTree) -> Array:
@@ -153,8 +164,9 @@ def hessian_eigenvalues(loss_fn: Callable[[PyTree], Array], params: PyTree) -> A
         >>> hessian_eigenvalues(lambda p: p[0] ** 2 - 2 * p[1] ** 2, jnp.zeros(2))
         Array([-4.,  2.], dtype=float32)
     """
-    H = hessian_matrix(loss_fn, params)
-    return jnp.linalg.eigvalsh(0.5 * (H + H.T))
+    if ravel_pytree(params)[0].size == 0:
+        raise ValueError("params must hold at least one parameter, got an empty tree")
+    return _hessian_eigenvalues(loss_fn, params)
 
 
 def condition_number(
@@ -185,6 +197,11 @@ def condition_number(
     """
     check_positive("relative_tolerance", relative_tolerance)
     magnitudes = jnp.abs(hessian_eigenvalues(loss_fn, params))
+    return _condition_number(magnitudes, relative_tolerance)
+
+
+@jax.jit
+def _condition_number(magnitudes: Array, relative_tolerance: float) -> Array:
     largest = jnp.max(magnitudes)
     nonzero = magnitudes > relative_tolerance * largest
     smallest = jnp.min(jnp.where(nonzero, magnitudes, jnp.inf))
@@ -252,9 +269,16 @@ def classify_critical_point(
     """
     check_positive("gradient_tolerance", gradient_tolerance, allow_zero=True)
     check_positive("eigenvalue_tolerance", eigenvalue_tolerance, allow_zero=True)
+    if ravel_pytree(params)[0].size == 0:
+        raise ValueError("params must hold at least one parameter, got an empty tree")
+    return _classify(loss_fn, params, gradient_tolerance, eigenvalue_tolerance)
+
+
+@functools.partial(jax.jit, static_argnames="loss_fn")
+def _classify(loss_fn, params, gradient_tolerance, eigenvalue_tolerance) -> CriticalPoint:
     grads = jax.grad(loss_fn)(params)
     gradient_norm = optax.tree.norm(grads)
-    eigenvalues = hessian_eigenvalues(loss_fn, params)
+    eigenvalues = _hessian_eigenvalues(loss_fn, params)
     any_positive = jnp.any(eigenvalues > eigenvalue_tolerance)
     any_negative = jnp.any(eigenvalues < -eigenvalue_tolerance)
     all_positive = jnp.all(eigenvalues > eigenvalue_tolerance)

@@ -18,6 +18,7 @@ options static).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -87,8 +88,14 @@ def newton_method(
     """
     check_positive_int("num_steps", num_steps)
     check_positive("damping", damping, allow_zero=True)
+    _check_float_vector(ravel_pytree(params)[0])
+    return _newton_method(loss_fn, params, num_steps, damping)
+
+
+@functools.partial(jax.jit, static_argnames=("loss_fn", "num_steps"))
+def _newton_method(loss_fn, params, num_steps, damping) -> NewtonResult:
+    """The compiled body of :func:`newton_method` (one program, whatever the caller)."""
     flat, unravel = ravel_pytree(params)
-    _check_float_vector(flat)
 
     def flat_loss(theta: Array) -> Array:
         return loss_fn(unravel(theta))
@@ -218,8 +225,22 @@ def conjugate_gradient(
     check_in_range("shrink", shrink, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
     check_in_range("armijo", armijo, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
     check_positive_int("line_search_steps", line_search_steps)
+    _check_float_vector(ravel_pytree(params)[0])
+    return _conjugate_gradient(
+        loss_fn, params, num_steps, beta, line_search, initial_step, shrink, armijo,
+        line_search_steps,
+    )
+
+
+@functools.partial(
+    jax.jit, static_argnames=("loss_fn", "num_steps", "beta", "line_search", "line_search_steps")
+)
+def _conjugate_gradient(
+    loss_fn, params, num_steps, beta, line_search, initial_step, shrink, armijo,
+    line_search_steps,
+) -> ConjugateGradientResult:
+    """The compiled body of :func:`conjugate_gradient`."""
     flat, unravel = ravel_pytree(params)
-    _check_float_vector(flat)
 
     def flat_loss(theta: Array) -> Array:
         return loss_fn(unravel(theta))

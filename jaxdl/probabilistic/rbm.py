@@ -489,12 +489,12 @@ def gibbs_init(params: AnyRBMParams, visible: ArrayLike) -> GibbsState:
     """
     visible = jnp.asarray(visible)
     _check_visible("visible", params, visible)
-    return GibbsState(visible=visible, hidden=jax.nn.sigmoid(_hidden_preactivation(params, visible)))
+    return GibbsState(
+        visible=visible, hidden=jax.nn.sigmoid(_hidden_preactivation(params, visible))
+    )
 
 
-def gibbs_step(
-    key: Key, state: GibbsState, params: AnyRBMParams
-) -> tuple[GibbsState, GibbsInfo]:
+def gibbs_step(key: Key, state: GibbsState, params: AnyRBMParams) -> tuple[GibbsState, GibbsInfo]:
     """One block Gibbs sweep: ``h ~ P(h | v)``, then ``v' ~ P(v | h)``.
 
     Each half-step samples a whole layer at once because units within a layer are
@@ -888,6 +888,8 @@ def train_rbm(
     learn_variance: bool = True,
     monitor: bool = True,
     monitor_data: ArrayLike | None = None,
+    chains: ArrayLike | None = None,
+    opt_state: optax.OptState | None = None,
 ) -> RBMTrainResult:
     """Train an RBM by CD-k or persistent CD; the whole run is one compiled program.
 
@@ -896,7 +898,8 @@ def train_rbm(
     ``optimizer.update(contrastive_divergence(...))``; epochs run in an outer ``lax.scan``.
     Per-update keys come from ``fold_in``. With ``persistent=True`` the negative chains
     (``num_chains`` of them, default ``batch_size``, started at random training rows) carry
-    over from one update to the next.
+    over from one update to the next. A run resumes from a previous
+    :class:`RBMTrainResult` by passing its ``params``, ``chains`` and ``opt_state``.
 
     Args:
         key: PRNG key.
@@ -912,6 +915,9 @@ def train_rbm(
         learn_variance: for Gaussian RBMs, whether ``log_variance`` is trained.
         monitor: compute the per-epoch monitors.
         monitor_data: data for the monitors ``[M, V]`` (default: ``data``).
+        chains: persistent chains ``[C, V]`` to start from (PCD only; default: random
+            training rows).
+        opt_state: optimizer state to resume from (default: ``optimizer.init(params)``).
 
     Returns:
         An :class:`RBMTrainResult`.
@@ -942,9 +948,9 @@ def train_rbm(
     if optimizer is None:
         learning_rate = 0.1 if learning_rate is None else learning_rate
         check_positive("learning_rate", learning_rate)
+    if (num_chains is not None or chains is not None) and not persistent:
+        raise ValueError("num_chains and chains are only used with persistent=True")
     if num_chains is not None:
-        if not persistent:
-            raise ValueError("num_chains is only used with persistent=True")
         check_positive_int("num_chains", num_chains)
     if monitor_data is None:
         monitor_data = data
@@ -954,16 +960,20 @@ def train_rbm(
         check_nonempty("monitor_data", monitor_data)
         _check_visible("monitor_data", params, monitor_data)
     chain_key, train_key = jax.random.split(key)
-    chains = None
-    if persistent:
+    if chains is not None:
+        chains = jnp.asarray(chains, params.weights.dtype)
+        check_rank("chains", chains, 2)
+        _check_visible("chains", params, chains)
+        if num_chains is not None and chains.shape[0] != num_chains:
+            raise ValueError(f"chains must have {num_chains} rows, got shape {chains.shape}")
+    elif persistent:
         count = batch_size if num_chains is None else num_chains
         rows = jax.random.choice(chain_key, data.shape[0], (count,), replace=count > len(data))
         chains = data[rows]
-    else:
-        del chain_key
     return _train_loop(
         train_key,
         params,
+        opt_state,
         chains,
         data,
         monitor_data,
@@ -984,6 +994,7 @@ def train_rbm(
 def _train_loop(
     key,
     params,
+    opt_state,
     chains,
     data,
     monitor_data,
@@ -1033,7 +1044,8 @@ def _train_loop(
         )
         return carry, stats
 
-    init_carry = (params, tx.init(params), chains)
+    opt_state = tx.init(params) if opt_state is None else opt_state
+    init_carry = (params, opt_state, chains)
     (params, opt_state, chains), stats = lax.scan(epoch, init_carry, jnp.arange(num_epochs))
     if stats is None:
         empty = jnp.zeros((0,), params.weights.dtype)
@@ -1159,9 +1171,11 @@ def _interpolate(params: AnyRBMParams, base_visible_bias: Array, beta: Array) ->
     """The RBM whose free energy is ``(1 - beta) F_A(v) + beta F_B(v)`` (up to H log 2)."""
     if _is_gaussian(params):
         return GaussianRBMParams(
-            beta * params.weights, params.visible_bias, beta * params.hidden_bias,
-            params.log_variance,
-        )  # fmt: skip
+            weights=beta * params.weights,
+            visible_bias=params.visible_bias,
+            hidden_bias=beta * params.hidden_bias,
+            log_variance=params.log_variance,
+        )
     visible_bias = (1.0 - beta) * base_visible_bias + beta * params.visible_bias
     return RBMParams(beta * params.weights, visible_bias, beta * params.hidden_bias)
 
@@ -1226,8 +1240,7 @@ def ais_log_partition(
             values = np.asarray(betas)
             if values[0] != 0.0 or values[-1] != 1.0 or np.any(np.diff(values) < 0):
                 raise ValueError(
-                    "betas must increase from 0 to 1, got values from "
-                    f"{values[0]} to {values[-1]}"
+                    f"betas must increase from 0 to 1, got values from {values[0]} to {values[-1]}"
                 )
     if _is_gaussian(params):
         if base_visible_bias is not None:

@@ -495,7 +495,7 @@ def vae_loss(model: VAE, *, beta: float = 1.0, num_samples: int = 1) -> LossFn:
 
     Returns:
         A loss function; ``batch`` is ``x [B, D]`` or ``(x, labels)`` (labels are
-        required by a CVAE and ignored by a plain VAE); metrics are ``elbo``,
+        required by a CVAE and ignored by a plain VAE; ``(x,)`` works too); metrics are ``elbo``,
         ``reconstruction_log_likelihood`` and ``kl`` (per-example means, ``elbo``
         always with ``beta = 1``).
 
@@ -515,7 +515,7 @@ def vae_loss(model: VAE, *, beta: float = 1.0, num_samples: int = 1) -> LossFn:
         params: PyTree, model_state: PyTree, batch: PyTree, key: Key
     ) -> tuple[Array, tuple[PyTree, dict[str, Array]]]:
         if isinstance(batch, tuple | list):
-            x, labels = batch[0], batch[1]
+            x, labels = batch[0], (batch[1] if len(batch) > 1 else None)
         else:
             x, labels = batch, None
         if model.num_classes is None:

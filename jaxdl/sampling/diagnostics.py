@@ -78,14 +78,18 @@ def effective_sample_size(samples: ArrayLike) -> Array:
     Reference: Geyer, "Practical Markov Chain Monte Carlo", Statistical Science 1992;
     Vehtari et al., "Rank-normalization, folding, and localization", 2021.
     """
-    samples = _check_draws(samples, 4)
+    return _effective_sample_size(_check_draws(samples, 4))
+
+
+@jax.jit
+def _effective_sample_size(samples: Array) -> Array:
     num_chains, n = samples.shape[:2]
     autocov = _autocovariance(samples)
     mean_autocov = jnp.mean(autocov, axis=0)  # [n, ...]
-    within = mean_autocov[0] * n / (n - 1)
+    within = mean_autocov[:1] * n / (n - 1)  # [1, ...]
     var_plus = within * (n - 1) / n
     if num_chains > 1:
-        var_plus = var_plus + jnp.var(jnp.mean(samples, axis=1), axis=0, ddof=1)
+        var_plus = var_plus + jnp.var(jnp.mean(samples, axis=1), axis=0, ddof=1)[None]
     rho = 1.0 - (within - mean_autocov) / var_plus
     rho = rho.at[0].set(1.0)
     num_pairs = n // 2
@@ -116,7 +120,11 @@ def split_rhat(samples: ArrayLike) -> Array:
 
     Reference: Gelman & Rubin, Statistical Science 1992; Gelman et al., BDA3, 2013.
     """
-    samples = _check_draws(samples, 4)
+    return _split_rhat(_check_draws(samples, 4))
+
+
+@jax.jit
+def _split_rhat(samples: Array) -> Array:
     half = samples.shape[1] // 2
     chains = jnp.concatenate([samples[:, :half], samples[:, -half:]], axis=0)
     within = jnp.mean(jnp.var(chains, axis=1, ddof=1), axis=0)

@@ -77,14 +77,18 @@ def _check_scan(scan: str) -> None:
         raise ValueError(f"scan must be one of {SCAN_ORDERS}, got {scan!r}")
 
 
-def _sites(key: Key, num_sites: int, scan: str) -> tuple[Array, Array]:
-    """Visiting order of one sweep and one key per update."""
+def _sites(key: Key, num_sites: int, scan: str) -> tuple[Array, Key]:
+    """Visiting order of one sweep, and the key whose ``fold_in(., t)`` drives update ``t``.
+
+    Updates scan over ``(t, site)`` and fold ``t`` into one key: scanning over an
+    array of split keys trips JAX's key-reuse checker under ``vmap``.
+    """
     site_key, update_key = jax.random.split(key)
     if scan == "systematic":
         sites = jnp.arange(num_sites)
     else:
         sites = jax.random.randint(site_key, (num_sites,), 0, num_sites)
-    return sites, jax.random.split(update_key, num_sites)
+    return sites, update_key
 
 
 def discrete_single_site_kernel(
@@ -125,16 +129,17 @@ def discrete_single_site_kernel(
             f"state.position must be an integer vector [n], got {x.dtype} shape {x.shape}"
         )
     values = jnp.arange(num_values, dtype=x.dtype)
-    sites, keys = _sites(key, x.shape[0], scan)
+    sites, sweep_key = _sites(key, x.shape[0], scan)
 
     def update(x, inputs):
-        site, update_key = inputs
+        t, site = inputs
+        update_key = jax.random.fold_in(sweep_key, t)
         candidates = jnp.broadcast_to(x, (num_values, x.shape[0])).at[:, site].set(values)
         energies = jax.vmap(energy_fn)(candidates)
         x = x.at[site].set(jax.random.categorical(update_key, -energies).astype(x.dtype))
         return x, None
 
-    x, _ = jax.lax.scan(update, x, (sites, keys))
+    x, _ = jax.lax.scan(update, x, (jnp.arange(sites.shape[0]), sites))
     return GibbsState(x), GibbsInfo(energy_fn(x))
 
 
@@ -194,10 +199,11 @@ def ising_single_site_kernel(
     spins = jnp.asarray(state.position)
     _check_grid(spins)
     height, width = spins.shape
-    sites, keys = _sites(key, height * width, scan)
+    sites, sweep_key = _sites(key, height * width, scan)
 
     def update(s, inputs):
-        site, update_key = inputs
+        t, site = inputs
+        update_key = jax.random.fold_in(sweep_key, t)
         row, col = site // width, site % width
         field = _site_field(s, model, row, col, periodic)
         prob_up = jax.nn.sigmoid(2.0 * model.inverse_temperature * field)
@@ -205,7 +211,7 @@ def ising_single_site_kernel(
         s = s.at[row, col].set(jnp.where(up, 1.0, -1.0).astype(s.dtype))
         return s, None
 
-    spins, _ = jax.lax.scan(update, spins, (sites, keys))
+    spins, _ = jax.lax.scan(update, spins, (jnp.arange(sites.shape[0]), sites))
     return GibbsState(spins), GibbsInfo(ising_energy(spins, model, periodic=periodic))
 
 

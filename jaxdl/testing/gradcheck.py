@@ -36,6 +36,8 @@ _DEFAULT_STEP = _EPS64 ** (1.0 / 3.0)
 # Rounding noise of a central difference is about eps * |f| / h; a generous multiple
 # of it is added to the tolerance so large function values do not cause false alarms.
 _NOISE_FACTOR = 64.0
+# hvp without a key materialises two n x n Hessians; beyond this it needs random directions.
+_MAX_FULL_HESSIAN = 2048
 
 
 class LeafReport(NamedTuple):
@@ -163,7 +165,7 @@ def _to_float64_arg(x: Any) -> Any:
     """Cast floating arrays to float64; leave keys, integers and non-arrays untouched."""
     if _is_key(x):
         return x
-    if isinstance(x, jax.Array | np.ndarray) and jnp.issubdtype(x.dtype, jnp.floating):
+    if isinstance(x, jax.Array | np.ndarray | np.generic) and jnp.issubdtype(x.dtype, jnp.floating):
         return jnp.asarray(x, dtype=jnp.float64)
     return x
 
@@ -260,7 +262,7 @@ def check_grads(
     rtol: float = 1e-5,
     atol: float = 1e-8,
     step: float | None = None,
-    batch_size: int = 64,
+    batch_size: int | None = 64,
 ) -> GradCheckReport:
     """Compare JAX derivatives of ``fn`` with float64 central differences.
 
@@ -294,7 +296,8 @@ def check_grads(
         rtol: relative tolerance.
         atol: absolute tolerance, also the floor of the relative error's denominator.
         step: base relative step (default ``eps^(1/3)`` of float64, about 6e-6).
-        batch_size: perturbations evaluated at once by ``vmap``.
+        batch_size: perturbations evaluated at once by ``vmap``; ``None`` evaluates
+            them one after another (``lax.scan``), for functions that do not vmap.
 
     Returns:
         A :class:`GradCheckReport` with one :class:`LeafReport` per parameter leaf.
@@ -303,6 +306,10 @@ def check_grads(
         ValueError: unknown ``mode``, missing ``key``, bad tolerances, empty ``params``
             or ``fn`` not returning a scalar.
         TypeError: non-floating ``params`` leaves or ``fn`` not computing in float64.
+
+    References:
+        Nocedal and Wright, *Numerical Optimization*, 2nd ed. (2006), section 8.1:
+        finite-difference derivative approximations and the choice of step.
 
     Example:
         >>> import jax.numpy as jnp
@@ -320,7 +327,8 @@ def check_grads(
             f"key must be a typed PRNG key from jax.random.key(seed), got {type(key).__name__}"
         )
     check_positive_int("num_samples", num_samples)
-    check_positive_int("batch_size", batch_size)
+    if batch_size is not None:
+        check_positive_int("batch_size", batch_size)
     check_positive("rtol", rtol)
     check_positive("atol", atol, allow_zero=True)
     if step is not None:
@@ -332,8 +340,11 @@ def check_grads(
     with jax.enable_x64(True), jax.numpy_dtype_promotion("standard"):
         params64 = _params_to_float64(params)
         layout = _leaf_layout(params64)
-        if not layout:
-            raise ValueError("params must contain at least one floating leaf, got an empty tree")
+        if not layout or sum(leaf.size for leaf in layout) == 0:
+            raise ValueError(
+                "params must contain at least one floating entry, got "
+                f"{'an empty tree' if not layout else 'only empty arrays'}"
+            )
         args64 = tuple(jax.tree_util.tree_map(_to_float64_arg, args))
         x, unravel = ravel_pytree(params64)
 
@@ -343,9 +354,10 @@ def check_grads(
             return fn(unravel(x_flat), *_clone_keys(fixed_args))
 
         out = jax.eval_shape(f_flat, x, _clone_keys(args64))
-        if not hasattr(out, "shape") or out.shape != ():
-            shape = getattr(out, "shape", type(out).__name__)
-            raise ValueError(f"fn must return a scalar, got output of shape {shape}")
+        if not isinstance(out, jax.ShapeDtypeStruct):
+            raise ValueError(f"fn must return a scalar array, got a {type(out).__name__}")
+        if out.shape != ():
+            raise ValueError(f"fn must return a scalar, got output of shape {out.shape}")
         if out.dtype != jnp.float64:
             raise TypeError(
                 f"fn must return a float64 scalar when given float64 params, got {out.dtype}; "
@@ -381,12 +393,12 @@ def _check_first_order(
     key: Key | None,
     num_samples: int,
     base_step: float,
-    batch_size: int,
+    batch_size: int | None,
     rtol: float,
     atol: float,
 ) -> tuple[float, list[LeafReport]]:
     x_np = np.asarray(x)
-    # One draw of randomness for all leaves, turned into coordinates / directions in NumPy.
+    # One draw of randomness shared by all leaves.
     if mode == "full":
         draws = None
     elif mode == "sampled":
@@ -394,8 +406,10 @@ def _check_first_order(
     else:
         draws = np.asarray(jax.random.normal(key, (num_samples, x.size), dtype=jnp.float64))
 
-    # Each leaf owns a block of rows: coordinate indices ("full", "sampled") or unit
-    # directions supported on that leaf ("directions"), with their steps.
+    # Each leaf owns a block of probes: coordinate indices ("full", "sampled") or
+    # (leaf, sample) pairs naming a unit direction supported on that leaf ("directions").
+    # Directions are built inside the compiled program from the shared draws, so memory
+    # stays O(num_samples * num_params) however many leaves there are.
     blocks: list[np.ndarray] = []
     if mode in ("full", "sampled"):
         for leaf in layout:
@@ -404,49 +418,61 @@ def _check_first_order(
             else:
                 priorities = draws[leaf.offset : leaf.offset + leaf.size]
                 blocks.append(np.sort(np.argsort(priorities)[:num_samples]))
-        coordinates = np.concatenate([leaf.offset + b for leaf, b in zip(layout, blocks)])
+        coordinates = np.concatenate(
+            [leaf.offset + b for leaf, b in zip(layout, blocks, strict=True)]
+        )
         probes = coordinates.astype(np.int32)
         steps = _steps(x_np, base_step)[coordinates]
+        segment = np.zeros(1, np.int32)  # unused
+        norms = np.ones((1, 1))  # unused
+        draws = np.zeros((1, 1))
     else:
-        rows, steps_list = [], []
-        for leaf in layout:
-            cols = slice(leaf.offset, leaf.offset + leaf.size)
+        segment = np.repeat(np.arange(len(layout), dtype=np.int32), [s.size for s in layout])
+        norms = np.ones((len(layout), num_samples))
+        probe_list, steps_list = [], []
+        for i, leaf in enumerate(layout):
             count = num_samples if leaf.size else 0
-            directions = np.zeros((count, x.size))
             if count:
-                v = draws[:, cols]
-                directions[:, cols] = v / np.linalg.norm(v, axis=1, keepdims=True)
+                cols = slice(leaf.offset, leaf.offset + leaf.size)
+                norms[i] = np.linalg.norm(draws[:, cols], axis=1)
                 scale = base_step * max(1.0, float(np.max(np.abs(x_np[cols]))))
-            else:
-                scale = base_step
-            rows.append(directions)
-            steps_list.append(np.full(count, scale))
+                probe_list.append(np.stack([np.full(count, i), np.arange(count)], axis=1))
+                steps_list.append(np.full(count, scale))
             blocks.append(np.arange(count))
-        probes = np.concatenate(rows)
+        probes = np.concatenate(probe_list).astype(np.int32)
         steps = np.concatenate(steps_list)
 
     along_coordinates = mode != "directions"
 
     @jax.jit
-    def evaluate(x, fixed_args, probes, steps):
+    def evaluate(x, fixed_args, probes, steps, draws, segment, norms):
         value, grad = jax.value_and_grad(f_flat)(x, fixed_args)
 
         def one(probe_and_step):
             probe, h = probe_and_step
             if along_coordinates:
                 plus, minus = x.at[probe].add(h), x.at[probe].add(-h)
+                analytic = grad[probe]
             else:
-                plus, minus = x + h * probe, x - h * probe
+                leaf, sample = probe[0], probe[1]
+                v = jnp.where(segment == leaf, draws[sample], 0.0) / norms[leaf, sample]
+                plus, minus = x + h * v, x - h * v
+                analytic = jnp.dot(v, grad)
             f_plus, f_minus = f_flat(plus, fixed_args), f_flat(minus, fixed_args)
             magnitude = jnp.maximum(jnp.abs(f_plus), jnp.abs(f_minus)) / h
-            return (f_plus - f_minus) / (2 * h), magnitude
+            return analytic, (f_plus - f_minus) / (2 * h), magnitude
 
-        numeric, magnitude = lax.map(one, (probes, steps), batch_size=batch_size)
-        analytic = grad[probes] if along_coordinates else probes @ grad
+        analytic, numeric, magnitude = lax.map(one, (probes, steps), batch_size=batch_size)
         return value, analytic, numeric, magnitude
 
     value, analytic, numeric, magnitude = evaluate(
-        x, _clone_keys(args), jnp.asarray(probes), jnp.asarray(steps)
+        x,
+        _clone_keys(args),
+        jnp.asarray(probes),
+        jnp.asarray(steps),
+        jnp.asarray(draws),
+        jnp.asarray(segment),
+        jnp.asarray(norms),
     )
     analytic, numeric = np.asarray(analytic), np.asarray(numeric)
     noise = _NOISE_FACTOR * _EPS64 * np.asarray(magnitude)
@@ -480,13 +506,19 @@ def _check_hvp(
     key: Key | None,
     num_samples: int,
     base_step: float,
-    batch_size: int,
+    batch_size: int | None,
     rtol: float,
     atol: float,
 ) -> tuple[float, list[LeafReport]]:
     n = x.size
     x_np = np.asarray(x)
     value_and_grad = jax.value_and_grad(f_flat)
+    if key is None and n > _MAX_FULL_HESSIAN:
+        raise ValueError(
+            f"mode='hvp' without a key compares the whole {n} x {n} Hessian; above "
+            f"{_MAX_FULL_HESSIAN} parameters pass key=jax.random.key(seed) to check "
+            "num_samples random directions instead"
+        )
     if key is None:  # every coordinate direction: the whole Hessian, column by column
         num_directions = n
         steps = _steps(x_np, base_step)
@@ -553,7 +585,7 @@ def assert_grads_close(
     rtol: float = 1e-5,
     atol: float = 1e-8,
     step: float | None = None,
-    batch_size: int = 64,
+    batch_size: int | None = 64,
 ) -> GradCheckReport:
     """Assert that JAX derivatives of ``fn`` match float64 central differences.
 
@@ -569,7 +601,7 @@ def assert_grads_close(
         rtol: relative tolerance.
         atol: absolute tolerance.
         step: base relative step (default ``eps_float64^(1/3)``).
-        batch_size: perturbations evaluated at once by ``vmap``.
+        batch_size: perturbations evaluated at once by ``vmap`` (``None``: one by one).
 
     Returns:
         The :class:`GradCheckReport` when every leaf passes.

@@ -204,10 +204,6 @@ def assert_jit_matches_eager(
     return jitted
 
 
-def _take(x: Any, *, index: int, axis: int) -> Any:
-    return jnp.take(x, index, axis=axis)
-
-
 def _normalise_in_axes(in_axes: Any, num_args: int) -> tuple:
     if isinstance(in_axes, list):
         in_axes = tuple(in_axes)
@@ -220,23 +216,39 @@ def _normalise_in_axes(in_axes: Any, num_args: int) -> tuple:
     return in_axes
 
 
+def _map_axes(fn: Callable[[str, Any, Any], Any], axes: tuple, args: tuple) -> Any:
+    """Apply ``fn(path, axis, leaf)`` to every leaf of ``args``, ``axes`` being a prefix."""
+
+    def over_subtree(axis_path: tuple, axis: Any, subtree: Any) -> Any:
+        return jax.tree_util.tree_map_with_path(
+            lambda leaf_path, leaf: fn(_path_name(axis_path + leaf_path), axis, leaf), subtree
+        )
+
+    is_axis = lambda node: node is None  # None is an axis here, not an empty subtree
+    try:
+        jax.tree_util.tree_map(lambda axis, subtree: None, axes, args, is_leaf=is_axis)
+    except ValueError as error:
+        raise ValueError(f"in_axes must be a prefix of the arguments' structure: {error}") from None
+    return jax.tree_util.tree_map_with_path(over_subtree, axes, args, is_leaf=is_axis)
+
+
 def assert_vmap_matches_loop(
     fn: Callable[..., Any],
     *batched_args: Any,
-    in_axes: int | None | Sequence[int | None] = 0,
+    in_axes: Any = 0,
     rtol: float = 1e-5,
     atol: float = 1e-6,
 ) -> Any:
     """Assert ``jax.vmap(fn, in_axes)(*args)`` equals stacking ``fn`` over the batch.
 
-    The loop calls ``fn`` on each example (``args`` indexed along their ``in_axes``;
-    ``None`` entries are passed whole) and stacks the outputs along axis 0.
+    The loop calls ``fn`` on each example (every batched leaf indexed along its axis,
+    ``None`` leaves passed whole) and stacks the outputs along axis 0.
 
     Args:
         fn: the per-example function, returning any pytree.
         *batched_args: arguments carrying the batch axis (see ``in_axes``).
         in_axes: as in ``jax.vmap``: an int or ``None`` for all arguments, or one
-            entry per argument (an entry applies to the whole argument pytree).
+            entry per argument, each an int, ``None`` or a pytree prefix of it.
         rtol: relative tolerance of the comparison.
         atol: absolute tolerance of the comparison.
 
@@ -244,7 +256,8 @@ def assert_vmap_matches_loop(
         The vmapped result.
 
     Raises:
-        ValueError: no batched argument, or batched arguments of different sizes.
+        ValueError: no batched argument, a leaf without the batch axis, or batched
+            leaves of different sizes.
         AssertionError: naming the first differing output path.
 
     Example:
@@ -252,33 +265,30 @@ def assert_vmap_matches_loop(
         >>> _ = assert_vmap_matches_loop(lambda x: x @ x, jnp.ones((3, 2)))
     """
     axes = _normalise_in_axes(in_axes, len(batched_args))
-    sizes = set()
-    for arg, axis in zip(batched_args, axes, strict=True):
+    sizes: dict[int, str] = {}
+
+    def batch_size_of(path: str, axis: int | None, leaf: Any) -> None:
         if axis is None:
-            continue
-        for path, leaf in _leaves_with_paths(arg)[0]:
-            shape = jnp.shape(leaf)
-            if len(shape) <= axis if axis >= 0 else len(shape) < -axis:
-                raise ValueError(
-                    f"batched argument leaf {path} of shape {shape} has no axis {axis}"
-                )
-            sizes.add(shape[axis])
+            return
+        shape = jnp.shape(leaf)
+        if not -len(shape) <= axis < len(shape):
+            raise ValueError(f"batched argument leaf {path} of shape {shape} has no axis {axis}")
+        sizes.setdefault(shape[axis], path)
+
+    _map_axes(batch_size_of, axes, batched_args)
     if not sizes:
         raise ValueError("assert_vmap_matches_loop needs at least one batched argument")
     if len(sizes) != 1:
-        raise ValueError(f"batched arguments must share one batch size, got sizes {sorted(sizes)}")
+        found = ", ".join(f"{size} ({path})" for size, path in sorted(sizes.items()))
+        raise ValueError(f"batched arguments must share one batch size, got sizes {found}")
     (batch,) = sizes
     vmapped = jax.vmap(fn, in_axes=axes)(*_clone_keys(batched_args))
 
     def example(b: int) -> tuple:
-        picked = []
-        for arg, axis in zip(_clone_keys(batched_args), axes, strict=True):
-            if axis is None:
-                picked.append(arg)
-            else:
-                take = functools.partial(_take, index=b, axis=axis)
-                picked.append(jax.tree_util.tree_map(take, arg))
-        return tuple(picked)
+        def pick(path: str, axis: int | None, leaf: Any) -> Any:
+            return leaf if axis is None else jnp.take(leaf, b, axis=axis)
+
+        return _map_axes(pick, axes, _clone_keys(batched_args))
 
     outputs = [fn(*example(b)) for b in range(batch)]
     looped = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *outputs)

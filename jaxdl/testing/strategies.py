@@ -131,7 +131,12 @@ def float_arrays(
     shape_strategy = shapes() if shape is None else shape
     if not isinstance(shape_strategy, st.SearchStrategy):
         shape_strategy = st.just(tuple(shape_strategy))
-    dtype_strategy = dtype if isinstance(dtype, st.SearchStrategy) else st.just(np.dtype(dtype))
+    if isinstance(dtype, st.SearchStrategy):
+        dtype_strategy = dtype
+    else:
+        if not jnp.issubdtype(np.dtype(dtype), jnp.floating):
+            raise TypeError(f"dtype must be a floating dtype, got {np.dtype(dtype)}")
+        dtype_strategy = st.just(np.dtype(dtype))
 
     @st.composite
     def arrays(draw: st.DrawFn) -> Any:

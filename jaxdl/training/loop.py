@@ -14,6 +14,7 @@ checkpoint replays exactly the same batches and keys as an uninterrupted one.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Callable
@@ -256,6 +257,26 @@ def _build_chunk_fn(
     return run_chunk, steps_per_epoch
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled_chunk_fn(
+    loss_fn, eval_fn, num_examples, batch_size, shuffle, early_stopping, eval_every,
+    epochs_per_chunk,
+):
+    """The jitted chunk, cached so that repeated ``fit`` calls with the same loss, data
+    size and settings reuse one compiled program instead of compiling again."""
+    run_chunk, steps_per_epoch = _build_chunk_fn(
+        loss_fn,
+        eval_fn,
+        num_examples=num_examples,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        early_stopping=early_stopping,
+        eval_every=eval_every,
+        epochs_per_chunk=epochs_per_chunk,
+    )
+    return jax.jit(run_chunk, donate_argnums=0), steps_per_epoch
+
+
 def _validate_fit_args(
     num_epochs: int, batch_size: int | None, num_examples: int, eval_every: int, epochs_per_chunk
 ) -> None:
@@ -380,17 +401,10 @@ def fit(
         if eval_data is not None:
             loss_fn.validate(state.params, state.model_state, eval_data, "eval_data")
 
-    run_chunk, steps_per_epoch = _build_chunk_fn(
-        loss_fn,
-        eval_fn,
-        num_examples=num_examples,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        early_stopping=early_stopping,
-        eval_every=eval_every,
-        epochs_per_chunk=epochs_per_chunk,
+    compiled, steps_per_epoch = _compiled_chunk_fn(
+        loss_fn, eval_fn, num_examples, batch_size, shuffle, early_stopping, eval_every,
+        epochs_per_chunk,
     )
-    compiled = jax.jit(run_chunk, donate_argnums=0)
     data_key, step_key = jax.random.split(key)
     train_data = jax.device_put(train_data)
     eval_data = jax.device_put(eval_data) if eval_data is not None else None

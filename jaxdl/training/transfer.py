@@ -13,11 +13,15 @@
 - **Self-supervised pretext tasks** built from unlabelled data with a key: predict masked
   feature spans (:func:`mask_random_spans`, :func:`masked_prediction_loss`), or tell an
   original from a distorted copy (:func:`original_vs_distorted_pairs`).
+- **Early stopping, then retrain on all data** (:func:`retrain_on_all_data`): find the
+  best number of steps with a validation split, then train a fresh model on training and
+  validation data together for that many steps.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
@@ -26,7 +30,6 @@ import optax
 
 from jaxdl._checks import (
     check_floating,
-    check_in_range,
     check_integer,
     check_positive,
     check_positive_int,
@@ -36,14 +39,15 @@ from jaxdl._checks import (
 from jaxdl.losses.regularizers import _compile, leaf_paths, mask_by_path
 from jaxdl.nn.activations import get_activation
 from jaxdl.nn.registry import ModelSpec, register_model
-from jaxdl.typing import Array, ArrayLike, Key, PyTree
+from jaxdl.training.early_stopping import EarlyStopping
+from jaxdl.training.loop import FitResult, epochs_for_steps, fit
+from jaxdl.training.state import TrainState
+from jaxdl.typing import Array, ArrayLike, Batch, Key, LossFn, PyTree
 
 # --------------------------------------------------------------------------- transfer
 
 
-def transfer_params(
-    pretrained: PyTree, target: PyTree, *, exclude: str | None = None
-) -> PyTree:
+def transfer_params(pretrained: PyTree, target: PyTree, *, exclude: str | None = None) -> PyTree:
     """Copy the pretrained leaves into a fresh parameter tree, except the excluded ones.
 
     Every leaf of ``target`` whose path also exists in ``pretrained`` and does not match
@@ -62,7 +66,11 @@ def transfer_params(
         ValueError: if a transferred leaf changes shape, or no leaf is transferred.
 
     Example:
-        >>> new = transfer_params(old_params, fresh_params, exclude=r"Dense_2")
+        >>> old = {"trunk": {"kernel": jnp.ones((2, 2))}, "head": {"kernel": jnp.ones((2, 3))}}
+        >>> new = {"trunk": {"kernel": jnp.zeros((2, 2))}, "head": {"kernel": jnp.zeros((2, 5))}}
+        >>> out = transfer_params(old, new, exclude=r"head")
+        >>> float(out["trunk"]["kernel"][0, 0]), out["head"]["kernel"].shape
+        (1.0, (2, 5))
     """
     exclude_re = _compile("exclude", exclude)
     source = {
@@ -109,7 +117,9 @@ def replace_head(params: PyTree, head: str, new_head: PyTree) -> PyTree:
         A new tree.
 
     Example:
-        >>> params = replace_head(params, "params/Dense_1", fresh["params"]["Dense_1"])
+        >>> params = {"params": {"trunk": {"bias": jnp.zeros(2)}, "head": {"bias": jnp.zeros(3)}}}
+        >>> replace_head(params, "params/head", {"bias": jnp.ones(5)})["params"]["head"]["bias"].shape
+        (5,)
     """
     keys = [k for k in head.split("/") if k]
     if not keys:
@@ -123,7 +133,9 @@ def replace_head(params: PyTree, head: str, new_head: PyTree) -> PyTree:
                 f"(available: {available})"
             )
         out = dict(node)
-        out[keys[depth]] = new_head if depth == len(keys) - 1 else rebuild(node[keys[depth]], depth + 1)
+        out[keys[depth]] = (
+            new_head if depth == len(keys) - 1 else rebuild(node[keys[depth]], depth + 1)
+        )
         return out
 
     return rebuild(params, 0)
@@ -150,7 +162,11 @@ def freeze(
             fine-tune everything).
 
     Example:
+        >>> params = {"trunk": {"kernel": jnp.ones((2, 2))}, "head": {"kernel": jnp.ones((2, 1))}}
         >>> tx = freeze(optax.sgd(0.1), params, frozen=r"trunk")
+        >>> updates, _ = tx.update(params, tx.init(params), params)
+        >>> float(updates["trunk"]["kernel"].sum()), float(updates["head"]["kernel"].sum())
+        (0.0, -0.2)
     """
     if not isinstance(frozen, str):
         raise TypeError(f"frozen must be a regex string, got {type(frozen).__name__}")
@@ -211,7 +227,9 @@ class MultiTaskMLP(nn.Module):
         )
 
 
-def multi_task_loss(task_losses: Sequence[ArrayLike], weights: Sequence[float] | None = None) -> Array:
+def multi_task_loss(
+    task_losses: Sequence[ArrayLike], weights: Sequence[float] | None = None
+) -> Array:
     """Weighted sum of the task losses ``sum_t lambda_t L_t``.
 
     Args:
@@ -318,7 +336,10 @@ def semi_supervised_loss(
         A scalar.
 
     Example:
-        >>> loss = semi_supervised_loss(logits, x_hat, x, y, y >= 0, 0.5)
+        >>> x = jnp.ones((3, 4))
+        >>> labels = jnp.array([0, -1, 1])
+        >>> semi_supervised_loss(jnp.zeros((3, 2)), x, x, labels, labels >= 0, 0.5)
+        Array(0.6931472, dtype=float32)
     """
     check_positive("reconstruction_weight", reconstruction_weight, allow_zero=True)
     logits = jnp.asarray(logits)
@@ -332,7 +353,9 @@ def semi_supervised_loss(
     check_rank("labels", labels, 1)
     check_rank("labelled", labelled, 1)
     if reconstruction.shape != x.shape:
-        raise ValueError(f"reconstruction must have the shape of x {x.shape}, got {reconstruction.shape}")
+        raise ValueError(
+            f"reconstruction must have the shape of x {x.shape}, got {reconstruction.shape}"
+        )
     check_same_leading(("logits", "labels", "labelled", "x"), logits, labels, labelled, x)
     if labelled.dtype != jnp.bool_:
         raise TypeError(f"labelled must be a bool array, got {labelled.dtype}")
@@ -413,7 +436,9 @@ def masked_prediction_loss(predictions: ArrayLike, x: ArrayLike, mask: ArrayLike
         Per-example losses ``[...]``.
 
     Example:
-        >>> loss = masked_prediction_loss(model_out, x, mask).mean()
+        >>> mask = jnp.array([[True, False, True]])
+        >>> masked_prediction_loss(jnp.zeros((1, 3)), jnp.ones((1, 3)), mask)
+        Array([1.], dtype=float32)
     """
     predictions = jnp.asarray(predictions)
     x = jnp.asarray(x)
@@ -473,6 +498,127 @@ def original_vs_distorted_pairs(
     return jnp.stack([first, second], axis=1), labels
 
 
+# ------------------------------------------------------ early stopping, then retrain
+
+
+class RetrainResult(NamedTuple):
+    """What :func:`retrain_on_all_data` returns.
+
+    Attributes:
+        state: the model retrained on training + validation data.
+        best_step: the step with the best validation metric in the first run.
+        num_epochs: epochs of the second run.
+        num_steps: optimizer steps of the second run (``>= best_step``; equal when one
+            epoch is one step, i.e. full-batch training, or when whole epochs fit).
+        first_run: the early-stopped :class:`FitResult` on the training split.
+        second_run: the :class:`FitResult` of the retraining.
+    """
+
+    state: TrainState
+    best_step: int
+    num_epochs: int
+    num_steps: int
+    first_run: FitResult
+    second_run: FitResult
+
+
+def retrain_on_all_data(
+    key: Key,
+    state: TrainState,
+    loss_fn: LossFn,
+    train_data: Batch,
+    validation_data: Batch,
+    *,
+    num_epochs: int,
+    early_stopping: EarlyStopping | None = None,
+    batch_size: int | None = None,
+    **fit_kwargs: Any,
+) -> RetrainResult:
+    """Early stopping with a validation split, then retrain on all data for as many steps.
+
+    1. Train ``state`` on ``train_data`` with early stopping on ``validation_data`` and
+       read the best step ``i*``.
+    2. Train the *same initial* ``state`` again on ``train_data`` and ``validation_data``
+       together for ``i*`` steps, rounded up to whole epochs of the larger set (exact for
+       full-batch training, where one epoch is one step).
+
+    The second run uses every example but has no validation set left to stop on, so the
+    step count found in the first run stands in for it.
+
+    Args:
+        key: PRNG key (split into one key per run).
+        state: the initial train state (not consumed; both runs start from it).
+        loss_fn: loss in the training contract (see :func:`jaxdl.training.fit`).
+        train_data: tuple of arrays ``(x, y, ...)`` with a shared leading axis.
+        validation_data: tuple with the same structure.
+        num_epochs: epoch budget of the first run.
+        early_stopping: configuration (default ``EarlyStopping("eval_loss", "min", 5)``).
+        batch_size: minibatch size of both runs (None: full batch).
+        **fit_kwargs: passed to both :func:`jaxdl.training.fit` calls (e.g. ``progress``).
+
+    Returns:
+        A :class:`RetrainResult`.
+
+    Example:
+        >>> result = retrain_on_all_data(key, state, supervised_loss(model), (x, y), (xv, yv),
+        ...                              num_epochs=200, progress=False)
+
+    Reference: Goodfellow, Bengio & Courville, "Deep Learning", 2016, algorithm 7.2.
+    """
+    check_positive_int("num_epochs", num_epochs)
+    if early_stopping is None:
+        early_stopping = EarlyStopping()
+    train_data = tuple(train_data)
+    validation_data = tuple(validation_data)
+    if len(train_data) != len(validation_data):
+        raise ValueError(
+            f"train_data and validation_data must hold the same number of arrays, got "
+            f"{len(train_data)} and {len(validation_data)}"
+        )
+    for i, (a, b) in enumerate(zip(train_data, validation_data, strict=True)):
+        if jnp.shape(a)[1:] != jnp.shape(b)[1:]:
+            raise ValueError(
+                f"train_data[{i}] and validation_data[{i}] must agree past the first axis, "
+                f"got {jnp.shape(a)} and {jnp.shape(b)}"
+            )
+    first_key, second_key = jax.random.split(key)
+    first = fit(
+        first_key,
+        state,
+        loss_fn,
+        train_data,
+        num_epochs=num_epochs,
+        batch_size=batch_size,
+        eval_data=validation_data,
+        early_stopping=early_stopping,
+        **fit_kwargs,
+    )
+    best_step = max(int(first.best_state.step), 1)
+    all_data = tuple(
+        jnp.concatenate([jnp.asarray(a), jnp.asarray(b)], axis=0)
+        for a, b in zip(train_data, validation_data, strict=True)
+    )
+    num_examples = int(all_data[0].shape[0])
+    epochs = epochs_for_steps(best_step, num_examples, batch_size)
+    second = fit(
+        second_key,
+        state,
+        loss_fn,
+        all_data,
+        num_epochs=epochs,
+        batch_size=batch_size,
+        **fit_kwargs,
+    )
+    return RetrainResult(
+        state=second.state,
+        best_step=best_step,
+        num_epochs=epochs,
+        num_steps=int(second.state.step),
+        first_run=first,
+        second_run=second,
+    )
+
+
 register_model(
     ModelSpec(
         name="MultiTaskMLP",
@@ -490,6 +636,7 @@ register_model(
 
 __all__ = [
     "MultiTaskMLP",
+    "RetrainResult",
     "SemiSupervisedAutoencoder",
     "freeze",
     "mask_random_spans",
@@ -497,6 +644,7 @@ __all__ = [
     "multi_task_loss",
     "original_vs_distorted_pairs",
     "replace_head",
+    "retrain_on_all_data",
     "semi_supervised_loss",
     "transfer_params",
 ]

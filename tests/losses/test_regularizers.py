@@ -56,8 +56,13 @@ def test_weights_mask_excludes_biases_and_norm_scales(flax_params):
 
 def test_mask_by_path_include_and_exclude(flax_params):
     mask = mask_by_path(flax_params, include=r"Dense_1", exclude=r"bias$")["params"]
-    selected = {p for p, m in zip(jax.tree.leaves(leaf_paths({"params": mask})),
-                                  jax.tree.leaves(mask), strict=True) if m}
+    selected = {
+        p
+        for p, m in zip(
+            jax.tree.leaves(leaf_paths({"params": mask})), jax.tree.leaves(mask), strict=True
+        )
+        if m
+    }
     assert selected == {"params/Dense_1/kernel"}
 
 
@@ -80,8 +85,10 @@ def test_mask_by_path_bad_regex():
 
 def test_l2_penalty_value_and_bias_excluded(flax_params):
     p = flax_params["params"]
-    expected = 0.5 * 0.3 * sum(
-        float(np.sum(np.square(p[layer]["kernel"]))) for layer in ("Dense_0", "Dense_1")
+    expected = (
+        0.5
+        * 0.3
+        * sum(float(np.sum(np.square(p[layer]["kernel"]))) for layer in ("Dense_0", "Dense_1"))
     )
     np.testing.assert_allclose(l2_penalty(flax_params, 0.3), expected, rtol=1e-6)
 

@@ -265,7 +265,9 @@ def test_current_learning_rate_follows_the_schedule():
         _, state = tx.update(jnp.ones(2), state, params)
         seen.append(float(optim.current_learning_rate(state)))
     np.testing.assert_allclose(seen, [float(schedule(k)) for k in range(6)], rtol=1e-6)
-    chained = optax.chain(optim.clip_by_value(1.0), optim.with_schedule_logging(optim.adam, learning_rate=0.01))
+    chained = optax.chain(
+        optim.clip_by_value(1.0), optim.with_schedule_logging(optim.adam, learning_rate=0.01)
+    )
     np.testing.assert_allclose(optim.current_learning_rate(chained.init(params)), 0.01)
 
 

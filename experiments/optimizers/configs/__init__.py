@@ -1,0 +1,1 @@
+"""Configurations of the optimizers experiment (``default`` and ``smoke``)."""

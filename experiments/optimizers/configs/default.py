@@ -1,0 +1,37 @@
+"""SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam on digits; GD vs momentum in a valley.
+
+Command: ``jaxdl run optimizers`` (about a minute on 2 CPU cores).
+Expected: on scikit-learn digits (64-64-10 ReLU MLP, minibatches of 32, 30 epochs) the
+adaptive methods (Adam, RMSProp) and the momentum methods reach a lower training loss
+than plain SGD at the same learning-rate budget, and all reach ~95-97% test accuracy.
+On the quadratic valley with condition number 25, gradient descent zig-zags across
+the narrow axis and needs ~190 steps to bring the loss below 1e-6, momentum 0.8 needs
+~60 (the README records the measured numbers); conjugate gradients needs 2 steps and
+Newton 1.
+"""
+
+
+def get_config() -> dict:
+    return {
+        "seed": 0,
+        # part 1: loss curves on digits
+        "hidden": 64,
+        "num_epochs": 30,
+        "batch_size": 32,
+        "optimizers": {
+            "sgd": {"learning_rate": 0.05},
+            "momentum": {"learning_rate": 0.05, "momentum": 0.9},
+            "nesterov": {"learning_rate": 0.05, "momentum": 0.9},
+            "adagrad": {"learning_rate": 0.05},
+            "rmsprop": {"learning_rate": 0.001, "decay_rate": 0.9},
+            "adam": {"learning_rate": 0.001},
+        },
+        "progress": True,
+        # part 2: an ill-conditioned 2-D quadratic J = (x^2 + kappa y^2) / 2
+        "condition_number": 25.0,
+        "start": [-9.0, 1.5],
+        "valley_learning_rate": 0.075,
+        "valley_momentum": 0.8,
+        "valley_steps": 300,
+        "valley_tolerance": 1e-6,
+    }

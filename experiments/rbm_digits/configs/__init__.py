@@ -1,0 +1,1 @@
+"""Configurations of the rbm-digits experiment (``default`` and ``smoke``)."""

@@ -1,0 +1,204 @@
+"""Train a Bernoulli RBM on binarized digits; features, samples, filters and AIS likelihood."""
+
+from __future__ import annotations
+
+import pathlib
+import time
+import warnings
+
+import jax
+import jax.numpy as jnp
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
+
+from experiments._common import plot_curves  # noqa: E402
+from jaxdl.data import load_digits  # noqa: E402
+from jaxdl.probabilistic import rbm  # noqa: E402
+from jaxdl.training import RunLogger  # noqa: E402
+
+
+def binarize(pixels: np.ndarray) -> np.ndarray:
+    """Digits intensities 0..16 to {0, 1}: ``pixels / 16 > 0.5``."""
+    return (np.asarray(pixels) / 16.0 > 0.5).astype(np.float32)
+
+
+def nudge(images: np.ndarray) -> np.ndarray:
+    """The images plus copies shifted by one pixel up, down, left and right (5x the data)."""
+    grid = np.asarray(images).reshape(-1, 8, 8)
+    shifted = [grid]
+    for axis, step in ((1, 1), (1, -1), (2, 1), (2, -1)):
+        moved = np.roll(grid, step, axis=axis)
+        edge = 0 if step == 1 else -1
+        index = [slice(None)] * 3
+        index[axis] = edge
+        moved[tuple(index)] = 0.0  # no wrap-around: the vacated row/column is blank
+        shifted.append(moved)
+    return np.concatenate(shifted).reshape(-1, 64)
+
+
+def _image_grid(images: np.ndarray, path: pathlib.Path, title: str, cmap: str) -> None:
+    count = images.shape[0]
+    cols = int(np.ceil(np.sqrt(count)))
+    rows = int(np.ceil(count / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.8, rows * 0.8 + 0.4), dpi=100)
+    for i, ax in enumerate(np.ravel(axes)):
+        ax.axis("off")
+        if i < count:
+            image = images[i].reshape(8, 8)
+            limit = np.abs(image).max() if cmap == "RdBu_r" else 1.0
+            vmin = -limit if cmap == "RdBu_r" else 0.0
+            ax.imshow(image, cmap=cmap, vmin=vmin, vmax=limit, interpolation="nearest")
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _logistic_accuracy(c: float, max_iter: int, x_train, y_train, x_test, y_test) -> float:
+    model = LogisticRegression(C=c, max_iter=max_iter)
+    with warnings.catch_warnings():
+        # Smoke runs cap the iterations on purpose; the default config converges.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(np.asarray(x_train, np.float64), np.asarray(y_train))
+    return float(model.score(np.asarray(x_test, np.float64), np.asarray(y_test)))
+
+
+def train_and_evaluate(config: dict, workdir: str) -> dict:
+    """Train the RBM, evaluate features and likelihood, write the run directory."""
+    workdir_path = pathlib.Path(workdir)
+    logger = RunLogger(workdir_path)
+    logger.write_config(config)
+
+    data = load_digits(test_fraction=config["test_fraction"], seed=config["data_seed"])
+    x_train, y_train = np.asarray(data.x_train), np.asarray(data.y_train)
+    if config["nudge"]:
+        x_train, y_train = nudge(x_train), np.tile(y_train, 5)
+    x_train = jnp.asarray(binarize(x_train))
+    x_test = jnp.asarray(binarize(data.x_test))
+
+    root = jax.random.key(config["seed"])
+    init_key, train_key, sample_key, ais_key = jax.random.split(root, 4)
+    params = rbm.init(init_key, 64, config["num_hidden"])
+    initial_pll = float(jnp.mean(rbm.exact_pseudo_log_likelihood(params, x_test)))
+    chains, opt_state = None, None
+    start = time.perf_counter()
+    epochs = tqdm(range(config["num_epochs"]), desc="rbm-digits", disable=not config["progress"])
+    history = []
+    for epoch in epochs:
+        # One compiled epoch per call (the same program each time), resuming chains and
+        # optimizer state, so progress can be shown between epochs.
+        result = rbm.train_rbm(
+            jax.random.fold_in(train_key, epoch),
+            params,
+            x_train,
+            1,
+            config["batch_size"],
+            config["learning_rate"],
+            config["k"],
+            config["persistent"],
+            chains=chains,
+            opt_state=opt_state,
+        )
+        params, chains, opt_state = result.params, result.chains, result.opt_state
+        record = {
+            "epoch": epoch + 1,
+            "train_reconstruction_error": float(result.history.reconstruction_error[-1]),
+            "train_pseudo_log_likelihood": float(result.history.pseudo_log_likelihood[-1]),
+            "test_pseudo_log_likelihood": float(
+                jnp.mean(rbm.exact_pseudo_log_likelihood(params, x_test))
+            ),
+        }
+        history.append(record)
+        logger.log(epoch + 1, **record)
+        epochs.set_postfix(pll=f"{record['test_pseudo_log_likelihood']:.2f}")
+    train_seconds = time.perf_counter() - start
+
+    # Features: P(h = 1 | v) into a logistic regression, against the raw binary pixels.
+    features_train = rbm.hidden_probabilities(params, x_train)
+    features_test = rbm.hidden_probabilities(params, x_test)
+    max_iter = config["logistic_max_iter"]
+    rbm_accuracy = _logistic_accuracy(
+        config["logistic_c_rbm"], max_iter, features_train, y_train, features_test, data.y_test
+    )
+    raw_accuracy = _logistic_accuracy(
+        config["logistic_c_raw"], max_iter, x_train, y_train, x_test, data.y_test
+    )
+
+    # Likelihood: AIS estimate of log Z from the base-rate model of the training pixels.
+    base_bias = rbm.base_rate_visible_bias(x_train)
+    ais = rbm.ais_log_partition(
+        ais_key,
+        params,
+        num_runs=config["ais_runs"],
+        num_betas=config["ais_betas"],
+        base_visible_bias=base_bias,
+    )
+    test_log_likelihood = float(jnp.mean(rbm.log_likelihood(params, x_test, ais.log_partition)))
+    # The base-rate model alone: independent pixels, log P(v) = sum_i v_i b_i - softplus(b_i).
+    base_log_likelihood = float(jnp.mean(x_test @ base_bias - jnp.sum(jax.nn.softplus(base_bias))))
+
+    # Samples from Gibbs chains started at random bits; filters are the weight columns.
+    samples_state = rbm.run_gibbs(
+        sample_key,
+        rbm.gibbs_init(params, jnp.zeros((config["num_samples"], 64))),
+        params,
+        config["sample_sweeps"],
+    )
+    shown = np.asarray(rbm.visible_mean(params, samples_state.hidden))
+    _image_grid(
+        shown,
+        workdir_path / "samples.png",
+        f"P(v | h) after {config['sample_sweeps']} Gibbs sweeps",
+        "gray_r",
+    )
+    filters = np.asarray(params.weights.T[: min(100, config["num_hidden"])])
+    _image_grid(filters, workdir_path / "filters.png", "RBM filters (weight columns)", "RdBu_r")
+    plot_curves(
+        {
+            "train (stochastic)": [r["train_pseudo_log_likelihood"] for r in history],
+            "test (exact)": [r["test_pseudo_log_likelihood"] for r in history],
+        },
+        workdir_path / "pseudo_likelihood.png",
+        ylabel="pseudo-log-likelihood (nats/image)",
+        title="RBM on binarized digits",
+    )
+    plot_curves(
+        {"train": [r["train_reconstruction_error"] for r in history]},
+        workdir_path / "reconstruction_error.png",
+        ylabel="squared reconstruction error",
+        title="RBM on binarized digits",
+    )
+
+    summary = {
+        "num_train": int(x_train.shape[0]),
+        "num_test": int(x_test.shape[0]),
+        "train_seconds": train_seconds,
+        "first_reconstruction_error": history[0]["train_reconstruction_error"],
+        "final_reconstruction_error": history[-1]["train_reconstruction_error"],
+        "initial_test_pseudo_log_likelihood": initial_pll,
+        "final_test_pseudo_log_likelihood": history[-1]["test_pseudo_log_likelihood"],
+        "logistic_accuracy_rbm_features": rbm_accuracy,
+        "logistic_accuracy_raw_pixels": raw_accuracy,
+        "ais_log_partition": float(ais.log_partition),
+        "ais_log_partition_std": float(ais.log_partition_std),
+        "test_log_likelihood_ais": test_log_likelihood,
+        "test_log_likelihood_base_rate": base_log_likelihood,
+    }
+    if config["num_hidden"] <= 20:
+        summary["exact_log_partition"] = float(rbm.log_partition_function(params))
+    logger.write_summary(summary)
+    return summary
+
+
+if __name__ == "__main__":
+    import sys
+
+    from experiments.rbm_digits.configs import default
+
+    print(train_and_evaluate(default.get_config(), sys.argv[1] if len(sys.argv) > 1 else "runs"))

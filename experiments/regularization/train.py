@@ -1,0 +1,275 @@
+"""Regularization in practice: L1 vs L2 sparsity, and four cures for overfitting.
+
+Part 1 (sparsity): a ReLU MLP on 20 Gaussian features of which only 3 decide the label,
+trained without penalty, with L2 weight decay and with proximal L1. We count the
+first-layer weights that are exactly zero and plot their histograms.
+
+Part 2 (overfitting): a wide two-hidden-layer MLP on 60 noisy two-moons points (10 % of
+the training labels flipped), trained without regularization, with weight decay, with
+dropout, and with early stopping (best validation step; then retrained on all data
+for that many steps). We compare test loss and accuracy and draw the decision
+boundaries.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+
+from experiments._common import plot_curves, plot_decision_boundary  # noqa: E402
+from jaxdl.data.augment import flip_labels  # noqa: E402
+from jaxdl.data.toy import moons  # noqa: E402
+from jaxdl.losses.regularizers import weight_decay  # noqa: E402
+from jaxdl.nn.dropout import DropoutMLP  # noqa: E402
+from jaxdl.nn.mlp import MLP  # noqa: E402
+from jaxdl.optim.constraints import l1_proximal_sgd  # noqa: E402
+from jaxdl.training import (  # noqa: E402
+    EarlyStopping,
+    RunLogger,
+    create_train_state,
+    fit,
+    supervised_loss,
+)
+from jaxdl.training.transfer import retrain_on_all_data  # noqa: E402
+
+
+def _logging_callback(logger: RunLogger, run: str):
+    def callback(record: dict) -> None:
+        logger.log(record["step"], run=run, **{k: v for k, v in record.items() if k != "step"})
+
+    return callback
+
+
+def _sparse_problem(key, config):
+    """Labels from the sign of a linear function of the first few features."""
+    x_key, test_key, flip_key = jax.random.split(key, 3)
+    d, relevant = config["sparsity_num_features"], config["sparsity_num_relevant"]
+    signs = jnp.where(jnp.arange(relevant) % 2 == 0, 1.0, -1.0)
+    w_true = jnp.zeros(d).at[:relevant].set(signs)
+    x = jax.random.normal(x_key, (config["sparsity_num_train"], d))
+    x_test = jax.random.normal(test_key, (config["sparsity_num_test"], d))
+    y = (x @ w_true > 0).astype(jnp.int32)
+    y = flip_labels(flip_key, y, 2, config["label_noise"])
+    y_test = (x_test @ w_true > 0).astype(jnp.int32)
+    return (x, y), (x_test, y_test)
+
+
+def sparsity_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
+    """Train the same MLP with no penalty, L2 and proximal L1; count exact zeros."""
+    data_key, init_key, fit_key = jax.random.split(key, 3)
+    train, test = _sparse_problem(data_key, config)
+    model = MLP(features=(config["sparsity_hidden"], 2), activation="relu", output=None)
+    lr = config["sparsity_learning_rate"]
+    optimizers = {
+        "none": optax.sgd(lr),
+        "l2": optax.chain(weight_decay(config["l2_strength"]), optax.sgd(lr)),
+        "l1": l1_proximal_sgd(lr, config["l1_strength"]),
+    }
+    loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
+    relevant = config["sparsity_num_relevant"]
+    summary: dict = {}
+    first_layers = {}
+    curves = {}
+    for name, tx in optimizers.items():
+        state = create_train_state(jax.random.clone(init_key), model, train[0][:1], tx)
+        result = fit(
+            jax.random.fold_in(fit_key, len(first_layers)),
+            state,
+            loss_fn,
+            train,
+            num_epochs=config["sparsity_num_epochs"],
+            epochs_per_chunk=config["epochs_per_chunk"],
+            progress=config["progress"],
+            callback=_logging_callback(logger, f"sparsity_{name}"),
+        )
+        params = result.state.params
+        kernel = np.asarray(params["Dense_0"]["kernel"])
+        all_kernels = np.concatenate(
+            [np.asarray(params[layer]["kernel"]).ravel() for layer in params]
+        )
+        metrics = loss_fn.evaluate(params, {}, test)
+        first_layers[name] = kernel
+        curves[name] = [r["train_loss"] for r in result.history]
+        summary[f"zero_fraction_{name}"] = float(np.mean(all_kernels == 0.0))
+        summary[f"irrelevant_input_zero_fraction_{name}"] = float(np.mean(kernel[relevant:] == 0))
+        summary[f"relevant_input_zero_fraction_{name}"] = float(np.mean(kernel[:relevant] == 0))
+        # feature selection: inputs with at least one non-zero outgoing weight
+        summary[f"num_inputs_used_{name}"] = int(np.sum(np.any(kernel != 0, axis=1)))
+        # share of the first-layer weight mass on the inputs that matter
+        summary[f"relevant_weight_share_{name}"] = float(
+            np.abs(kernel[:relevant]).sum() / max(np.abs(kernel).sum(), 1e-12)
+        )
+        summary[f"sparsity_test_accuracy_{name}"] = float(metrics["accuracy"])
+        summary[f"sparsity_first_train_loss_{name}"] = result.history[0]["train_loss"]
+        summary[f"sparsity_final_train_loss_{name}"] = result.history[-1]["train_loss"]
+
+    plot_curves(curves, workdir / "sparsity_loss.png", title="training loss", log_y=True)
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5), dpi=100, sharey=True)
+    limit = max(float(np.abs(k).max()) for k in first_layers.values())
+    bins = np.linspace(-limit, limit, 61)
+    for ax, (name, kernel) in zip(axes, first_layers.items(), strict=True):
+        ax.hist(kernel.ravel(), bins=bins, color="tab:blue")
+        zeros = summary[f"zero_fraction_{name}"]
+        ax.set_title(f"{name}: {100 * zeros:.0f}% of weights exactly 0")
+        ax.set_yscale("log")
+        ax.set_xlabel("first-layer weight")
+    axes[0].set_ylabel("count")
+    fig.tight_layout()
+    fig.savefig(workdir / "weights_histogram.png")
+    plt.close(fig)
+    return summary
+
+
+def _moons_problem(key, config):
+    train_key, test_key, flip_key = jax.random.split(key, 3)
+    x, y = moons(train_key, config["moons_num_train"], config["moons_noise"])
+    y = flip_labels(flip_key, y, 2, config["label_noise"])
+    x_test, y_test = moons(test_key, config["moons_num_test"], config["moons_noise"])
+    return (x, y), (x_test, y_test)
+
+
+def overfitting_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
+    """None vs weight decay vs dropout vs early stopping on a small noisy problem."""
+    data_key, init_key, split_key, fit_key = jax.random.split(key, 4)
+    train, test = _moons_problem(data_key, config)
+    features = (*config["overfit_hidden"], 2)
+    plain = DropoutMLP(
+        features=features,
+        input_keep_probability=1.0,
+        hidden_keep_probability=1.0,
+        activation=nn.relu,
+    )
+    dropped = DropoutMLP(
+        features=features,
+        input_keep_probability=1.0,
+        hidden_keep_probability=config["dropout_keep_probability"],
+        activation=nn.relu,
+    )
+    sgd = optax.sgd(config["overfit_learning_rate"], momentum=config["overfit_momentum"])
+    runs = {
+        "none": (plain, sgd),
+        "weight_decay": (plain, optax.chain(weight_decay(config["weight_decay"]), sgd)),
+        "dropout": (dropped, sgd),
+    }
+    common = dict(
+        num_epochs=config["overfit_num_epochs"],
+        eval_every=config["eval_every"],
+        epochs_per_chunk=config["epochs_per_chunk"],
+        progress=config["progress"],
+    )
+    summary: dict = {}
+    histories = {}
+    final_params = {}
+    for i, (name, (model, tx)) in enumerate(runs.items()):
+        state = create_train_state(jax.random.clone(init_key), model, train[0][:1], tx)
+        result = fit(
+            jax.random.fold_in(fit_key, i),
+            state,
+            supervised_loss(model),
+            train,
+            eval_data=test,  # for the curves only: nothing is selected on it
+            callback=_logging_callback(logger, name),
+            **common,
+        )
+        histories[name] = result.history
+        final_params[name] = (model, result.state.params)
+
+    # early stopping: hold out part of the training set, then retrain on all of it
+    n = train[0].shape[0]
+    order = jax.random.permutation(split_key, n)
+    num_valid = max(1, int(round(config["validation_fraction"] * n)))
+    valid_idx, fit_idx = order[:num_valid], order[num_valid:]
+    fit_part = (train[0][fit_idx], train[1][fit_idx])
+    valid_part = (train[0][valid_idx], train[1][valid_idx])
+    state = create_train_state(jax.random.clone(init_key), plain, train[0][:1], sgd)
+    retrained = retrain_on_all_data(
+        jax.random.fold_in(fit_key, len(runs)),
+        state,
+        supervised_loss(plain),
+        fit_part,
+        valid_part,
+        early_stopping=EarlyStopping("eval_loss", "min", patience=config["patience"]),
+        callback=_logging_callback(logger, "early_stopping"),
+        **common,
+    )
+    final_params["early_stopping"] = (plain, retrained.first_run.best_state.params)
+    final_params["early_stopping_retrain"] = (plain, retrained.state.params)
+    histories["early_stopping"] = retrained.first_run.history
+    summary["early_stopping_best_step"] = retrained.best_step
+    summary["early_stopping_retrain_steps"] = retrained.num_steps
+
+    for name, (model, params) in final_params.items():
+        metrics = supervised_loss(model).evaluate(params, {}, test)
+        train_metrics = supervised_loss(model).evaluate(params, {}, train)
+        summary[f"test_loss_{name}"] = float(metrics["loss"])
+        summary[f"test_accuracy_{name}"] = float(metrics["accuracy"])
+        summary[f"train_accuracy_{name}"] = float(train_metrics["accuracy"])
+    for name, history in histories.items():
+        summary[f"first_train_loss_{name}"] = history[0]["train_loss"]
+        summary[f"final_train_loss_{name}"] = history[-1]["train_loss"]
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
+    for (name, history), color in zip(histories.items(), plt.cm.tab10.colors, strict=False):
+        epochs = [r["epoch"] for r in history]
+        ax.plot(epochs, [r["train_loss"] for r in history], "--", color=color, alpha=0.7)
+        evaluated = [r for r in history if "eval_loss" in r]
+        label = "validation" if name == "early_stopping" else "test"
+        ax.plot(
+            [r["epoch"] for r in evaluated],
+            [r["eval_loss"] for r in evaluated],
+            color=color,
+            label=f"{name} ({label}; dashed: train)",
+        )
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy")
+    ax.set_title("noisy two moons, 60 points")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(workdir / "overfitting_loss.png")
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, len(final_params), figsize=(4 * len(final_params), 4), dpi=100)
+    for ax, (name, (model, params)) in zip(axes, final_params.items(), strict=True):
+
+        def predict(points, model=model, params=params):
+            return jnp.argmax(model.apply({"params": params}, points, train=False), axis=-1)
+
+        accuracy = summary[f"test_accuracy_{name}"]
+        plot_decision_boundary(
+            predict,
+            np.asarray(train[0]),
+            np.asarray(train[1]),
+            None,
+            title=f"{name}: test acc {accuracy:.2f}",
+            resolution=100,
+            ax=ax,
+        )
+    fig.tight_layout()
+    fig.savefig(workdir / "decision_boundaries.png")
+    plt.close(fig)
+    return summary
+
+
+def train_and_evaluate(config: dict, workdir: str) -> dict:
+    """Run both studies, write config, metrics, summary and plots into ``workdir``."""
+    workdir_path = pathlib.Path(workdir)
+    logger = RunLogger(workdir_path)
+    logger.write_config(config)
+    sparsity_key, overfit_key = jax.random.split(jax.random.key(config["seed"]))
+    summary = {
+        **sparsity_study(sparsity_key, config, workdir_path, logger),
+        **overfitting_study(overfit_key, config, workdir_path, logger),
+    }
+    logger.write_summary(summary)
+    return summary

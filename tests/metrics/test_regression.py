@@ -1,0 +1,75 @@
+"""Regression metrics against scikit-learn, gradients, jit/vmap and errors."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from jaxdl import metrics
+from jaxdl.testing import assert_grads_close, assert_jit_matches_eager, assert_vmap_matches_loop
+
+PAIRS = [
+    (metrics.mean_squared_error, skm.mean_squared_error),
+    (metrics.root_mean_squared_error, skm.root_mean_squared_error),
+    (metrics.mean_absolute_error, skm.mean_absolute_error),
+    (metrics.r2_score, skm.r2_score),
+]
+
+
+def _case(seed: int, shape: tuple[int, ...]):
+    rng = np.random.default_rng(seed)
+    targets = rng.normal(size=shape).astype(np.float32)
+    predictions = (targets + rng.normal(0.0, 0.5, size=shape)).astype(np.float32)
+    return predictions, targets
+
+
+@pytest.mark.parametrize("shape", [(20,), (20, 3)])
+@pytest.mark.parametrize(("ours", "theirs"), PAIRS)
+def test_regression_metrics_match_sklearn(ours, theirs, shape):
+    predictions, targets = _case(0, shape)
+    expected = theirs(targets, predictions)  # scikit-learn takes (y_true, y_pred)
+    np.testing.assert_allclose(float(ours(predictions, targets)), expected, rtol=1e-5)
+
+
+def test_r2_constant_target_is_finite_like_sklearn():
+    targets = np.array([[2.0, 1.0], [2.0, 2.0], [2.0, 3.0]], np.float32)
+    predictions = np.array([[2.0, 1.5], [2.0, 2.0], [2.0, 2.0]], np.float32)
+    expected = skm.r2_score(targets, predictions)
+    np.testing.assert_allclose(float(metrics.r2_score(predictions, targets)), expected, rtol=1e-6)
+    off = predictions.copy()
+    off[0, 0] = 3.0
+    np.testing.assert_allclose(
+        float(metrics.r2_score(off, targets)), skm.r2_score(targets, off), rtol=1e-6
+    )
+    assert float(metrics.r2_score(targets, targets)) == 1.0
+
+
+@pytest.mark.parametrize(("ours", "theirs"), PAIRS)
+def test_regression_metric_gradients(ours, theirs):
+    predictions, targets = _case(1, (6, 2))
+    assert_grads_close(ours, predictions, targets, rtol=1e-5, atol=1e-8)
+
+
+def test_regression_metrics_jit_and_vmap():
+    predictions, targets = _case(2, (3, 8, 2))
+    for ours, _ in PAIRS:
+        assert_jit_matches_eager(ours, predictions[0], targets[0])
+        assert_vmap_matches_loop(ours, predictions, targets)
+
+
+def test_regression_errors():
+    with pytest.raises(ValueError, match=r"predictions must have shape \(4\)"):
+        metrics.mean_squared_error(jnp.zeros(3), jnp.zeros(4))
+    with pytest.raises(TypeError, match="targets must have a floating dtype"):
+        metrics.r2_score(jnp.zeros(3), jnp.zeros(3, jnp.int32))
+    with pytest.raises(ValueError, match="targets must have rank 1 or 2"):
+        metrics.mean_absolute_error(jnp.zeros((2, 2, 2)), jnp.zeros((2, 2, 2)))
+    with pytest.raises(ValueError, match="at least one example"):
+        metrics.root_mean_squared_error(jnp.zeros(0), jnp.zeros(0))
+    # The gradient of the MSE is 2 (yhat - y) / N: a closed-form check.
+    predictions, targets = _case(3, (5,))
+    grad = jax.grad(metrics.mean_squared_error)(predictions, targets)
+    np.testing.assert_allclose(grad, 2 * (predictions - targets) / 5, rtol=1e-5)

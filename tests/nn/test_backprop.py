@@ -1,0 +1,261 @@
+"""Hand-written backpropagation equals jax.grad: MLP deltas, one neuron, a computation graph."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxdl import losses
+from jaxdl.nn import MLP, backprop
+from jaxdl.nn.activations import get_activation
+from jaxdl.testing import assert_grads_close, assert_jit_matches_eager
+
+LOSS_FUNCTIONS = {
+    "half_squared_error": lambda out, y: losses.half_squared_error(out, y),
+    "mean_squared_error": lambda out, y: losses.mean_squared_error(out, y),
+    "softmax_cross_entropy": lambda out, y: losses.softmax_cross_entropy(out, y),
+    "sigmoid_bce": lambda out, y: jnp.sum(losses.sigmoid_binary_cross_entropy(out, y), -1),
+}
+
+
+def _random_network(key, sizes):
+    keys = jax.random.split(key, 2 * len(sizes))
+    weights = [
+        jax.random.normal(keys[2 * i], (n_in, n_out)) / jnp.sqrt(n_in)
+        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True))
+    ]
+    biases = [0.1 * jax.random.normal(keys[2 * i + 1], (n,)) for i, n in enumerate(sizes[1:])]
+    return weights, biases
+
+
+def _autodiff_loss(params, activations, x, y, loss):
+    weights, biases = params
+    h = x
+    for w, b, a in zip(weights, biases, activations, strict=True):
+        h = get_activation(a)(h @ w + b[None, :])
+    return jnp.mean(LOSS_FUNCTIONS[loss](h, y))
+
+
+CASES = [
+    ((3, 2), ["sigmoid"], "half_squared_error"),
+    ((3, 5, 2), ["tanh", "linear"], "mean_squared_error"),
+    ((4, 6, 5, 3), ["relu", "gaussian", "linear"], "softmax_cross_entropy"),
+    ((2, 4, 4, 3, 2), ["softplus", "sigmoid", "leaky_relu", "linear"], "sigmoid_bce"),
+    ((3, 4, 2), ["tanh", "sigmoid"], "half_squared_error"),
+]
+
+
+@pytest.mark.parametrize(("sizes", "activations", "loss"), CASES)
+def test_delta_recursion_equals_jax_grad(key, sizes, activations, loss):
+    k_net, k_x, k_y = jax.random.split(key, 3)
+    weights, biases = _random_network(k_net, sizes)
+    x = jax.random.normal(k_x, (7, sizes[0]))
+    if loss == "softmax_cross_entropy":
+        y = jax.random.randint(k_y, (7,), 0, sizes[-1])
+    elif loss == "sigmoid_bce":
+        y = jax.random.bernoulli(k_y, 0.5, (7, sizes[-1])).astype(jnp.float32)
+    else:
+        y = jax.random.normal(k_y, (7, sizes[-1]))
+    result = backprop.mlp_forward_backward(weights, biases, activations, x, y, loss)
+    params = (weights, biases)
+    expected_loss, (grad_w, grad_b) = jax.value_and_grad(_autodiff_loss)(
+        params, activations, x, y, loss
+    )
+    np.testing.assert_allclose(result.loss, expected_loss, rtol=1e-5)
+    for ours, theirs in zip(result.weight_grads, grad_w, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+    for ours, theirs in zip(result.bias_grads, grad_b, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+    assert [d.shape for d in result.deltas] == [(7, n) for n in sizes[1:]]
+
+
+def test_deltas_are_gradients_of_pre_activations(key):
+    """Delta^(l) = dL/dS^(l), checked by perturbing S^(l) in the forward pass."""
+    k_net, k_x, k_y = jax.random.split(key, 3)
+    weights, biases = _random_network(k_net, (3, 4, 2))
+    x = jax.random.normal(k_x, (5, 3))
+    y = jax.random.normal(k_y, (5, 2))
+    result = backprop.mlp_forward_backward(weights, biases, ["tanh", "linear"], x, y)
+
+    def loss_given_offsets(offsets):
+        s1 = x @ weights[0] + biases[0][None, :] + offsets[0]
+        s2 = jnp.tanh(s1) @ weights[1] + biases[1][None, :] + offsets[1]
+        return jnp.mean(losses.half_squared_error(s2, y))
+
+    zeros = [jnp.zeros((5, 4)), jnp.zeros((5, 2))]
+    for delta, expected in zip(result.deltas, jax.grad(loss_given_offsets)(zeros), strict=True):
+        np.testing.assert_allclose(delta, expected, rtol=1e-5, atol=1e-7)
+
+
+def test_matches_flax_mlp_gradients(key):
+    k_init, k_x, k_y = jax.random.split(key, 3)
+    model = MLP(features=(5, 4, 3), activation=["sigmoid", "tanh"], output="softmax")
+    x = jax.random.normal(k_x, (6, 2))
+    labels = jax.random.randint(k_y, (6,), 0, 3)
+    params = model.init(k_init, x)
+
+    def loss(p):
+        logits = model.apply(p, x, return_logits=True)
+        return jnp.mean(losses.softmax_cross_entropy(logits, labels))
+
+    grads = jax.grad(loss)(params)
+    weights, biases = backprop.mlp_weights_and_biases(params)
+    result = backprop.mlp_forward_backward(
+        weights, biases, ["sigmoid", "tanh", "linear"], x, labels, "softmax_cross_entropy"
+    )
+    np.testing.assert_allclose(result.loss, loss(params), rtol=1e-6)
+    grad_w, grad_b = backprop.mlp_weights_and_biases(grads)
+    for ours, theirs in zip(result.weight_grads + result.bias_grads, grad_w + grad_b, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+
+
+def test_custom_loss_and_callable_activation(key):
+    k_net, k_x, k_y = jax.random.split(key, 3)
+    weights, biases = _random_network(k_net, (2, 3, 1))
+    x = jax.random.normal(k_x, (4, 2))
+    y = jax.random.normal(k_y, (4, 1))
+
+    def cube(s):
+        return s**3 / 3.0
+
+    def absolute_error(out, target):
+        return jnp.sum(jnp.abs(out - target), axis=-1)
+
+    result = backprop.mlp_forward_backward(
+        weights, biases, [cube, "sigmoid"], x, y, loss=absolute_error
+    )
+
+    def reference(params):
+        (w1, w2), (b1, b2) = params
+        out = jax.nn.sigmoid(cube(x @ w1 + b1[None, :]) @ w2 + b2[None, :])
+        return jnp.mean(absolute_error(out, y))
+
+    grad_w, grad_b = jax.grad(reference)((weights, biases))
+    for ours, theirs in zip(result.weight_grads + result.bias_grads, grad_w + grad_b, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+
+
+def test_forward_backward_jit(key):
+    k_net, k_x = jax.random.split(key)
+    weights, biases = _random_network(k_net, (3, 4, 2))
+    x = jax.random.normal(k_x, (5, 3))
+    y = jnp.zeros((5, 2))
+    assert_jit_matches_eager(
+        lambda w, b, inputs: backprop.mlp_forward_backward(w, b, ["relu", "linear"], inputs, y),
+        weights,
+        biases,
+        x,
+    )
+
+
+def test_forward_backward_errors(key):
+    weights, biases = _random_network(key, (3, 4, 2))
+    x = jnp.ones((5, 3))
+    y = jnp.zeros((5, 2))
+    with pytest.raises(ValueError, match="one entry per layer, got 2, 2 and 1"):
+        backprop.mlp_forward_backward(weights, biases, ["relu"], x, y)
+    with pytest.raises(ValueError, match=r"layer 1: weights\[1\] must have shape \(4, n\)"):
+        backprop.mlp_forward_backward([weights[0], weights[1].T], biases, ["relu", "linear"], x, y)
+    with pytest.raises(ValueError, match=r"y must have shape \(5, 2\)"):
+        backprop.mlp_forward_backward(weights, biases, ["relu", "linear"], x, y[:, :1])
+    with pytest.raises(ValueError, match="loss must be one of"):
+        backprop.mlp_forward_backward(weights, biases, ["relu", "linear"], x, y, loss="hinge")
+    with pytest.raises(ValueError, match="activations\\[-1\\] must be 'linear'"):
+        backprop.mlp_forward_backward(
+            weights,
+            biases,
+            ["relu", "softplus"],
+            x,
+            jnp.array([0, 1, 0, 1, 1]),
+            "softmax_cross_entropy",
+        )
+    with pytest.raises(ValueError, match="weights must hold at least one layer"):
+        backprop.mlp_forward_backward([], [], [], x, y)
+
+
+def test_sigmoid_neuron_ridge_gradient(key):
+    values = jax.random.normal(key, (4,))
+    w, b, x, y = (values[i] for i in range(4))
+    ridge = 0.3
+    closed_w, closed_b = backprop.sigmoid_neuron_ridge_grad(w, b, x, y, ridge)
+    auto_w, auto_b = jax.grad(backprop.sigmoid_neuron_ridge_loss, argnums=(0, 1))(w, b, x, y, ridge)
+    np.testing.assert_allclose(closed_w, auto_w, rtol=1e-5)
+    np.testing.assert_allclose(closed_b, auto_b, rtol=1e-5)
+    assert_grads_close(
+        lambda p, inputs: backprop.sigmoid_neuron_ridge_loss(p[0], p[1], inputs[0], inputs[1], 0.3),
+        jnp.stack([w, b]),
+        jnp.stack([x, y]),
+    )
+    # Worked numbers: w = b = 0, x = 2, y = 1: sigma = 1/2, sigma' = 1/4,
+    # dL/dw = (1/2 - 1) (1/4) 2 + 0 = -1/4, dL/db = -1/8.
+    grads = backprop.sigmoid_neuron_ridge_grad(0.0, 0.0, 2.0, 1.0, ridge)
+    assert [float(g) for g in grads] == [-0.25, -0.125]
+
+
+def test_computation_graph_backward_equals_jax_grad_and_course_partials(key):
+    values = jax.random.normal(key, (4,))
+    inputs = dict(zip(("w", "b", "x", "y"), (values[i] for i in range(4)), strict=True))
+    ridge = 0.7
+    graph = backprop.sigmoid_neuron_ridge_graph(ridge)
+    forward = graph.forward(inputs)
+    np.testing.assert_allclose(
+        forward["L"], backprop.sigmoid_neuron_ridge_loss(**inputs, ridge=ridge), rtol=1e-6
+    )
+    grads = graph.backward(forward)
+    auto = jax.grad(backprop.sigmoid_neuron_ridge_loss, argnums=(0, 1, 2, 3))(
+        inputs["w"], inputs["b"], inputs["x"], inputs["y"], ridge
+    )
+    for name, expected in zip(("w", "b", "x", "y"), auto, strict=True):
+        np.testing.assert_allclose(grads[name], expected, rtol=1e-5, atol=1e-7)
+    # The partials of the worked example, node by node.
+    u, z, y = forward["u"], forward["z"], inputs["y"]
+    assert float(grads["L"]) == 1.0 and float(grads["l"]) == 1.0
+    assert float(grads["r"]) == pytest.approx(ridge)
+    np.testing.assert_allclose(grads["u"], u - y, rtol=1e-6)
+    np.testing.assert_allclose(grads["z"], (u - y) * jax.nn.sigmoid(z) * (1 - u), rtol=1e-5)
+    np.testing.assert_allclose(
+        grads["w"], grads["z"] * inputs["x"] + ridge * 2 * inputs["w"], rtol=1e-5
+    )
+    np.testing.assert_allclose(grads["b"], grads["z"], rtol=1e-6)
+
+
+def test_computation_graph_with_shared_variable_and_jit():
+    # f = (a * b) + sin(a): "a" has two children, so its gradient sums both paths.
+    graph = backprop.ComputationGraph(
+        inputs=("a", "b"),
+        nodes=(
+            backprop.GraphNode("c", ("a", "b"), lambda a, b: a * b, lambda a, b: (b, a)),
+            backprop.GraphNode("d", ("a",), jnp.sin, lambda a: (jnp.cos(a),)),
+            backprop.GraphNode("f", ("c", "d"), lambda c, d: c + d, lambda c, d: (1.0, 1.0)),
+        ),
+    )
+
+    def grads(a, b):
+        g = graph.backward(graph.forward({"a": a, "b": b}))
+        return g["a"], g["b"]
+
+    a, b = jnp.array([0.3, -1.2]), jnp.array([2.0, 0.5])
+    auto = jax.vmap(jax.grad(lambda a, b: a * b + jnp.sin(a), argnums=(0, 1)))(a, b)
+    np.testing.assert_allclose(jax.jit(grads)(a, b)[0], auto[0], rtol=1e-6)
+    np.testing.assert_allclose(grads(a, b)[1], auto[1], rtol=1e-6)
+
+
+def test_computation_graph_errors():
+    node = backprop.GraphNode("c", ("a", "b"), lambda a, b: a * b, lambda a, b: (b, a))
+    with pytest.raises(ValueError, match="node 'c' uses \\['b'\\] before they are defined"):
+        backprop.ComputationGraph(inputs=("a",), nodes=(node,)).forward({"a": 1.0})
+    with pytest.raises(ValueError, match="missing \\['b'\\]"):
+        backprop.ComputationGraph(inputs=("a", "b"), nodes=(node,)).forward({"a": 1.0})
+    with pytest.raises(ValueError, match="node name 'a' is used twice"):
+        backprop.ComputationGraph(inputs=("a", "b"), nodes=(node._replace(name="a"),)).forward(
+            {"a": 1.0, "b": 2.0}
+        )
+    with pytest.raises(ValueError, match="nodes must hold at least one node"):
+        backprop.ComputationGraph(inputs=("a",), nodes=()).forward({"a": 1.0})
+    bad = backprop.ComputationGraph(
+        inputs=("a", "b"), nodes=(node._replace(local_grads=lambda a, b: (b,)),)
+    )
+    with pytest.raises(ValueError, match="returned 1 derivatives for 2 parents"):
+        bad.backward(bad.forward({"a": 1.0, "b": 2.0}))

@@ -1,0 +1,164 @@
+"""Linear models: closed form == gradient descent == scikit-learn."""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
+
+from jaxdl import nn as jnn
+from jaxdl.testing import assert_grads_close, assert_jit_matches_eager, assert_vmap_matches_loop
+
+
+def _regression_data(key, n=40, d=3, k=None):
+    k1, k2, k3 = jax.random.split(key, 3)
+    x = jax.random.normal(k1, (n, d)) + 0.5
+    true_w = jax.random.normal(k2, (d,) if k is None else (d, k))
+    y = x @ true_w + 1.5 + 0.1 * jax.random.normal(k3, (n,) if k is None else (n, k))
+    return x, y
+
+
+def _np(x):
+    return np.asarray(x, np.float64)
+
+
+def test_least_squares_matches_sklearn_and_numpy_lstsq(key):
+    x, y = _regression_data(key)
+    model = jnn.least_squares(x, y)
+    reference = LinearRegression().fit(_np(x), _np(y))
+    np.testing.assert_allclose(model.weights, reference.coef_, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.intercept, reference.intercept_, rtol=1e-4, atol=1e-5)
+    no_intercept = jnn.least_squares(x, y, fit_intercept=False)
+    lstsq = np.linalg.lstsq(_np(x), _np(y), rcond=None)[0]
+    np.testing.assert_allclose(no_intercept.weights, lstsq, rtol=1e-4, atol=1e-5)
+    assert float(no_intercept.intercept) == 0.0
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_ridge_matches_sklearn_multi_output(key, fit_intercept):
+    x, y = _regression_data(key, k=2)
+    model = jnn.ridge(x, y, alpha=3.0, fit_intercept=fit_intercept)
+    reference = Ridge(alpha=3.0, fit_intercept=fit_intercept).fit(_np(x), _np(y))
+    np.testing.assert_allclose(model.weights, reference.coef_.T, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(model.intercept, reference.intercept_, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        jnn.linear_predict(model, x), reference.predict(_np(x)), rtol=1e-4, atol=1e-4
+    )
+
+
+def test_ridge_normal_equations_and_shrinkage(key):
+    x, y = _regression_data(key)
+    model = jnn.ridge(x, y, alpha=2.0, fit_intercept=False)
+    # (X^T X + alpha I) w = X^T y holds.
+    lhs = (x.T @ x + 2.0 * jnp.eye(3)) @ model.weights
+    np.testing.assert_allclose(lhs, x.T @ y, rtol=1e-4, atol=1e-4)
+    norms = [float(jnp.linalg.norm(jnn.ridge(x, y, alpha=a).weights)) for a in (0.0, 10.0, 1000.0)]
+    assert norms[0] > norms[1] > norms[2]
+
+
+def test_gradient_descent_reaches_the_closed_form(key):
+    x, y = _regression_data(key)
+    for alpha in (0.0, 5.0):
+        closed = jnn.ridge(x, y, alpha=alpha)
+        fitted, info = jnn.linear_regression_gd(x, y, alpha=alpha, learning_rate=0.2, num_steps=800)
+        np.testing.assert_allclose(fitted.weights, closed.weights, rtol=1e-3, atol=1e-4)
+        np.testing.assert_allclose(fitted.intercept, closed.intercept, rtol=1e-3, atol=1e-4)
+        assert info.loss.shape == (800,)
+        assert bool(jnp.all(jnp.diff(info.loss) <= 1e-6))  # monotone descent
+    fitted, _ = jnn.linear_regression_gd(
+        x, y, learning_rate=0.2, num_steps=800, fit_intercept=False
+    )
+    closed = jnn.least_squares(x, y, fit_intercept=False)
+    np.testing.assert_allclose(fitted.weights, closed.weights, rtol=1e-3, atol=1e-4)
+
+
+def test_linear_regression_loss_gradient(key):
+    x, y = _regression_data(key, n=8)
+    model = jnn.LinearModel(jnp.array([0.1, -0.2, 0.3]), jnp.array(0.5))
+    assert_grads_close(jnn.linear_regression_loss, model, x, y, 0.7)
+    # The course's form: -1/N X^T (y - X w - b) + alpha/N w.
+    grad = jax.grad(jnn.linear_regression_loss)(model, x, y, 0.7)
+    residual = y - jnn.linear_predict(model, x)
+    np.testing.assert_allclose(
+        grad.weights, (-(x.T @ residual) + 0.7 * model.weights) / 8, rtol=1e-5, atol=1e-6
+    )
+
+
+def _classification_data(key, n=60):
+    k1, k2 = jax.random.split(key)
+    x = jax.random.normal(k1, (n, 2))
+    logits = 2.0 * x[:, 0] - x[:, 1] + 0.3
+    y = jax.random.bernoulli(k2, jax.nn.sigmoid(logits)).astype(jnp.int32)
+    return x, y
+
+
+def test_logistic_regression_gd_matches_sklearn(key):
+    x, y = _classification_data(key)
+    l2 = 0.01
+    fitted, info = jnn.logistic_regression_gd(x, y, l2=l2, learning_rate=1.0, num_steps=1500)
+    assert float(info.loss[-1]) < float(info.loss[0])
+    reference = LogisticRegression(C=1.0 / (x.shape[0] * l2), tol=1e-10, max_iter=10_000)
+    reference.fit(_np(x), np.asarray(y))
+    np.testing.assert_allclose(fitted.weights, reference.coef_[0], rtol=2e-3, atol=2e-4)
+    np.testing.assert_allclose(fitted.intercept, reference.intercept_[0], rtol=2e-3, atol=2e-4)
+    # Almost unregularized (large C) agrees to a looser tolerance.
+    nearly_free, _ = jnn.logistic_regression_gd(x, y, l2=1e-6, learning_rate=1.0, num_steps=3000)
+    reference = LogisticRegression(C=1e6, tol=1e-10, max_iter=10_000).fit(_np(x), np.asarray(y))
+    np.testing.assert_allclose(nearly_free.weights, reference.coef_[0], rtol=2e-2)
+
+
+def test_logistic_regression_loss_gradient(key):
+    x, y = _classification_data(key, n=10)
+    model = jnn.LinearModel(jnp.array([0.4, -0.3]), jnp.array(0.1))
+    assert_grads_close(jnn.logistic_regression_loss, model, x, y, 0.1)
+    grad = jax.grad(jnn.logistic_regression_loss)(model, x, y, 0.0)
+    p = jax.nn.sigmoid(jnn.linear_predict(model, x))
+    np.testing.assert_allclose(
+        grad.weights, x.T @ (p - y.astype(jnp.float32)) / 10, rtol=1e-5, atol=1e-6
+    )
+
+
+def test_logistic_regression_module(key):
+    k1, k2 = jax.random.split(key)
+    x = jax.random.normal(k1, (5, 4))
+    binary = jnn.LogisticRegression(num_classes=2)
+    params = binary.init(k2, x)
+    assert binary.apply(params, x).shape == (5,)
+    multi = jnn.LogisticRegression(num_classes=3)
+    assert multi.apply(multi.init(jax.random.clone(k2), x), x).shape == (5, 3)
+    with pytest.raises(ValueError, match="num_classes must be >= 2, got 1"):
+        jnn.LogisticRegression(num_classes=1).init(jax.random.clone(k2), x)
+
+
+def test_jit_and_vmap(key):
+    x, y = _regression_data(key, n=10)
+    assert_jit_matches_eager(jnn.ridge, x, y, 1.0)
+    # vmap over several data sets (e.g. bootstrap resamples) equals a loop.
+    xs = jnp.stack([x, 2.0 * x])
+    ys = jnp.stack([y, y + 1.0])
+    assert_vmap_matches_loop(lambda a, b: jnn.ridge(a, b, 1.0), xs, ys, rtol=1e-4)
+    assert_jit_matches_eager(
+        lambda a, b: jnn.linear_regression_gd(a, b, learning_rate=0.1, num_steps=20), x, y
+    )
+
+
+def test_errors(key):
+    x, y = _regression_data(key, n=5)
+    with pytest.raises(ValueError, match="x and y must have the same number of rows"):
+        jnn.ridge(x, y[:4], 1.0)
+    with pytest.raises(ValueError, match="alpha must be >= 0, got -1.0"):
+        jnn.ridge(x, y, -1.0)
+    with pytest.raises(ValueError, match="x must have rank 2"):
+        jnn.least_squares(x[0], y)
+    with pytest.raises(TypeError, match="x must have a floating dtype"):
+        jnn.least_squares(jnp.ones((5, 3), jnp.int32), y)
+    with pytest.raises(ValueError, match="learning_rate must be > 0"):
+        jnn.linear_regression_gd(x, y, learning_rate=0.0)
+    with pytest.raises(TypeError, match="num_steps must be an int"):
+        jnn.linear_regression_gd(x, y, num_steps=2.5)
+    with pytest.raises(ValueError, match="y must have rank 1"):
+        jnn.logistic_regression_gd(x, jnp.zeros((5, 2)))
+    with pytest.raises(ValueError, match="l2 must be >= 0"):
+        jnn.logistic_regression_gd(x, jnp.zeros(5), l2=-0.1)
