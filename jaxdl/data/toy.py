@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from jaxdl._checks import check_positive, check_positive_int, check_rank
 from jaxdl.typing import Array, ArrayLike, Key
@@ -168,19 +169,21 @@ def blobs(
     """
     check_positive_int("num_samples", num_samples)
     check_positive("std", std, allow_zero=True)
-    label_key, center_key, noise_key = jax.random.split(key, 3)
-    if isinstance(centers, int):
+    random_centers = isinstance(centers, int | np.integer)
+    if random_centers:
         check_positive_int("centers", centers)
         check_positive_int("dim", dim)
         low, high = box
         if not low < high:
             raise ValueError(f"box must satisfy low < high, got {box}")
-        means = jax.random.uniform(center_key, (centers, dim), minval=low, maxval=high)
     else:
         means = jnp.asarray(centers, dtype=jnp.float32)
         check_rank("centers", means, 2)
         if means.shape[0] == 0:
             raise ValueError(f"centers must hold at least one centre, got shape {means.shape}")
+    label_key, center_key, noise_key = jax.random.split(key, 3)
+    if random_centers:
+        means = jax.random.uniform(center_key, (centers, dim), minval=low, maxval=high)
     num_classes, num_features = means.shape
     y = _balanced_labels(label_key, num_samples, num_classes)
     x = means[y] + std * jax.random.normal(noise_key, (num_samples, num_features))

@@ -42,9 +42,7 @@ from jaxdl.typing import Array, ArrayLike
 __all__ = ["MSE", "Accuracy", "Average", "ConfusionMatrix", "Mean", "compute", "merge"]
 
 
-def _weights(
-    mask: ArrayLike | None, leading: tuple[int, ...], name: str = "mask"
-) -> Array:
+def _weights(mask: ArrayLike | None, leading: tuple[int, ...], name: str = "mask") -> Array:
     if mask is None:
         return jnp.ones(leading, jnp.float32)
     mask = jnp.asarray(mask)

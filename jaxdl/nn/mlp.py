@@ -162,8 +162,8 @@ def count_params(params: PyTree) -> int:
         the sum of the leaves' sizes.
 
     Example:
-        >>> params = MLP(features=(200, 200, 10)).init(jax.random.key(0), jnp.ones((1, 784)))
-        >>> count_params(params)
+        >>> model = MLP(features=(200, 200, 10))
+        >>> count_params(jax.eval_shape(model.init, jax.random.key(0), jnp.ones((1, 784))))
         199210
     """
     return int(sum(math.prod(jnp.shape(leaf)) for leaf in jax.tree_util.tree_leaves(params)))

@@ -52,14 +52,14 @@ class PerceptronResult(NamedTuple):
     Attributes:
         weights: ``[D]`` final weights.
         num_updates: number of misclassified visits (weight changes).
-        num_steps: number of examples visited.
         converged: whether every training example is classified correctly at the end.
+        num_steps: number of examples visited.
     """
 
     weights: Array
     num_updates: Array
-    num_steps: Array
     converged: Array
+    num_steps: Array
 
 
 class PerceptronBound(NamedTuple):
@@ -204,7 +204,7 @@ def _perceptron_loop(
     zero = jnp.zeros((), jnp.int32)
     init = (zero, weights, zero, num_mistakes(weights))
     steps, weights, updates, mistakes = lax.while_loop(cond, body, init)
-    return PerceptronResult(weights, updates, steps, mistakes == 0)
+    return PerceptronResult(weights, updates, mistakes == 0, steps)
 
 
 def perceptron_bound(x: ArrayLike, t: ArrayLike, w_star: ArrayLike) -> PerceptronBound:

@@ -102,7 +102,8 @@ def topological_order(parents: Sequence[Sequence[int]]) -> tuple[int, ...]:
     if len(order) != n:
         on_cycle = sorted(i for i in range(n) if in_degree[i] > 0)
         raise ValueError(
-            f"the network must be acyclic, but variables {on_cycle} lie on or after a directed cycle"
+            f"the network must be acyclic, but variables {on_cycle} lie on or after a "
+            "directed cycle"
         )
     return tuple(order)
 

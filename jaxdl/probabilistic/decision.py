@@ -193,8 +193,9 @@ def hypothesis_posteriors(log_likelihoods: ArrayLike, log_priors: ArrayLike | No
         Posterior probabilities ``[H]`` summing to 1.
 
     Example:
-        >>> hypothesis_posteriors(jnp.log(jnp.array([0.2, 0.6])))
-        Array([0.25, 0.75], dtype=float32)
+        >>> posteriors = hypothesis_posteriors(jnp.log(jnp.array([0.2, 0.6])))
+        >>> [round(p, 3) for p in posteriors.tolist()]
+        [0.25, 0.75]
     """
     log_likelihoods = jnp.asarray(log_likelihoods)
     check_floating("log_likelihoods", log_likelihoods)

@@ -253,6 +253,7 @@ def _row(bias: Array, ndim: int) -> Array:
     return jnp.reshape(bias, (1,) * (ndim - 1) + bias.shape)
 
 
+@jax.jit
 def _bernoulli(key: Key, probabilities: Array) -> Array:
     """0/1 samples in the dtype of ``probabilities``."""
     u = jax.random.uniform(key, probabilities.shape, probabilities.dtype)
@@ -271,11 +272,18 @@ def _hidden_preactivation(params: AnyRBMParams, visible: Array) -> Array:
     return x @ params.weights + _row(params.hidden_bias, visible.ndim)
 
 
+@jax.jit
+def _hidden_probabilities(params: AnyRBMParams, visible: Array) -> Array:
+    return jax.nn.sigmoid(_hidden_preactivation(params, visible))
+
+
+@jax.jit
 def _visible_mean(params: AnyRBMParams, hidden: Array) -> Array:
     pre = hidden @ params.weights.T + _row(params.visible_bias, hidden.ndim)
     return pre if _is_gaussian(params) else jax.nn.sigmoid(pre)
 
 
+@jax.jit
 def _sample_visible_given_mean(key: Key, params: AnyRBMParams, mean: Array) -> Array:
     if _is_gaussian(params):
         std = _row(jnp.exp(0.5 * params.log_variance), mean.ndim)
@@ -315,6 +323,11 @@ def energy(params: AnyRBMParams, visible: ArrayLike, hidden: ArrayLike) -> Array
             "visible and hidden must have the same leading shape, got "
             f"{visible.shape} and {hidden.shape}"
         )
+    return _energy(params, visible, hidden)
+
+
+@jax.jit
+def _energy(params: AnyRBMParams, visible: Array, hidden: Array) -> Array:
     interaction = jnp.sum((_scaled_visible(params, visible) @ params.weights) * hidden, axis=-1)
     hidden_term = hidden @ params.hidden_bias
     if _is_gaussian(params):
@@ -349,6 +362,7 @@ def free_energy(params: AnyRBMParams, visible: ArrayLike) -> Array:
     return _free_energy(params, visible)
 
 
+@jax.jit
 def _free_energy(params: AnyRBMParams, visible: Array) -> Array:
     hidden_term = jnp.sum(jax.nn.softplus(_hidden_preactivation(params, visible)), axis=-1)
     if _is_gaussian(params):
@@ -378,7 +392,7 @@ def hidden_probabilities(params: AnyRBMParams, visible: ArrayLike) -> Array:
     """
     visible = jnp.asarray(visible)
     _check_visible("visible", params, visible)
-    return jax.nn.sigmoid(_hidden_preactivation(params, visible))
+    return _hidden_probabilities(params, visible)
 
 
 def visible_mean(params: AnyRBMParams, hidden: ArrayLike) -> Array:
@@ -489,9 +503,7 @@ def gibbs_init(params: AnyRBMParams, visible: ArrayLike) -> GibbsState:
     """
     visible = jnp.asarray(visible)
     _check_visible("visible", params, visible)
-    return GibbsState(
-        visible=visible, hidden=jax.nn.sigmoid(_hidden_preactivation(params, visible))
-    )
+    return GibbsState(visible=visible, hidden=_hidden_probabilities(params, visible))
 
 
 def gibbs_step(key: Key, state: GibbsState, params: AnyRBMParams) -> tuple[GibbsState, GibbsInfo]:
@@ -523,6 +535,7 @@ def gibbs_step(key: Key, state: GibbsState, params: AnyRBMParams) -> tuple[Gibbs
     return _gibbs_step(key, state, params)
 
 
+@jax.jit
 def _gibbs_step(key: Key, state: GibbsState, params: AnyRBMParams) -> tuple[GibbsState, GibbsInfo]:
     key_hidden, key_visible = jax.random.split(key)
     p_hidden = jax.nn.sigmoid(_hidden_preactivation(params, state.visible))
@@ -554,7 +567,11 @@ def run_gibbs(key: Key, state: GibbsState, params: AnyRBMParams, num_steps: int)
     """
     check_positive_int("num_steps", num_steps, allow_zero=True)
     _check_visible("state.visible", params, state.visible)
+    return _run_gibbs(key, state, params, num_steps)
 
+
+@functools.partial(jax.jit, static_argnames=("num_steps",))
+def _run_gibbs(key: Key, state: GibbsState, params: AnyRBMParams, num_steps: int) -> GibbsState:
     def body(carry, t):
         new_state, _ = _gibbs_step(jax.random.fold_in(key, t), carry, params)
         return new_state, None
@@ -709,6 +726,7 @@ def contrastive_divergence(
     return _contrastive_divergence(key, params, visible, k, chains)
 
 
+@functools.partial(jax.jit, static_argnames=("k",))
 def _contrastive_divergence(key, params, visible, k, chains):
     p_positive = jax.nn.sigmoid(_hidden_preactivation(params, visible))
     if chains is None:
@@ -723,7 +741,9 @@ def _contrastive_divergence(key, params, visible, k, chains):
         v = _sample_visible_given_mean(key_visible, params, _visible_mean(params, hidden))
         return (v, jax.nn.sigmoid(_hidden_preactivation(params, v))), None
 
-    (v_negative, p_negative), _ = lax.scan(sweep, (v_start, p_start), jnp.arange(k))
+    (v_negative, p_negative), _ = lax.scan(
+        sweep, (v_start, p_start), jnp.arange(k), unroll=min(k, 4)
+    )
     positive = jax.tree.map(jnp.negative, _mean_free_energy_gradient(params, visible, p_positive))
     negative = jax.tree.map(
         jnp.negative, _mean_free_energy_gradient(params, v_negative, p_negative)
@@ -757,8 +777,12 @@ def reconstruction_error(params: AnyRBMParams, visible: ArrayLike) -> Array:
     """
     visible = jnp.asarray(visible)
     _check_visible("visible", params, visible)
-    p_hidden = jax.nn.sigmoid(_hidden_preactivation(params, visible))
-    diff = visible - _visible_mean(params, p_hidden)
+    return _reconstruction_error(params, visible)
+
+
+@jax.jit
+def _reconstruction_error(params: AnyRBMParams, visible: Array) -> Array:
+    diff = visible - _visible_mean(params, _hidden_probabilities(params, visible))
     return jnp.mean(jnp.sum(diff * diff, axis=-1))
 
 
@@ -795,6 +819,11 @@ def pseudo_log_likelihood(key: Key, params: RBMParams, visible: ArrayLike) -> Ar
     visible = jnp.asarray(visible)
     _check_visible("visible", params, visible)
     check_rank("visible", visible, 2)
+    return _pseudo_log_likelihood(key, params, visible)
+
+
+@jax.jit
+def _pseudo_log_likelihood(key: Key, params: RBMParams, visible: Array) -> Array:
     num_visible = visible.shape[-1]
     index = jax.random.randint(key, (visible.shape[0],), 0, num_visible)
     flip = jax.nn.one_hot(index, num_visible, dtype=visible.dtype)
@@ -827,6 +856,11 @@ def exact_pseudo_log_likelihood(params: RBMParams, visible: ArrayLike) -> Array:
     visible = jnp.asarray(visible)
     _check_visible("visible", params, visible)
     check_rank("visible", visible, 2)
+    return _exact_pseudo_log_likelihood(params, visible)
+
+
+@jax.jit
+def _exact_pseudo_log_likelihood(params: RBMParams, visible: Array) -> Array:
     pre = _hidden_preactivation(params, visible)  # [N, H]
     sign = 1.0 - 2.0 * visible  # +1 where a bit turns on, -1 where it turns off; [N, V]
     # Flipping bit i changes the pre-activations by sign_i * W_i: and b.v by sign_i * b_i.
@@ -959,14 +993,14 @@ def train_rbm(
         check_rank("monitor_data", monitor_data, 2)
         check_nonempty("monitor_data", monitor_data)
         _check_visible("monitor_data", params, monitor_data)
-    chain_key, train_key = jax.random.split(key)
     if chains is not None:
         chains = jnp.asarray(chains, params.weights.dtype)
         check_rank("chains", chains, 2)
         _check_visible("chains", params, chains)
         if num_chains is not None and chains.shape[0] != num_chains:
             raise ValueError(f"chains must have {num_chains} rows, got shape {chains.shape}")
-    elif persistent:
+    chain_key, train_key = jax.random.split(key)
+    if chains is None and persistent:
         count = batch_size if num_chains is None else num_chains
         rows = jax.random.choice(chain_key, data.shape[0], (count,), replace=count > len(data))
         chains = data[rows]
@@ -1109,6 +1143,11 @@ def log_partition_function(params: AnyRBMParams, *, max_enumerated_units: int = 
             f"exact log Z needs 2**{num_bits} terms; min(num_visible, num_hidden) must be "
             f"<= max_enumerated_units={max_enumerated_units}, got {num_bits}"
         )
+    return _log_partition(params, enumerate_hidden, num_bits)
+
+
+@functools.partial(jax.jit, static_argnames=("enumerate_hidden", "num_bits"))
+def _log_partition(params: AnyRBMParams, enumerate_hidden: bool, num_bits: int) -> Array:
     dtype = params.weights.dtype
     num_low = min(num_bits, 12)
     low = _binary_configurations(num_low, dtype)  # [2**num_low, num_low]
@@ -1249,28 +1288,29 @@ def ais_log_partition(
                 "is N(visible_bias, exp(log_variance))"
             )
         base_bias = params.visible_bias
-        log_z_base = 0.5 * jnp.sum(jnp.log(2.0 * math.pi * jnp.exp(params.log_variance)))
     else:
         if base_visible_bias is None:
             base_bias = jnp.zeros((num_visible,), dtype)
         else:
             base_bias = jnp.asarray(base_visible_bias, dtype)
             check_shape("base_visible_bias", base_bias, (num_visible,))
-        log_z_base = jnp.sum(jax.nn.softplus(base_bias))
-    log_z_base = log_z_base + num_hidden * math.log(2.0)
-    return _ais(key, params, betas, base_bias, log_z_base, num_runs)
+    return _ais(key, params, betas, base_bias, num_runs)
 
 
 @functools.partial(jax.jit, static_argnames=("num_runs",))
-def _ais(key, params, betas, base_bias, log_z_base, num_runs):
+def _ais(key, params, betas, base_bias, num_runs):
     init_key, run_key = jax.random.split(key)
-    num_visible = params.weights.shape[0]
+    num_hidden = params.weights.shape[1]
+    if _is_gaussian(params):
+        log_z_base = 0.5 * jnp.sum(math.log(2.0 * math.pi) + params.log_variance)
+    else:
+        log_z_base = jnp.sum(jax.nn.softplus(base_bias))
+    log_z_base = log_z_base + num_hidden * math.log(2.0)
     base_mean = _row(base_bias, 2) * jnp.ones((num_runs, 1), base_bias.dtype)
     if _is_gaussian(params):
         v0 = _sample_visible_given_mean(init_key, params, base_mean)
     else:
         v0 = _bernoulli(init_key, jax.nn.sigmoid(base_mean))
-    del num_visible
 
     def body(carry, inputs):
         v, log_w = carry

@@ -495,7 +495,8 @@ def vae_loss(model: VAE, *, beta: float = 1.0, num_samples: int = 1) -> LossFn:
 
     Returns:
         A loss function; ``batch`` is ``x [B, D]`` or ``(x, labels)`` (labels are
-        required by a CVAE and ignored by a plain VAE; ``(x,)`` works too); metrics are ``elbo``,
+        required by a CVAE and ignored by a plain VAE; ``(x,)`` works too); metrics are
+        ``elbo``,
         ``reconstruction_log_likelihood`` and ``kl`` (per-example means, ``elbo``
         always with ``beta = 1``).
 

@@ -423,9 +423,8 @@ def _check_first_order(
         )
         probes = coordinates.astype(np.int32)
         steps = _steps(x_np, base_step)[coordinates]
-        segment = np.zeros(1, np.int32)  # unused
-        norms = np.ones((1, 1))  # unused
-        draws = np.zeros((1, 1))
+        # Placeholders: the direction inputs of the compiled program are unused here.
+        segment, norms, draws = np.zeros(1, np.int32), np.ones((1, 1)), np.zeros((1, 1))
     else:
         segment = np.repeat(np.arange(len(layout), dtype=np.int32), [s.size for s in layout])
         norms = np.ones((len(layout), num_samples))

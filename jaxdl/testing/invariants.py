@@ -221,7 +221,10 @@ def _map_axes(fn: Callable[[str, Any, Any], Any], axes: tuple, args: tuple) -> A
 
     def over_subtree(axis_path: tuple, axis: Any, subtree: Any) -> Any:
         return jax.tree_util.tree_map_with_path(
-            lambda leaf_path, leaf: fn(_path_name(axis_path + leaf_path), axis, leaf), subtree
+            lambda leaf_path, leaf: fn(
+                "args" + jax.tree_util.keystr(axis_path + leaf_path), axis, leaf
+            ),
+            subtree,
         )
 
     is_axis = lambda node: node is None  # None is an axis here, not an empty subtree
@@ -272,7 +275,7 @@ def assert_vmap_matches_loop(
             return
         shape = jnp.shape(leaf)
         if not -len(shape) <= axis < len(shape):
-            raise ValueError(f"batched argument leaf {path} of shape {shape} has no axis {axis}")
+            raise ValueError(f"batched leaf {path} of shape {shape} has no axis {axis}")
         sizes.setdefault(shape[axis], path)
 
     _map_axes(batch_size_of, axes, batched_args)

@@ -2,13 +2,18 @@
 
 Import this module explicitly (``from jaxdl.testing import strategies as jst``): it
 needs ``hypothesis``, a test extra that ``jaxdl.testing`` itself does not import.
+The first example of a test pays JAX's compilation, so turn hypothesis' deadline off
+(``settings(deadline=None)``, as the jaxdl test profile does).
 
 Example:
-    >>> from hypothesis import given
+    >>> import jax.numpy as jnp
+    >>> from hypothesis import given, settings
     >>> from jaxdl.testing import strategies as jst
-    >>> @given(jst.float_arrays(shape=(3,)))
+    >>> @settings(deadline=None, max_examples=5)
+    ... @given(jst.float_arrays(shape=(3,)))
     ... def test_tanh_is_bounded(x):
     ...     assert bool(jnp.all(jnp.abs(jnp.tanh(x)) <= 1.0))
+    >>> test_tanh_is_bounded()
 """
 
 from __future__ import annotations
@@ -62,8 +67,12 @@ def shapes(
         A strategy of shape tuples.
 
     Example:
-        >>> shapes(min_rank=1, max_rank=2).example()  # doctest: +SKIP
-        (3, 1)
+        >>> from hypothesis import given, settings
+        >>> @settings(deadline=None, max_examples=5)
+        ... @given(shapes(min_rank=1, max_rank=2, max_side=3))
+        ... def test_rank(shape):
+        ...     assert 1 <= len(shape) <= 2 and max(shape) <= 3
+        >>> test_rank()
     """
     check_positive_int("min_rank", min_rank, allow_zero=True)
     check_positive_int("max_rank", max_rank, allow_zero=True)
@@ -91,6 +100,9 @@ def float_dtypes(
 
     Returns:
         A strategy of NumPy dtypes.
+
+    Example:
+        >>> arrays = float_arrays(shape=(2,), dtype=float_dtypes(include_half=True))
     """
     dtypes = [np.dtype(np.float32)]
     if include_half:
@@ -121,10 +133,12 @@ def float_arrays(
         A strategy of arrays without NaN or infinity.
 
     Example:
-        >>> from hypothesis import given
-        >>> @given(float_arrays(shape=(2, 3), min_value=0.0, max_value=1.0))
+        >>> from hypothesis import given, settings
+        >>> @settings(deadline=None, max_examples=5)
+        ... @given(float_arrays(shape=(2, 3), min_value=0.0, max_value=1.0))
         ... def test_probabilities(x):
         ...     assert x.shape == (2, 3) and bool(jnp.all((x >= 0) & (x <= 1)))
+        >>> test_probabilities()
     """
     if not min_value <= max_value:
         raise ValueError(f"max_value must be >= min_value={min_value}, got {max_value}")
@@ -174,6 +188,17 @@ def keys() -> st.SearchStrategy[jax.Array]:
 
     Each drawn key is a fresh array, so tests under ``jax_debug_key_reuse`` may
     consume it once.
+
+    Returns:
+        A strategy of scalar typed key arrays.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(deadline=None, max_examples=3)
+        ... @given(keys())
+        ... def test_uniform_in_unit_interval(key):
+        ...     assert 0.0 <= float(jax.random.uniform(key)) < 1.0
+        >>> test_uniform_in_unit_interval()
     """
     return st.integers(min_value=0, max_value=2**32 - 1).map(jax.random.key)
 
@@ -190,6 +215,9 @@ def activation_names(
 
     Returns:
         A strategy of activation names accepted by :class:`jaxdl.nn.MLP`.
+
+    Example:
+        >>> names = activation_names(differentiable_only=False)  # step and sign too
     """
     from jaxdl.nn.activations import ACTIVATIONS
 
@@ -226,6 +254,14 @@ def mlp_configs(
     Returns:
         A strategy of :class:`MLPConfig`; build the model with
         ``MLP(features=c.features, activation=list(c.activations), output=c.output)``.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(deadline=None, max_examples=5)
+        ... @given(mlp_configs(max_hidden_layers=2))
+        ... def test_depth(config):
+        ...     assert len(config.activations) == len(config.features) - 1 <= 2
+        >>> test_depth()
     """
     check_positive_int("max_inputs", max_inputs)
     check_positive_int("max_hidden_layers", max_hidden_layers, allow_zero=True)
@@ -273,6 +309,14 @@ def probability_vectors(
 
     Returns:
         A strategy of 1-D arrays ``p`` with ``p >= 0`` and ``sum(p) == 1`` up to rounding.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(deadline=None, max_examples=5)
+        ... @given(probability_vectors(3))
+        ... def test_sums_to_one(p):
+        ...     assert abs(float(p.sum()) - 1.0) < 1e-5
+        >>> test_sums_to_one()
     """
     if not 0.0 <= min_probability < 1.0:
         raise ValueError(f"min_probability must lie in [0, 1), got {min_probability}")

@@ -118,7 +118,8 @@ def replace_head(params: PyTree, head: str, new_head: PyTree) -> PyTree:
 
     Example:
         >>> params = {"params": {"trunk": {"bias": jnp.zeros(2)}, "head": {"bias": jnp.zeros(3)}}}
-        >>> replace_head(params, "params/head", {"bias": jnp.ones(5)})["params"]["head"]["bias"].shape
+        >>> new = replace_head(params, "params/head", {"bias": jnp.ones(5)})
+        >>> new["params"]["head"]["bias"].shape
         (5,)
     """
     keys = [k for k in head.split("/") if k]
@@ -165,8 +166,8 @@ def freeze(
         >>> params = {"trunk": {"kernel": jnp.ones((2, 2))}, "head": {"kernel": jnp.ones((2, 1))}}
         >>> tx = freeze(optax.sgd(0.1), params, frozen=r"trunk")
         >>> updates, _ = tx.update(params, tx.init(params), params)
-        >>> float(updates["trunk"]["kernel"].sum()), float(updates["head"]["kernel"].sum())
-        (0.0, -0.2)
+        >>> print(updates["trunk"]["kernel"].sum(), updates["head"]["kernel"].sum().round(3))
+        0.0 -0.2
     """
     if not isinstance(frozen, str):
         raise TypeError(f"frozen must be a regex string, got {type(frozen).__name__}")
@@ -240,8 +241,8 @@ def multi_task_loss(
         A scalar.
 
     Example:
-        >>> multi_task_loss([jnp.array(2.0), jnp.array(4.0)], [1.0, 0.5])
-        Array(4., dtype=float32)
+        >>> float(multi_task_loss([jnp.array(2.0), jnp.array(4.0)], [1.0, 0.5]))
+        4.0
     """
     if len(task_losses) == 0:
         raise ValueError("task_losses must hold at least one loss, got none")

@@ -195,12 +195,23 @@ def test_jit_and_vmap(key):
     logits = jax.random.normal(k1, (4, 3))
     labels = jnp.array([0, 2, 1, 1])
     probs = _probs(k2, (4, 3))
-    assert_jit_matches_eager(losses.softmax_cross_entropy, logits, labels)
-    assert_vmap_matches_loop(losses.softmax_cross_entropy, logits, labels)
-    assert_jit_matches_eager(losses.kl_divergence, probs, jax.nn.softmax(logits))
-    assert_vmap_matches_loop(losses.kl_divergence, probs, jax.nn.softmax(logits))
-    assert_vmap_matches_loop(losses.sigmoid_binary_cross_entropy, logits, probs)
-    assert_vmap_matches_loop(losses.gaussian_nll, logits, probs, logits)
+    q = jax.nn.softmax(logits)
+
+    def all_losses(z, y, p, q):
+        return (
+            losses.softmax_cross_entropy(z, y),
+            losses.softmax_cross_entropy_with_probs(z, p),
+            losses.sigmoid_binary_cross_entropy(z, p),
+            losses.mean_squared_error(z, p),
+            losses.half_squared_error(z, p),
+            losses.gaussian_nll(z, p, q),
+            losses.entropy(p),
+            losses.cross_entropy(p, q),
+            losses.kl_divergence(p, q),
+        )
+
+    assert_jit_matches_eager(all_losses, logits, labels, probs, q)
+    assert_vmap_matches_loop(all_losses, logits[:2], labels[:2], probs[:2], q[:2])
 
 
 def test_errors():

@@ -95,7 +95,8 @@ def test_streaming_over_batches_with_scan_matches_sklearn():
         skm.fbeta_score(labels, preds, beta=2.0, average="macro"), rel=1e-6
     )
     np.testing.assert_allclose(
-        state.compute(normalize="true"), skm.confusion_matrix(labels, preds, normalize="true"),
+        state.compute(normalize="true"),
+        skm.confusion_matrix(labels, preds, normalize="true"),
         rtol=1e-6,
     )
     report = state.report()

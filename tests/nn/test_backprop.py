@@ -40,10 +40,9 @@ def _autodiff_loss(params, activations, x, y, loss):
 
 CASES = [
     ((3, 2), ["sigmoid"], "half_squared_error"),
-    ((3, 5, 2), ["tanh", "linear"], "mean_squared_error"),
     ((4, 6, 5, 3), ["relu", "gaussian", "linear"], "softmax_cross_entropy"),
+    ((3, 5, 2), ["tanh", "linear"], "mean_squared_error"),
     ((2, 4, 4, 3, 2), ["softplus", "sigmoid", "leaky_relu", "linear"], "sigmoid_bce"),
-    ((3, 4, 2), ["tanh", "sigmoid"], "half_squared_error"),
 ]
 
 
@@ -58,11 +57,14 @@ def test_delta_recursion_equals_jax_grad(key, sizes, activations, loss):
         y = jax.random.bernoulli(k_y, 0.5, (7, sizes[-1])).astype(jnp.float32)
     else:
         y = jax.random.normal(k_y, (7, sizes[-1]))
-    result = backprop.mlp_forward_backward(weights, biases, activations, x, y, loss)
-    params = (weights, biases)
-    expected_loss, (grad_w, grad_b) = jax.value_and_grad(_autodiff_loss)(
-        params, activations, x, y, loss
-    )
+
+    @jax.jit
+    def both(weights, biases, x, y):
+        ours = backprop.mlp_forward_backward(weights, biases, activations, x, y, loss)
+        theirs = jax.value_and_grad(_autodiff_loss)((weights, biases), activations, x, y, loss)
+        return ours, theirs
+
+    result, (expected_loss, (grad_w, grad_b)) = both(weights, biases, x, y)
     np.testing.assert_allclose(result.loss, expected_loss, rtol=1e-5)
     for ours, theirs in zip(result.weight_grads, grad_w, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)

@@ -116,8 +116,8 @@ def test_parameter_counts(key):
 
 def test_gradients_jit_and_vmap(key):
     k1, k2, k3 = jax.random.split(key, 3)
-    x = jax.random.normal(k1, (5, 3))
-    labels = jax.random.randint(k2, (5,), 0, 3)
+    x = jax.random.normal(k1, (3, 3))
+    labels = jax.random.randint(k2, (3,), 0, 3)
     model = MLP(features=(4, 3), activation=["softplus"], output="softmax")
     params = model.init(k3, x)
 

@@ -91,7 +91,7 @@ def test_jit_and_vmap(key):
     x, t, _ = _separable(k_data, n=6, margin=0.4)
 
     def fit(k, inputs, targets):
-        return pc.perceptron_fit(k, inputs, targets, max_steps=200)
+        return pc.perceptron_fit(k, inputs, targets, max_steps=30)
 
     assert_jit_matches_eager(fit, k_fit, x, t)
     keys = jax.random.split(jax.random.clone(k_fit), 3)

@@ -54,7 +54,10 @@ def test_gradient_norm_trace_bad_input():
         optim.gradient_norm_trace(quadratic, jnp.ones(2), optax.sgd(0.1), 0)
     with pytest.raises(ValueError, match="share one leading"):
         optim.gradient_norm_trace(
-            lambda p, b: quadratic(p), jnp.ones(2), optax.sgd(0.1), batches=(jnp.ones(3), jnp.ones(4))
+            lambda p, b: quadratic(p),
+            jnp.ones(2),
+            optax.sgd(0.1),
+            batches=(jnp.ones(3), jnp.ones(4)),
         )
     with pytest.raises(ValueError, match="num_steps must equal"):
         optim.gradient_norm_trace(
@@ -95,7 +98,9 @@ def test_condition_number_of_quadratics():
 
 def test_eigenvalues_are_differentiable_in_the_point():
     loss = lambda p: jnp.sum(jnp.sin(p)) + p[0] ** 2 * p[1]
-    assert_grads_close(lambda p: jnp.sum(optim.hessian_eigenvalues(loss, p) ** 2), jnp.array([0.3, 1.1]))
+    assert_grads_close(
+        lambda p: jnp.sum(optim.hessian_eigenvalues(loss, p) ** 2), jnp.array([0.3, 1.1])
+    )
 
 
 @pytest.mark.parametrize(

@@ -175,16 +175,48 @@ def test_second_order_methods_jit_vmap_and_grad():
     ("call", "error", "match"),
     [
         (lambda: optim.newton_method(jnp.sum, jnp.ones(2), 0), ValueError, "num_steps must be > 0"),
-        (lambda: optim.newton_method(jnp.sum, jnp.ones(2), 1.5), TypeError, "num_steps must be an int"),
-        (lambda: optim.newton_method(jnp.sum, jnp.ones(2), 1, -1.0), ValueError, "damping must be >= 0"),
+        (
+            lambda: optim.newton_method(jnp.sum, jnp.ones(2), 1.5),
+            TypeError,
+            "num_steps must be an int",
+        ),
+        (
+            lambda: optim.newton_method(jnp.sum, jnp.ones(2), 1, -1.0),
+            ValueError,
+            "damping must be >= 0",
+        ),
         (lambda: optim.newton_method(jnp.sum, jnp.ones(2, jnp.int32), 1), TypeError, "floating"),
         (lambda: optim.newton_method(jnp.sum, {}, 1), ValueError, "at least one parameter"),
-        (lambda: optim.conjugate_gradient(jnp.sum, jnp.ones(2), 2, beta="hestenes"), ValueError, "beta must be one of"),
-        (lambda: optim.conjugate_gradient(jnp.sum, jnp.ones(2), 2, line_search="exact"), ValueError, "line_search must be one of"),
-        (lambda: optim.conjugate_gradient(jnp.sum, jnp.ones(2), 0), ValueError, "num_steps must be > 0"),
-        (lambda: optim.conjugate_gradient(jnp.sum, jnp.ones(2), 2, shrink=1.0), ValueError, "shrink must lie in"),
-        (lambda: optim.conjugate_gradient(jnp.sum, jnp.ones(2), 2, armijo=0.0), ValueError, "armijo must lie in"),
-        (lambda: optim.conjugate_gradient(jnp.sum, jnp.ones(2), 2, initial_step=0.0), ValueError, "initial_step must be > 0"),
+        (
+            lambda: optim.conjugate_gradient(jnp.sum, jnp.ones(2), 2, beta="hestenes"),
+            ValueError,
+            "beta must be one of",
+        ),
+        (
+            lambda: optim.conjugate_gradient(jnp.sum, jnp.ones(2), 2, line_search="exact"),
+            ValueError,
+            "line_search must be one of",
+        ),
+        (
+            lambda: optim.conjugate_gradient(jnp.sum, jnp.ones(2), 0),
+            ValueError,
+            "num_steps must be > 0",
+        ),
+        (
+            lambda: optim.conjugate_gradient(jnp.sum, jnp.ones(2), 2, shrink=1.0),
+            ValueError,
+            "shrink must lie in",
+        ),
+        (
+            lambda: optim.conjugate_gradient(jnp.sum, jnp.ones(2), 2, armijo=0.0),
+            ValueError,
+            "armijo must lie in",
+        ),
+        (
+            lambda: optim.conjugate_gradient(jnp.sum, jnp.ones(2), 2, initial_step=0.0),
+            ValueError,
+            "initial_step must be > 0",
+        ),
     ],
 )
 def test_bad_arguments_raise(call, error, match):

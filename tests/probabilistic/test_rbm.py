@@ -506,7 +506,9 @@ def test_train_without_monitor_and_resume(key, binary_digits):
     assert resumed.chains.shape == (10, 64)
     assert not np.allclose(resumed.params.weights, first.params.weights)
     with pytest.raises(ValueError, match="chains must have 4 rows"):
-        rbm.train_rbm(key, params, data, 1, 10, persistent=True, num_chains=4, chains=data[:3])
+        rbm.train_rbm(
+            jax.random.key(3), params, data, 1, 10, persistent=True, num_chains=4, chains=data[:3]
+        )
 
 
 # ----------------------------------------------------------------------------------------

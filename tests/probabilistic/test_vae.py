@@ -365,7 +365,7 @@ def test_vae_training_raises_the_elbo(key):
         fit_key, state, vae_loss(model), (x,), num_epochs=40, batch_size=32, progress=False
     )
     history = result.history
-    assert history[-1]["elbo"] > history[0]["elbo"] + 1.0
+    assert history[-1]["train_elbo"] > history[0]["train_elbo"] + 1.0
     assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
 
 

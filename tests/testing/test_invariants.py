@@ -127,16 +127,14 @@ def test_vmap_in_axes_pytree_prefix():
 
 def test_vmap_errors():
     with pytest.raises(
-        ValueError, match=r"share one batch size, got sizes 2 \(\[0\]\), 3 \(\[1\]\)"
+        ValueError, match=r"share one batch size, got sizes 2 \(args\[0\]\), 3 \(args\[1\]\)"
     ):
         assert_vmap_matches_loop(jnp.add, jnp.ones((2, 1)), jnp.ones((3, 1)))
     with pytest.raises(ValueError, match="at least one batched argument"):
         assert_vmap_matches_loop(jnp.sum, jnp.ones(3), in_axes=None)
     with pytest.raises(ValueError, match="one entry per argument \\(2\\), got 1"):
         assert_vmap_matches_loop(jnp.add, jnp.ones(2), jnp.ones(2), in_axes=(0,))
-    with pytest.raises(
-        ValueError, match=r"^batched argument leaf <root> of shape \(3,\) has no axis 1"
-    ):
+    with pytest.raises(ValueError, match=r"^batched leaf args\[0\] of shape \(3,\) has no axis 1"):
         assert_vmap_matches_loop(jnp.sum, jnp.ones(3), in_axes=1)
 
 

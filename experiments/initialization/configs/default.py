@@ -2,10 +2,11 @@
 
 Command: ``jaxdl run initialization`` (about half a minute on 2 CPU cores).
 Expected: with N(0, g^2/m) weights the activation std of a 20-layer ReLU net stays near its
-input scale only for g = sqrt(2) (He); g = 1 shrinks it by about 2^(-10) and g = 2 grows
-it by about 2^10. Tanh with g = 0.5 vanishes, with g = 2 saturates. A tanh MLP whose
-weights all start at the same constant keeps identical hidden units forever
-(``symmetric_unit_spread`` = 0) and cannot solve XOR, while random init reaches ~1.0.
+input scale only for g = sqrt(2) (He); g = 1 shrinks it about 1000-fold (0.58 -> 5e-4)
+and g = 2 grows it about 500-fold (1.2 -> 560). Tanh with g = 0.5 vanishes (0.42 -> 8e-7).
+A tanh MLP whose weights all start at the same constant keeps identical hidden units
+(``symmetric_unit_spread`` = 0) and gets about 0.74 test accuracy on XOR (what one hidden
+unit can do), while random init reaches 1.0.
 """
 
 

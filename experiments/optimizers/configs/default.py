@@ -1,13 +1,13 @@
 """SGD, momentum, Nesterov, AdaGrad, RMSProp and Adam on digits; GD vs momentum in a valley.
 
-Command: ``jaxdl run optimizers`` (about a minute on 2 CPU cores).
-Expected: on scikit-learn digits (64-64-10 ReLU MLP, minibatches of 32, 30 epochs) the
-adaptive methods (Adam, RMSProp) and the momentum methods reach a lower training loss
-than plain SGD at the same learning-rate budget, and all reach ~95-97% test accuracy.
-On the quadratic valley with condition number 25, gradient descent zig-zags across
-the narrow axis and needs ~190 steps to bring the loss below 1e-6, momentum 0.8 needs
-~60 (the README records the measured numbers); conjugate gradients needs 2 steps and
-Newton 1.
+Command: ``jaxdl run optimizers`` (about 20 s of CPU time).
+Expected: on scikit-learn digits (64-64-10 ReLU MLP, minibatches of 32, 30 epochs, same
+initial weights) the final training loss is about 0.14 for SGD (rate 0.05), 0.08 for
+Adam and RMSProp (rate 0.001), 0.03 for AdaGrad and 0.014 for momentum and Nesterov
+(0.9); test accuracy 95-97.5% for all.
+On the quadratic valley with condition number 25 (learning rate 0.075), gradient
+descent zig-zags across the narrow axis and needs 113 steps to bring the loss below
+1e-6, momentum 0.6 needs 31; conjugate gradients needs 2 steps and Newton 1.
 """
 
 
@@ -31,7 +31,7 @@ def get_config() -> dict:
         "condition_number": 25.0,
         "start": [-9.0, 1.5],
         "valley_learning_rate": 0.075,
-        "valley_momentum": 0.8,
+        "valley_momentum": 0.6,
         "valley_steps": 300,
         "valley_tolerance": 1e-6,
     }

@@ -1,0 +1,1 @@
+"""The autoencoder family on scikit-learn digits."""

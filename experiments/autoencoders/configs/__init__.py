@@ -1,0 +1,1 @@
+"""Configurations of the autoencoders experiment (``default`` and ``smoke``)."""

@@ -1,0 +1,1 @@
+"""Configurations of the gan experiment (``default`` and ``smoke``)."""

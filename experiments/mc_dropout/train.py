@@ -1,0 +1,133 @@
+"""Monte Carlo dropout: predictive uncertainty on a 1-D regression.
+
+A :class:`jaxdl.nn.dropout.DropoutMLP` is trained with dropout on noisy samples of
+``y = sin(2 x) + x / 2`` drawn on ``[-data_range, data_range]``. At test time the
+network is run ``T`` times in training mode, each pass with a fresh dropout mask
+(vmapped over ``T`` keys, :func:`jaxdl.sampling.dropout.monte_carlo_dropout`); the
+mean of the passes is the prediction and their standard deviation an uncertainty
+estimate (Gal & Ghahramani, 2016). The summary compares the MC mean with the
+deterministic weight-scaling prediction and the spread inside the training range with
+the spread outside it, where the network extrapolates.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import jax
+import jax.numpy as jnp
+import matplotlib
+import optax
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from experiments._common import plot_curves  # noqa: E402
+from jaxdl.nn.dropout import DropoutMLP  # noqa: E402
+from jaxdl.sampling.dropout import monte_carlo_dropout  # noqa: E402
+from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss  # noqa: E402
+
+
+def target(x):
+    """The noiseless regression function."""
+    return jnp.sin(2.0 * x) + 0.5 * x
+
+
+def make_data(key, config: dict):
+    """Noisy training pairs on [-r, r] and a test set from the same range."""
+    k_x, k_noise, k_test = jax.random.split(key, 3)
+    r = config["data_range"]
+    x = jax.random.uniform(k_x, (config["num_train"], 1), minval=-r, maxval=r)
+    y = target(x) + config["noise"] * jax.random.normal(k_noise, x.shape)
+    x_test = jax.random.uniform(k_test, (config["num_test"], 1), minval=-r, maxval=r)
+    return (x, y), (x_test, target(x_test))
+
+
+def plot_predictive(x, y, grid, mean, std, config: dict, filename: pathlib.Path) -> None:
+    """Training points, the true function and the MC mean with a 2-sd band."""
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
+    g, m, s = np.asarray(grid[:, 0]), np.asarray(mean[:, 0]), np.asarray(std[:, 0])
+    ax.fill_between(g, m - 2 * s, m + 2 * s, alpha=0.3, label="MC dropout mean +- 2 sd")
+    ax.plot(g, m, label="MC dropout mean")
+    ax.plot(g, np.asarray(target(grid)[:, 0]), "k--", label="true function")
+    ax.scatter(np.asarray(x[:, 0]), np.asarray(y[:, 0]), s=6, c="k", alpha=0.5, label="training")
+    r = config["data_range"]
+    ax.axvspan(-r, r, color="gray", alpha=0.08)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.set_title(f"MC dropout, T = {config['num_passes']} passes")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(filename)
+    plt.close(fig)
+
+
+def train_and_evaluate(config: dict, workdir: str) -> dict:
+    """Train, then evaluate MC dropout; write config, metrics, summary and plots."""
+    path = pathlib.Path(workdir)
+    path.mkdir(parents=True, exist_ok=True)
+    logger = RunLogger(path)
+    logger.write_config(config)
+    k_data, k_init, k_fit, k_mc = jax.random.split(jax.random.key(config["seed"]), 4)
+    (x, y), (x_test, y_test) = make_data(k_data, config)
+    model = DropoutMLP(
+        features=tuple(config["features"]),
+        input_keep_probability=config["input_keep_probability"],
+        hidden_keep_probability=config["hidden_keep_probability"],
+        rule=config["rule"],
+    )
+    state = create_train_state(k_init, model, x[:1], optax.adam(config["learning_rate"]))
+    loss_fn = supervised_loss(model, "mse", metrics=())
+    result = fit(
+        k_fit,
+        state,
+        loss_fn,
+        (x, y),
+        num_epochs=config["num_epochs"],
+        batch_size=config["batch_size"],
+        progress=config.get("progress", True),
+        logger=logger,
+    )
+    params = result.state.params
+    variables = {"params": params}
+
+    r = config["data_range"]
+    outside = config["outside_range"]
+    grid = jnp.linspace(-outside, outside, config["num_grid"])[:, None]
+
+    @jax.jit
+    def mc_predict(key, inputs):
+        return monte_carlo_dropout(
+            key,
+            lambda k: model.apply(variables, inputs, train=True, rngs={"dropout": k}),
+            config["num_passes"],
+        )
+
+    k_grid, k_test_mc = jax.random.split(k_mc)
+    grid_pred = mc_predict(k_grid, grid)
+    grid_std = jnp.sqrt(grid_pred.variance)
+    test_pred = mc_predict(k_test_mc, x_test)
+    deterministic = model.apply(variables, x_test, train=False)
+    inside_mask = jnp.abs(grid[:, 0]) <= r
+    outside_mask = jnp.abs(grid[:, 0]) >= r + 0.5 * (outside - r)
+    std_inside = float(jnp.sum(grid_std[:, 0] * inside_mask) / jnp.sum(inside_mask))
+    std_outside = float(jnp.sum(grid_std[:, 0] * outside_mask) / jnp.sum(outside_mask))
+    history = result.history
+    summary = {
+        "first_train_loss": history[0]["train_loss"],
+        "final_train_loss": history[-1]["train_loss"],
+        "test_rmse_mc_mean": float(jnp.sqrt(jnp.mean((test_pred.mean - y_test) ** 2))),
+        "test_rmse_deterministic": float(jnp.sqrt(jnp.mean((deterministic - y_test) ** 2))),
+        "mc_std_inside_training_range": std_inside,
+        "mc_std_outside_training_range": std_outside,
+        "std_ratio_outside_inside": std_outside / std_inside,
+    }
+    plot_predictive(x, y, grid, grid_pred.mean, grid_std, config, path / "predictive.png")
+    plot_curves(
+        {"train loss (MSE, dropout on)": [h["train_loss"] for h in history]},
+        path / "loss.png",
+        log_y=True,
+    )
+    logger.write_summary(summary)
+    return summary

@@ -1,0 +1,1 @@
+"""Full-batch GD against online, small-batch and large-batch SGD."""

@@ -1,0 +1,1 @@
+"""Configurations of the vae experiment (``default`` and ``smoke``)."""

@@ -1,0 +1,29 @@
+"""Full vae run: a VAE with a 2-D latent space on scikit-learn digits (grey levels in [0, 1]).
+
+Command: ``jaxdl run vae`` (or ``python -m experiments.vae.train``).
+
+Expected (2-core CPU, well under a minute): the test ELBO rises from about -45 nats per
+image at initialization to about -28; the 2-D latent plot separates most digits; prior
+samples look like blurry digits. Set ``conditional=True`` for a CVAE (one row of samples
+per digit).
+"""
+
+
+def get_config() -> dict:
+    return {
+        "seed": 0,
+        "data_seed": 0,
+        "test_fraction": 0.2,
+        "latent_size": 2,
+        "hidden": [128],
+        "activation": "relu",
+        "likelihood": "bernoulli",
+        "conditional": False,
+        "beta": 1.0,
+        "learning_rate": 1e-3,
+        "num_epochs": 100,
+        "batch_size": 32,
+        "epochs_per_chunk": 10,
+        "num_prior_samples": 12,
+        "progress": True,
+    }
