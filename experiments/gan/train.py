@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import pathlib
 
 import jax
@@ -242,7 +241,6 @@ def _digits(config: dict, key, logger: RunLogger, workdir: pathlib.Path) -> dict
         "digits_test_nearest_train_distance": nearest(x_test[:48]),
         "digits_pixel_mean_samples": float(samples.mean()),
         "digits_pixel_mean_data": float(train_np.mean()),
-        "log4": math.log(4.0),
     }
 
 

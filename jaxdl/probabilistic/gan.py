@@ -76,6 +76,7 @@ class Generator(nn.Module):
 
     @nn.compact
     def __call__(self, z: Array) -> Array:
+        """Samples ``[..., output_size]`` for noise ``[..., L]``."""
         check_positive_int("output_size", self.output_size)
         _check_hidden("hidden_features", self.hidden_features)
         check_floating("z", z)

@@ -999,6 +999,10 @@ def train_rbm(
         _check_visible("chains", params, chains)
         if num_chains is not None and chains.shape[0] != num_chains:
             raise ValueError(f"chains must have {num_chains} rows, got shape {chains.shape}")
+    if opt_state is None:
+        # The state's structure does not depend on the learning rate; building it here keeps
+        # one compiled program for fresh and resumed runs.
+        opt_state = (optax.sgd(1.0) if optimizer is None else optimizer).init(params)
     chain_key, train_key = jax.random.split(key)
     if chains is None and persistent:
         count = batch_size if num_chains is None else num_chains
@@ -1016,14 +1020,14 @@ def train_rbm(
         batch_size=batch_size,
         k=k,
         optimizer=optimizer,
-        learn_variance=learn_variance,
+        learn_variance=jnp.asarray(bool(learn_variance)),
         monitor=monitor,
     )
 
 
 @functools.partial(
     jax.jit,
-    static_argnames=("num_epochs", "batch_size", "k", "optimizer", "learn_variance", "monitor"),
+    static_argnames=("num_epochs", "batch_size", "k", "optimizer", "monitor"),
 )
 def _train_loop(
     key,
@@ -1049,8 +1053,10 @@ def _train_loop(
         params, opt_state, chains = carry
         batch, step_key = inputs
         grads, info = _contrastive_divergence(step_key, params, batch, k, chains)
-        if gaussian and not learn_variance:
-            grads = grads._replace(log_variance=jnp.zeros_like(grads.log_variance))
+        if gaussian:
+            # learn_variance is traced (one program for both settings).
+            zero = jnp.zeros_like(grads.log_variance)
+            grads = grads._replace(log_variance=jnp.where(learn_variance, grads.log_variance, zero))
         updates, opt_state = tx.update(grads, opt_state, params)
         params = optax.apply_updates(params, updates)
         return (params, opt_state, None if chains is None else info.chains), None
@@ -1078,7 +1084,6 @@ def _train_loop(
         )
         return carry, stats
 
-    opt_state = tx.init(params) if opt_state is None else opt_state
     init_carry = (params, opt_state, chains)
     (params, opt_state, chains), stats = lax.scan(epoch, init_carry, jnp.arange(num_epochs))
     if stats is None:

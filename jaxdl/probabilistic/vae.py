@@ -441,8 +441,18 @@ class VAE(nn.Module):
         output, output_log_variance = self.decode(latent, labels)
         return VAEOutput(mean, log_variance, latent, output, output_log_variance)
 
-    def log_likelihood(self, x: Array, decoder_output: Array, decoder_log_variance: Array):
-        """``log p(x | z)`` per example from the decoder's parameters, ``[..., D] -> [...]``."""
+    def log_likelihood(self, x: Array, decoder_output: Array, decoder_log_variance: Array) -> Array:
+        """``log p(x | z)`` per example from the decoder's parameters.
+
+        Args:
+            x: observations ``[..., D]``.
+            decoder_output: Bernoulli logits or Gaussian means ``[..., D]``.
+            decoder_log_variance: Gaussian log variances ``[..., D]`` (ignored for a
+                Bernoulli decoder).
+
+        Returns:
+            The log-likelihood per example, ``[...]``.
+        """
         if self.likelihood == "bernoulli":
             return bernoulli_log_likelihood(x, decoder_output)
         return gaussian_log_likelihood(x, decoder_output, decoder_log_variance)

@@ -11,8 +11,10 @@ from experiments.optimizers.train import OPTIMIZERS, steps_to_tolerance, train_a
 
 @pytest.mark.standard_dtype_promotion  # optax's Adam mixes int32 and floats
 def test_optimizers_smoke(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
-    for name in OPTIMIZERS:
+    config = smoke.get_config()
+    summary = train_and_evaluate(config, str(tmp_path))
+    assert set(config["optimizers"]) <= set(OPTIMIZERS)
+    for name in config["optimizers"]:
         assert summary[f"{name}_final_train_loss"] < summary[f"{name}_first_train_loss"], name
     assert 0 < summary["momentum_steps_to_tolerance"] < summary["gd_steps_to_tolerance"]
     assert summary["cg_final_loss"] < 1e-6 and summary["newton_final_loss"] < 1e-6
