@@ -18,7 +18,7 @@ import optax
 from experiments._common import plot_decision_boundary
 from jaxdl.data import moons
 from jaxdl.metrics import accuracy
-from jaxdl.nn import MLP
+from jaxdl.nn import MLP, constant
 from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss
 
 
@@ -32,7 +32,9 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     axes = np.atleast_1d(axes)
     summary: dict = {}
     for name, ax in zip(config["activations"], axes, strict=True):
-        model = MLP(features=(*config["hidden"], 2), activation=name, output=None)
+        # a small positive bias keeps the 2-unit ReLU layer from dying at initialization
+        model = MLP(features=(*config["hidden"], 2), activation=name, output=None,
+                    bias_init=constant(config["bias_init"]))
         # the same initial weights for every activation (a cloned key, not a reused one)
         state = create_train_state(jax.random.clone(init_key), model, x[:1],
                                    optax.adam(config["learning_rate"]))

@@ -61,12 +61,19 @@ def loss_curves(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> 
         # same initial weights and the same minibatch order for every optimizer
         state = create_train_state(jax.random.clone(init_key), model, x_train[:1], tx)
         result = fit(
-            jax.random.clone(fit_key), state, loss_fn, (x_train, y_train),
-            num_epochs=config["num_epochs"], batch_size=config["batch_size"],
+            jax.random.clone(fit_key),
+            state,
+            loss_fn,
+            (x_train, y_train),
+            num_epochs=config["num_epochs"],
+            batch_size=config["batch_size"],
             progress=config["progress"],
             callback=lambda record, name=name: logger.log(
-                record["step"], part="loss_curves", optimizer=name,
-                **{k: v for k, v in record.items() if k != "step"}),
+                record["step"],
+                part="loss_curves",
+                optimizer=name,
+                **{k: v for k, v in record.items() if k != "step"},
+            ),
         )
         test = loss_fn.evaluate(result.state.params, {}, (x_test, y_test))
         curves[name] = [record["train_loss"] for record in result.history]
@@ -74,7 +81,9 @@ def loss_curves(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> 
         summary[f"{name}_final_train_loss"] = curves[name][-1]
         summary[f"{name}_test_accuracy"] = float(test["accuracy"])
     plot_curves(
-        curves, workdir / "loss_curves.png", log_y=True,
+        curves,
+        workdir / "loss_curves.png",
+        log_y=True,
         title=f"digits, MLP 64-{config['hidden']}-10, batch {config['batch_size']}",
         ylabel="training loss (epoch mean)",
     )
@@ -138,14 +147,22 @@ def valley(config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
     fig, ax = plt.subplots(figsize=(8, 4), dpi=110)
     grid_x, grid_y = np.meshgrid(np.linspace(-10, 10, 300), np.linspace(-2.5, 2.5, 200))
     levels = np.geomspace(0.05, 200, 14)
-    ax.contour(grid_x, grid_y, 0.5 * (grid_x**2 + kappa * grid_y**2), levels=levels,
-               colors="0.7", linewidths=0.7)
+    ax.contour(
+        grid_x,
+        grid_y,
+        0.5 * (grid_x**2 + kappa * grid_y**2),
+        levels=levels,
+        colors="0.7",
+        linewidths=0.7,
+    )
     shown = 60  # the first steps carry the picture
     for (label, (points, _)), colour in zip(paths.items(), ("tab:red", "tab:blue"), strict=True):
         points = np.asarray(points)[: shown + 1]
         ax.plot(points[:, 0], points[:, 1], "-o", ms=2.5, lw=1, color=colour, label=label)
-    for label, result, colour in (("conjugate gradients", cg, "tab:green"),
-                                  ("Newton", newton, "k")):
+    for label, result, colour in (
+        ("conjugate gradients", cg, "tab:green"),
+        ("Newton", newton, "k"),
+    ):
         points = np.asarray(result.trajectory)
         ax.plot(points[:, 0], points[:, 1], "--s", ms=4, lw=1.2, color=colour, label=label)
     ax.set_title(f"J = (x^2 + {kappa:g} y^2) / 2: first {shown} steps, learning rate {rate:g}")
@@ -158,8 +175,11 @@ def valley(config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
     plt.close(fig)
     plot_curves(
         {label: np.asarray(losses) + 1e-30 for label, (_, losses) in paths.items()},
-        workdir / "valley_loss.png", xlabel="step", log_y=True,
-        x=np.arange(steps + 1), title="loss on the valley",
+        workdir / "valley_loss.png",
+        xlabel="step",
+        log_y=True,
+        x=np.arange(steps + 1),
+        title="loss on the valley",
     )
     return summary
 

@@ -23,17 +23,18 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     logger = RunLogger(path)
     logger.write_config(config)
     data = load_digits()
+    x_train, x_test = data.x_train / 16.0, data.x_test / 16.0  # pixel intensities in [0, 1]
     model = MLP(features=(config["num_hidden"], data.num_classes), activation="relu", output=None)
     init_key, train_key = jax.random.split(jax.random.key(config["seed"]))
-    state = create_train_state(init_key, model, data.x_train[:1], optax.sgd(config["learning_rate"]))
+    state = create_train_state(init_key, model, x_train[:1], optax.sgd(config["learning_rate"]))
     loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
     curves, summary = {}, {}
     for batch_size in config["batch_sizes"]:
         label = "GD (full batch)" if batch_size == 0 else f"SGD b={batch_size}"
         result = fit(jax.random.fold_in(train_key, batch_size), state, loss_fn,
-                     (data.x_train, data.y_train), num_epochs=config["num_epochs"],
+                     (x_train, data.y_train), num_epochs=config["num_epochs"],
                      batch_size=None if batch_size == 0 else batch_size,
-                     eval_data=(data.x_test, data.y_test), progress=config["progress"])
+                     eval_data=(x_test, data.y_test), progress=config["progress"])
         for record in result.history:
             logger.log(record["step"], batch_size=batch_size, **record)
         curves[label] = [r["train_loss"] for r in result.history]

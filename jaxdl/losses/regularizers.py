@@ -32,7 +32,6 @@ from jaxdl._checks import (
     check_positive,
     check_positive_int,
     check_rank,
-    check_same_leading,
 )
 from jaxdl.typing import Array, ArrayLike, PyTree
 
@@ -404,40 +403,6 @@ def smoothed_cross_entropy(logits: ArrayLike, labels: ArrayLike, epsilon: ArrayL
     return -jnp.sum(targets * jax.nn.log_softmax(logits, axis=-1), axis=-1)
 
 
-def ridge_regression(x: ArrayLike, y: ArrayLike, strength: ArrayLike) -> Array:
-    """Closed-form L2-regularized least squares ``w = (X^T X + alpha I)^{-1} X^T y``.
-
-    Minimizes ``||X w - y||^2 + alpha ||w||^2``. Adding ``alpha`` to the diagonal makes
-    ``X^T X`` invertible even with fewer examples than features, which is where plain
-    ordinary least squares has no unique solution.
-
-    Args:
-        x: design matrix ``[n, d]`` (no bias column is added).
-        y: targets ``[n]`` or ``[n, m]``.
-        strength: ``alpha >= 0`` (``alpha = 0`` is OLS and needs full column rank).
-
-    Returns:
-        Weights ``[d]`` or ``[d, m]``.
-
-    Example:
-        >>> ridge_regression(jnp.eye(2), jnp.array([1.0, 2.0]), 1.0)
-        Array([0.5, 1. ], dtype=float32)
-
-    Reference: Hoerl & Kennard, "Ridge regression", 1970.
-    """
-    check_positive("strength", strength, allow_zero=True)
-    x = jnp.asarray(x)
-    y = jnp.asarray(y)
-    check_floating("x", x)
-    check_floating("y", y)
-    check_rank("x", x, 2)
-    check_rank("y", y, (1, 2))
-    check_same_leading(("x", "y"), x, y)
-    d = x.shape[1]
-    gram = x.T @ x + strength * jnp.eye(d, dtype=x.dtype)
-    return jnp.linalg.solve(gram, x.T @ y)
-
-
 __all__ = [
     "NON_WEIGHT_PATTERN",
     "activation_l1_penalty",
@@ -445,7 +410,6 @@ __all__ = [
     "l2_penalty",
     "leaf_paths",
     "mask_by_path",
-    "ridge_regression",
     "smooth_labels",
     "smoothed_cross_entropy",
     "tying_penalty",

@@ -215,7 +215,9 @@ def worst_mistakes(logits: ArrayLike, labels: ArrayLike, k: int) -> WorstMistake
     check_same_leading(("logits", "labels"), logits, labels)
     check_positive_int("k", k)
     if k > jnp.shape(logits)[0]:
-        raise ValueError(f"k must be at most the number of examples {jnp.shape(logits)[0]}, got {k}")
+        raise ValueError(
+            f"k must be at most the number of examples {jnp.shape(logits)[0]}, got {k}"
+        )
     return _worst_mistakes(jnp.asarray(logits), jnp.asarray(labels), k)
 
 

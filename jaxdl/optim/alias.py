@@ -5,17 +5,18 @@ update is the course's update it is used directly (the tests step both side by s
 where it differs the course's ``scale_by_*`` from :mod:`jaxdl.optim.transforms` is
 used and the docstring says what differs.
 
-============  ===========================================================  ==============
-alias         update (``epsilon`` = learning rate, ``g`` = gradient)        optax relation
-============  ===========================================================  ==============
-sgd           ``theta -= epsilon_k g``                                    ``optax.sgd``
-momentum      ``v = alpha v - epsilon_k g; theta += v``                   = ``optax.sgd(momentum=)`` for a constant rate
-nesterov      look-ahead form of ``g = grad J(theta + alpha v)``          = ``optax.sgd(nesterov=True)`` for a constant rate
-adagrad       ``r += g^2; theta -= epsilon g / (delta + sqrt(r))``        differs from ``optax.adagrad``
-rmsprop       ``r = rho r + (1-rho) g^2; theta -= epsilon g / sqrt(delta + r)``  ``optax.rmsprop``
-adam          bias-corrected moments, ``theta -= epsilon s_hat / (sqrt(r_hat) + delta)``  ``optax.adam``
-delta_bar_delta  per-parameter rates (Jacobs 1988)                         not in optax
-============  ===========================================================  ==============
+- ``sgd``: ``theta -= epsilon_k g``; this is ``optax.sgd``.
+- ``momentum``: ``v = alpha v - epsilon_k g; theta += v``; equals
+  ``optax.sgd(momentum=alpha)`` for a constant rate only.
+- ``nesterov``: the look-ahead form of ``g = grad J(theta + alpha v)``; equals
+  ``optax.sgd(momentum=alpha, nesterov=True)`` for a constant rate only.
+- ``adagrad``: ``r += g^2; theta -= epsilon g / (delta + sqrt(r))``; differs from
+  ``optax.adagrad`` (stabilizer placement, initial accumulator).
+- ``rmsprop``: ``r = rho r + (1 - rho) g^2; theta -= epsilon g / sqrt(delta + r)``; this is
+  ``optax.rmsprop``.
+- ``adam``: bias-corrected moments, ``theta -= epsilon s_hat / (sqrt(r_hat) + delta)``;
+  this is ``optax.adam``.
+- ``delta_bar_delta``: per-parameter rates (Jacobs 1988); not in optax.
 
 Every learning rate may be a number or a schedule (see :mod:`jaxdl.optim.schedules`);
 :func:`with_schedule_logging` keeps the current rate in the optimizer state, where
@@ -73,7 +74,9 @@ def sgd(learning_rate: ScalarOrSchedule) -> optax.GradientTransformation:
     return optax.sgd(learning_rate)
 
 
-def momentum(learning_rate: ScalarOrSchedule, momentum: float = 0.9) -> optax.GradientTransformation:
+def momentum(
+    learning_rate: ScalarOrSchedule, momentum: float = 0.9
+) -> optax.GradientTransformation:
     """SGD with (heavy-ball) momentum in the course's form.
 
     .. math::
@@ -108,7 +111,9 @@ def momentum(learning_rate: ScalarOrSchedule, momentum: float = 0.9) -> optax.Gr
     return optax.chain(optax.scale_by_learning_rate(learning_rate), optax.trace(decay=momentum))
 
 
-def nesterov(learning_rate: ScalarOrSchedule, momentum: float = 0.9) -> optax.GradientTransformation:
+def nesterov(
+    learning_rate: ScalarOrSchedule, momentum: float = 0.9
+) -> optax.GradientTransformation:
     """Nesterov momentum as a transformation, in the look-ahead parameterization.
 
     The course evaluates the gradient at the interim point ``theta + alpha v``. Writing
@@ -401,8 +406,9 @@ def current_learning_rate(opt_state: PyTree) -> Array:
     """The learning rate of the latest update, read from an optimizer state.
 
     ``optax.inject_hyperparams`` stores the hyperparameters it evaluated for the most
-    recent update (right after ``init``: those of the first update). Searches ``opt_state`` (also nested inside ``optax.chain`` states) for the first
-    state made by :func:`with_schedule_logging` / ``optax.inject_hyperparams`` holding a
+    recent update (right after ``init``: those of the first update). This searches
+    ``opt_state`` (also inside ``optax.chain`` states) for the first state made by
+    :func:`with_schedule_logging` / ``optax.inject_hyperparams`` holding a
     ``learning_rate``.
 
     Args:

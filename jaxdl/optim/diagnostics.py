@@ -110,7 +110,9 @@ def _gradient_norm_trace(loss_fn, optimizer, params, batches, length) -> Gradien
     (params, opt_state), (losses, norms) = lax.scan(
         step, (params, optimizer.init(params)), batches, length=length
     )
-    return GradientNormTrace(params=params, opt_state=opt_state, losses=losses, gradient_norms=norms)
+    return GradientNormTrace(
+        params=params, opt_state=opt_state, losses=losses, gradient_norms=norms
+    )
 
 
 def hessian_matrix(loss_fn: Callable[[PyTree], Array], params: PyTree) -> Array:

@@ -227,7 +227,14 @@ def conjugate_gradient(
     check_positive_int("line_search_steps", line_search_steps)
     _check_float_vector(ravel_pytree(params)[0])
     return _conjugate_gradient(
-        loss_fn, params, num_steps, beta, line_search, initial_step, shrink, armijo,
+        loss_fn,
+        params,
+        num_steps,
+        beta,
+        line_search,
+        initial_step,
+        shrink,
+        armijo,
         line_search_steps,
     )
 
@@ -236,7 +243,14 @@ def conjugate_gradient(
     jax.jit, static_argnames=("loss_fn", "num_steps", "beta", "line_search", "line_search_steps")
 )
 def _conjugate_gradient(
-    loss_fn, params, num_steps, beta, line_search, initial_step, shrink, armijo,
+    loss_fn,
+    params,
+    num_steps,
+    beta,
+    line_search,
+    initial_step,
+    shrink,
+    armijo,
     line_search_steps,
 ) -> ConjugateGradientResult:
     """The compiled body of :func:`conjugate_gradient`."""
@@ -255,7 +269,14 @@ def _conjugate_gradient(
             return jnp.where(curvature > 0, -slope / jnp.where(curvature > 0, curvature, 1), 0)
         if line_search == "backtracking":
             return _backtracking(
-                flat_loss, theta, loss, slope, direction, initial_step, shrink, armijo,
+                flat_loss,
+                theta,
+                loss,
+                slope,
+                direction,
+                initial_step,
+                shrink,
+                armijo,
                 line_search_steps,
             )
         return _golden_section(flat_loss, theta, direction, initial_step, line_search_steps)

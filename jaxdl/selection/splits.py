@@ -13,6 +13,7 @@ For ``shuffle``-free folds (``key=None``) the partitions are the ones scikit-lea
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import NamedTuple
 
@@ -159,6 +160,31 @@ def kfold(key: Key | None, num_examples: int, num_folds: int) -> Folds:
     return _folds_from_assignment(fold_of, num_folds)
 
 
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _stratified_assignment(key: Key | None, labels: Array, num_folds: int, num_classes: int):
+    num_examples = labels.shape[0]
+    positions = jnp.arange(num_examples, dtype=jnp.int32)
+    # Encode classes by order of first appearance (absent classes go last).
+    first_seen = jnp.full(num_classes, num_examples, jnp.int32).at[labels].min(positions)
+    class_rank = jnp.argsort(jnp.argsort(first_seen, stable=True), stable=True)
+    encoded = class_rank[labels].astype(jnp.int32)
+    # Allocation: the sorted encoded labels dealt round-robin to the folds.
+    sorted_encoded = jnp.sort(encoded)
+    dealt_to = positions % num_folds
+    allocation = jnp.zeros((num_folds, num_classes), jnp.int32).at[dealt_to, sorted_encoded].add(1)
+    # Rank of each example within its class (in data order, or shuffled by the key).
+    tiebreak = positions if key is None else jax.random.permutation(key, num_examples)
+    order = jnp.lexsort((tiebreak, encoded))
+    class_counts = jnp.zeros(num_classes, jnp.int32).at[encoded].add(1)
+    class_start = jnp.cumsum(class_counts) - class_counts
+    rank_in_class = jnp.zeros(num_examples, jnp.int32).at[order].set(positions)
+    rank_in_class = rank_in_class - class_start[encoded]
+    # Fold = number of cumulative allocation bounds of its class that the rank passes.
+    bounds = jnp.cumsum(allocation, axis=0)[:, encoded]  # [K, N]
+    fold_of = jnp.sum(bounds <= rank_in_class[None, :], axis=0).astype(jnp.int32)
+    return fold_of
+
+
 def stratified_kfold(key: Key | None, labels: ArrayLike, num_folds: int, num_classes: int) -> Folds:
     """K-fold with each class spread over the folds in proportion to its frequency.
 
@@ -197,25 +223,7 @@ def stratified_kfold(key: Key | None, labels: ArrayLike, num_folds: int, num_cla
                 f"num_folds ({num_folds}) must not exceed the size of the largest class "
                 f"({counts.max()})"
             )
-    positions = jnp.arange(num_examples, dtype=jnp.int32)
-    # Encode classes by order of first appearance (absent classes go last).
-    first_seen = jnp.full(num_classes, num_examples, jnp.int32).at[labels].min(positions)
-    class_rank = jnp.argsort(jnp.argsort(first_seen, stable=True), stable=True)
-    encoded = class_rank[labels].astype(jnp.int32)
-    # Allocation: the sorted encoded labels dealt round-robin to the folds.
-    sorted_encoded = jnp.sort(encoded)
-    dealt_to = positions % num_folds
-    allocation = jnp.zeros((num_folds, num_classes), jnp.int32).at[dealt_to, sorted_encoded].add(1)
-    # Rank of each example within its class (in data order, or shuffled by the key).
-    tiebreak = positions if key is None else jax.random.permutation(key, num_examples)
-    order = jnp.lexsort((tiebreak, encoded))
-    class_counts = jnp.zeros(num_classes, jnp.int32).at[encoded].add(1)
-    class_start = jnp.cumsum(class_counts) - class_counts
-    rank_in_class = jnp.zeros(num_examples, jnp.int32).at[order].set(positions)
-    rank_in_class = rank_in_class - class_start[encoded]
-    # Fold = number of cumulative allocation bounds of its class that the rank passes.
-    bounds = jnp.cumsum(allocation, axis=0)[:, encoded]  # [K, N]
-    fold_of = jnp.sum(bounds <= rank_in_class[None, :], axis=0).astype(jnp.int32)
+    fold_of = _stratified_assignment(key, labels, num_folds, num_classes)
     return _folds_from_assignment(fold_of, num_folds)
 
 

@@ -19,6 +19,7 @@ from jaxdl.training.loop import (
     make_train_step,
 )
 from jaxdl.training.objectives import SupervisedLoss, supervised_loss
+from jaxdl.training.sharding import batch_sharding, data_parallel_mesh, replicate
 from jaxdl.training.state import TrainState, create_train_state
 
 __all__ = [
@@ -31,7 +32,9 @@ __all__ = [
     "RunLogger",
     "SupervisedLoss",
     "TrainState",
+    "batch_sharding",
     "create_train_state",
+    "data_parallel_mesh",
     "early_stopping_init",
     "early_stopping_update",
     "epochs_for_steps",
@@ -39,6 +42,7 @@ __all__ = [
     "fit_many",
     "get_hyperparams",
     "make_train_step",
+    "replicate",
     "set_hyperparams",
     "supervised_loss",
     "to_json_value",

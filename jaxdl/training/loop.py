@@ -23,6 +23,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
 from jaxdl._checks import check_positive_int
@@ -35,6 +36,7 @@ from jaxdl.training.early_stopping import (
 )
 from jaxdl.training.hyperparams import get_hyperparams
 from jaxdl.training.logging import RunLogger
+from jaxdl.training.sharding import batch_sharding, check_batch_divisible, replicate
 from jaxdl.training.state import TrainState
 from jaxdl.typing import Array, Batch, EvalFn, Key, LossFn, Metrics, PyTree
 
@@ -174,6 +176,7 @@ def _build_chunk_fn(
     early_stopping: EarlyStopping | None,
     eval_every: int,
     epochs_per_chunk: int,
+    batch_sharding: Any = None,
 ):
     """The pure function that runs ``epochs_per_chunk`` epochs; jit/vmap it."""
     full_batch = batch_size is None
@@ -201,6 +204,8 @@ def _build_chunk_fn(
                 batch = train_data
             else:
                 batch = jax.tree.map(lambda a: jnp.take(a, indices, axis=0), train_data)
+            if batch_sharding is not None:  # data parallel: split the batch over devices
+                batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
             new_state, (loss, metrics) = train_step(
                 state, batch, jax.random.fold_in(step_key, state.step)
             )
@@ -260,7 +265,7 @@ def _build_chunk_fn(
 @functools.lru_cache(maxsize=64)
 def _compiled_chunk_fn(
     loss_fn, eval_fn, num_examples, batch_size, shuffle, early_stopping, eval_every,
-    epochs_per_chunk,
+    epochs_per_chunk, batch_sharding=None,
 ):
     """The jitted chunk, cached so that repeated ``fit`` calls with the same loss, data
     size and settings reuse one compiled program instead of compiling again."""
@@ -273,6 +278,7 @@ def _compiled_chunk_fn(
         early_stopping=early_stopping,
         eval_every=eval_every,
         epochs_per_chunk=epochs_per_chunk,
+        batch_sharding=batch_sharding,
     )
     return jax.jit(run_chunk, donate_argnums=0), steps_per_epoch
 
@@ -328,6 +334,7 @@ def fit(
     progress: bool = True,
     logger: RunLogger | None = None,
     callback: Callable[[dict[str, float]], None] | None = None,
+    mesh: Mesh | None = None,
 ) -> FitResult:
     """Train ``state`` on ``train_data``: full-batch GD, online SGD or minibatch SGD.
 
@@ -364,6 +371,10 @@ def fit(
         logger: a :class:`RunLogger`; each epoch's metrics are appended to its
             ``metrics.jsonl``.
         callback: called on the host with each epoch's metrics dict.
+        mesh: a mesh with a ``"data"`` axis (:func:`jaxdl.training.data_parallel_mesh`)
+            for data-parallel training: state and data are replicated, every minibatch is
+            split over the devices and gradients are all-reduced by XLA. The batch size
+            must be divisible by the number of devices.
 
     Returns:
         A :class:`FitResult` with the final state, the best state and the history.
@@ -401,13 +412,16 @@ def fit(
         if eval_data is not None:
             loss_fn.validate(state.params, state.model_state, eval_data, "eval_data")
 
+    if mesh is not None:
+        check_batch_divisible(batch_size, num_examples, mesh)
     compiled, steps_per_epoch = _compiled_chunk_fn(
         loss_fn, eval_fn, num_examples, batch_size, shuffle, early_stopping, eval_every,
-        epochs_per_chunk,
+        epochs_per_chunk, None if mesh is None else batch_sharding(mesh),
     )
     data_key, step_key = jax.random.split(key)
-    train_data = jax.device_put(train_data)
-    eval_data = jax.device_put(eval_data) if eval_data is not None else None
+    place = jax.device_put if mesh is None else (lambda tree: replicate(tree, mesh))
+    train_data = place(train_data)
+    eval_data = place(eval_data) if eval_data is not None else None
 
     es_state = (
         early_stopping_init(
@@ -428,6 +442,8 @@ def fit(
             carry = _restore_carry(checkpointer, carry)
     # Copy the caller's buffers: the compiled chunk donates (consumes) its carry.
     carry = jax.tree.map(jnp.copy, carry)
+    if mesh is not None:
+        carry = replicate(carry, mesh)
 
     start_epoch = int(carry.state.step) // steps_per_epoch
     history: list[dict[str, float]] = []

@@ -126,11 +126,8 @@ def test_gaussian_mixture_ring(key):
 
 
 def test_generators_jit_and_determinism(key):
-    moons_key, separable_key, blobs_key, other_key = _keys(key, 4)
+    moons_key, blobs_key, other_key = _keys(key, 3)
     _assert_jit_matches_call(data.moons, moons_key, 32, 0.1, static_argnums=(1,))
-    _assert_jit_matches_call(
-        data.linearly_separable, separable_key, 20, 2, 0.1, static_argnums=(1, 2)
-    )
     first = blobs(jax.random.clone(blobs_key), 10)
     again = blobs(blobs_key, 10)
     np.testing.assert_array_equal(first[0], again[0])

@@ -34,5 +34,5 @@ def test_regularization_smoke(tmp_path):
     ):
         assert (tmp_path / name).stat().st_size > 0
     assert json.loads((tmp_path / "summary.json").read_text())["zero_fraction_l2"] == 0.0
-    runs = {json.loads(line)["run"] for line in (tmp_path / "metrics.jsonl").read_text().split()}
+    runs = {json.loads(line)["run"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()}
     assert {"sparsity_l1", "none", "dropout", "early_stopping"} <= runs

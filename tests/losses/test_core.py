@@ -10,9 +10,11 @@ import pytest
 import scipy.stats
 import torch
 import torch.nn.functional as F
+from hypothesis import given
 
 from jaxdl import losses
 from jaxdl.testing import assert_grads_close, assert_jit_matches_eager, assert_vmap_matches_loop
+from jaxdl.testing import strategies as jst
 
 
 def _t(x):
@@ -210,7 +212,16 @@ def test_jit_and_vmap(key):
             losses.kl_divergence(p, q),
         )
 
-    assert_jit_matches_eager(all_losses, logits, labels, probs, q)
+    assert_jit_matches_eager(
+        lambda z, y, p: (
+            losses.softmax_cross_entropy(z, y),
+            losses.sigmoid_binary_cross_entropy(z, p),
+            losses.kl_divergence(p, jax.nn.softmax(z)),
+        ),
+        logits,
+        labels,
+        probs,
+    )
     assert_vmap_matches_loop(all_losses, logits[:2], labels[:2], probs[:2], q[:2])
 
 
@@ -244,3 +255,14 @@ def test_errors():
         losses.entropy(jnp.array([-0.5, 1.5]))
     with pytest.raises(ValueError, match="p and q must have the same shape"):
         losses.cross_entropy(jnp.array([0.5, 0.5]), jnp.array([0.2, 0.3, 0.5]))
+
+
+@given(jst.probability_vectors(5, min_probability=0.0), jst.probability_vectors(5))
+def test_gibbs_inequality_property(p, q):
+    h = losses.entropy(p)
+    ce = losses.cross_entropy(p, q)
+    kl = losses.kl_divergence(p, q)
+    assert float(kl) >= -1e-6
+    assert float(ce) >= float(h) - 1e-5
+    np.testing.assert_allclose(kl, ce - h, rtol=1e-4, atol=1e-5)
+    assert 0.0 <= float(h) <= np.log(5.0) + 1e-6

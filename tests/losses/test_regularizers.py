@@ -16,7 +16,6 @@ from jaxdl.losses.regularizers import (
     l2_penalty,
     leaf_paths,
     mask_by_path,
-    ridge_regression,
     smooth_labels,
     smoothed_cross_entropy,
     tying_penalty,
@@ -290,36 +289,30 @@ def test_smoothing_keeps_logits_bounded():
     assert margin_hard > margin_smooth + 1.0
 
 
-# ------------------------------------------------------------------- ridge regression
+# ------------------------------------------------------------- the least-squares view
 
 
-def test_ridge_matches_scikit_learn(key):
+def test_gradient_descent_with_l2_penalty_reaches_the_ridge_solution(key):
+    """Minimizing 1/2 ||Xw - y||^2 + alpha/2 ||w||^2 gives w = (X^T X + alpha I)^-1 X^T y.
+
+    With fewer examples than features X^T X is singular and least squares has no unique
+    solution; the penalty makes it unique.
+    """
     x_key, y_key = jax.random.split(key)
-    x = jax.random.normal(x_key, (20, 4))
-    y = jax.random.normal(y_key, (20,))
-    ref = Ridge(alpha=0.7, fit_intercept=False).fit(np.asarray(x), np.asarray(y)).coef_
-    np.testing.assert_allclose(ridge_regression(x, y, 0.7), ref, rtol=1e-4, atol=1e-5)
+    x = jax.random.normal(x_key, (4, 6))
+    y = jax.random.normal(y_key, (4,))
+    alpha = 0.5
+    assert np.linalg.matrix_rank(np.asarray(x.T @ x)) == 4
 
+    def loss(params):
+        return 0.5 * jnp.sum(jnp.square(x @ params["kernel"] - y)) + l2_penalty(params, alpha)
 
-def test_ridge_is_unique_with_more_features_than_examples(key):
-    x = jax.random.normal(key, (3, 6))  # X^T X is singular (rank 3)
-    y = jnp.array([1.0, -1.0, 0.5])
-    assert np.linalg.matrix_rank(np.asarray(x.T @ x)) == 3
-    w = ridge_regression(x, y, 0.1)
-    assert np.all(np.isfinite(np.asarray(w)))
-    # the gradient of ||Xw - y||^2 + alpha ||w||^2 vanishes there
-    grad = 2 * x.T @ (x @ w - y) + 2 * 0.1 * w
-    np.testing.assert_allclose(grad, 0.0, atol=1e-4)
-    # more regularization, smaller weights
-    assert jnp.linalg.norm(ridge_regression(x, y, 10.0)) < jnp.linalg.norm(w)
+    def body(params, _):
+        return jax.tree.map(lambda w, g: w - 0.05 * g, params, jax.grad(loss)(params)), None
 
-
-def test_ridge_grads_jit_and_errors(key):
-    x = jax.random.normal(key, (6, 2))
-    y = jnp.arange(6.0)
-    assert_grads_close(lambda a: jnp.sum(ridge_regression(x, y, a)), jnp.array(0.5))
-    assert_jit_matches_eager(ridge_regression, x, y, 0.5)
-    with pytest.raises(ValueError, match="strength must be >= 0"):
-        ridge_regression(x, y, -1.0)
-    with pytest.raises(ValueError, match="x and y must have the same number of rows"):
-        ridge_regression(x, y[:5], 1.0)
+    params, _ = jax.lax.scan(body, {"kernel": jnp.zeros(6)}, None, length=3000)
+    xd, yd = np.asarray(x, np.float64), np.asarray(y, np.float64)
+    closed_form = np.linalg.solve(xd.T @ xd + alpha * np.eye(6), xd.T @ yd)
+    np.testing.assert_allclose(params["kernel"], closed_form, rtol=1e-4, atol=1e-5)
+    reference = Ridge(alpha=alpha, fit_intercept=False).fit(xd, yd).coef_
+    np.testing.assert_allclose(closed_form, reference, rtol=1e-6)

@@ -122,9 +122,8 @@ def test_confusion_matrix_errors():
 
 @pytest.mark.parametrize("average", [None, "micro", "macro", "weighted"])
 @pytest.mark.parametrize("zero_division", [0.0, 1.0, math.nan])
-@pytest.mark.parametrize("seed", [0, 1])
-def test_prfs_multiclass_matches_sklearn(average, zero_division, seed):
-    labels, preds = _case(seed)  # class K-1 never predicted -> zero division
+def test_prfs_multiclass_matches_sklearn(average, zero_division):
+    labels, preds = _case(0)  # class K-1 never predicted -> zero division
     for beta in (0.5, 1.0, 2.0):
         expected = skm.precision_recall_fscore_support(
             labels,
@@ -172,7 +171,7 @@ def test_class_absent_from_labels_and_preds_follows_zero_division():
 
 
 @pytest.mark.parametrize("pos_label", [0, 1])
-@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("seed", range(2))
 def test_binary_metrics_match_sklearn(pos_label, seed):
     labels, preds = _case(seed, num_classes=2, drop_class=False)
     kwargs = {"pos_label": pos_label}

@@ -6,11 +6,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 from jaxdl import losses
 from jaxdl.nn import MLP, backprop
 from jaxdl.nn.activations import get_activation
 from jaxdl.testing import assert_grads_close, assert_jit_matches_eager
+from jaxdl.testing import strategies as jst
 
 LOSS_FUNCTIONS = {
     "half_squared_error": lambda out, y: losses.half_squared_error(out, y),
@@ -79,7 +81,9 @@ def test_deltas_are_gradients_of_pre_activations(key):
     weights, biases = _random_network(k_net, (3, 4, 2))
     x = jax.random.normal(k_x, (5, 3))
     y = jax.random.normal(k_y, (5, 2))
-    result = backprop.mlp_forward_backward(weights, biases, ["tanh", "linear"], x, y)
+    result = jax.jit(lambda w, b: backprop.mlp_forward_backward(w, b, ["tanh", "linear"], x, y))(
+        weights, biases
+    )
 
     def loss_given_offsets(offsets):
         s1 = x @ weights[0] + biases[0][None, :] + offsets[0]
@@ -87,7 +91,8 @@ def test_deltas_are_gradients_of_pre_activations(key):
         return jnp.mean(losses.half_squared_error(s2, y))
 
     zeros = [jnp.zeros((5, 4)), jnp.zeros((5, 2))]
-    for delta, expected in zip(result.deltas, jax.grad(loss_given_offsets)(zeros), strict=True):
+    expected_deltas = jax.jit(jax.grad(loss_given_offsets))(zeros)
+    for delta, expected in zip(result.deltas, expected_deltas, strict=True):
         np.testing.assert_allclose(delta, expected, rtol=1e-5, atol=1e-7)
 
 
@@ -102,12 +107,16 @@ def test_matches_flax_mlp_gradients(key):
         logits = model.apply(p, x, return_logits=True)
         return jnp.mean(losses.softmax_cross_entropy(logits, labels))
 
-    grads = jax.grad(loss)(params)
-    weights, biases = backprop.mlp_weights_and_biases(params)
-    result = backprop.mlp_forward_backward(
-        weights, biases, ["sigmoid", "tanh", "linear"], x, labels, "softmax_cross_entropy"
-    )
-    np.testing.assert_allclose(result.loss, loss(params), rtol=1e-6)
+    @jax.jit
+    def both(params):
+        weights, biases = backprop.mlp_weights_and_biases(params)
+        result = backprop.mlp_forward_backward(
+            weights, biases, ["sigmoid", "tanh", "linear"], x, labels, "softmax_cross_entropy"
+        )
+        return result, jax.value_and_grad(loss)(params)
+
+    result, (expected_loss, grads) = both(params)
+    np.testing.assert_allclose(result.loss, expected_loss, rtol=1e-6)
     grad_w, grad_b = backprop.mlp_weights_and_biases(grads)
     for ours, theirs in zip(result.weight_grads + result.bias_grads, grad_w + grad_b, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
@@ -125,16 +134,16 @@ def test_custom_loss_and_callable_activation(key):
     def absolute_error(out, target):
         return jnp.sum(jnp.abs(out - target), axis=-1)
 
-    result = backprop.mlp_forward_backward(
-        weights, biases, [cube, "sigmoid"], x, y, loss=absolute_error
-    )
+    result = jax.jit(
+        lambda w, b: backprop.mlp_forward_backward(w, b, [cube, "sigmoid"], x, y, absolute_error)
+    )(weights, biases)
 
     def reference(params):
         (w1, w2), (b1, b2) = params
         out = jax.nn.sigmoid(cube(x @ w1 + b1[None, :]) @ w2 + b2[None, :])
         return jnp.mean(absolute_error(out, y))
 
-    grad_w, grad_b = jax.grad(reference)((weights, biases))
+    grad_w, grad_b = jax.jit(jax.grad(reference))((weights, biases))
     for ours, theirs in zip(result.weight_grads + result.bias_grads, grad_w + grad_b, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
 
@@ -261,3 +270,31 @@ def test_computation_graph_errors():
     )
     with pytest.raises(ValueError, match="returned 1 derivatives for 2 parents"):
         bad.backward(bad.forward({"a": 1.0, "b": 2.0}))
+
+
+@settings(max_examples=6)
+@given(jst.mlp_configs(max_hidden_layers=3, max_width=5), jst.keys())
+def test_delta_recursion_on_random_architectures(config, key):
+    k_net, k_x, k_y = jax.random.split(key, 3)
+    sizes = (config.num_inputs, *config.features)
+    weights, biases = _random_network(k_net, sizes)
+    x = jax.random.normal(k_x, (4, config.num_inputs))
+    loss = {
+        "linear": "half_squared_error",
+        "sigmoid": "sigmoid_bce",
+        "softmax": "softmax_cross_entropy",
+    }[config.output]
+    if loss == "softmax_cross_entropy":
+        y = jax.random.randint(k_y, (4,), 0, sizes[-1])
+    else:
+        y = jax.random.uniform(k_y, (4, sizes[-1]))
+    activations = [*config.activations, "linear"]
+
+    @jax.jit
+    def both(weights, biases):
+        result = backprop.mlp_forward_backward(weights, biases, activations, x, y, loss)
+        return result, jax.grad(_autodiff_loss)((weights, biases), activations, x, y, loss)
+
+    result, (grad_w, grad_b) = both(weights, biases)
+    for ours, theirs in zip(result.weight_grads + result.bias_grads, grad_w + grad_b, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)

@@ -106,7 +106,9 @@ def test_dropout_mlp_jit_and_vmap(key):
     )
     keys = jax.random.split(jax.random.fold_in(k_drop, 7), 3)
     assert_vmap_matches_loop(
-        lambda k, v: Dropout(0.5).apply({}, v, train=True, rngs={"dropout": k}), keys, x
+        jax.jit(lambda k, v: Dropout(0.5).apply({}, v, train=True, rngs={"dropout": k})),
+        keys,
+        x,
     )
 
 

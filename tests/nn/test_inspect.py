@@ -42,7 +42,7 @@ def test_dead_unit_fraction_matches_numpy():
 def test_activation_statistics_of_a_relu_network(key):
     x = jax.random.normal(key, (16, 4))
     model = TinyReLUNet()
-    variables = model.init(jax.random.key(1), x)
+    variables = jax.jit(model.init)(jax.random.key(1), x)
     stats = activation_statistics(model, variables, x, num_bins=5)
     assert {"hidden_dense/__call__", "output_dense/__call__", "hidden", "__call__"} <= set(stats)
     params = variables["params"]["hidden_dense"]
@@ -63,7 +63,7 @@ def test_activation_statistics_of_a_relu_network(key):
 def test_biases_far_below_zero_kill_every_relu(key):
     x = jax.random.normal(key, (32, 4))
     model = TinyReLUNet()
-    variables = model.init(jax.random.key(2), x)
+    variables = jax.jit(model.init)(jax.random.key(2), x)
     dead = jax.tree_util.tree_map_with_path(
         lambda path, v: v - 100.0 if "hidden_dense" in str(path) and "bias" in str(path) else v,
         variables,
@@ -79,7 +79,7 @@ def test_biases_far_below_zero_kill_every_relu(key):
 def test_activation_statistics_filter_and_errors(key):
     x = jax.random.normal(key, (4, 4))
     model = TinyReLUNet()
-    variables = model.init(jax.random.key(3), x)
+    variables = jax.jit(model.init)(jax.random.key(3), x)
     only_dense = activation_statistics(
         model, variables, x, capture=lambda module, method: isinstance(module, nn.Dense)
     )

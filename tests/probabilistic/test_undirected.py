@@ -138,10 +138,14 @@ def test_jit_and_vmap(key):
     model = ug.IsingModel(coupling=0.3, field=0.1)
     spins = jnp.where(jax.random.bernoulli(key, 0.5, (3, 4, 4)), 1.0, -1.0)
     assert_jit_matches_eager(lambda s: ug.ising_energy(s, model), spins[0])
-    assert_vmap_matches_loop(lambda s: ug.ising_local_field(s, model, periodic=False), spins)
+    assert_vmap_matches_loop(
+        jax.jit(lambda s: ug.ising_local_field(s, model, periodic=False)), spins
+    )
     graph = _cold_graph()
     states = ug.enumerate_states((2, 2, 2))
-    assert_vmap_matches_loop(lambda x: ug.log_unnormalized_probability(graph, x), states)
+    assert_vmap_matches_loop(
+        jax.jit(lambda x: ug.log_unnormalized_probability(graph, x)), states
+    )
     assert_jit_matches_eager(ug.joint_table, graph)
 
 

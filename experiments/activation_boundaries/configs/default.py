@@ -13,6 +13,7 @@ def get_config() -> dict:
         "hidden": [4, 2],
         "activations": ["tanh", "relu"],
         "learning_rate": 0.03,
+        "bias_init": 0.1,
         "batch_size": 20,
         "num_epochs": 300,
         "progress": True,

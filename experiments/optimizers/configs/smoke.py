@@ -11,8 +11,9 @@ from experiments.optimizers.configs import default
 
 def get_config() -> dict:
     config = default.get_config()
-    config.update(hidden=16, num_epochs=3, batch_size=64, num_train=512, progress=False,
-                  valley_steps=200)
+    config.update(
+        hidden=16, num_epochs=3, batch_size=64, num_train=512, progress=False, valley_steps=200
+    )
     config["optimizers"] = {
         name: config["optimizers"][name] for name in ("sgd", "momentum", "adam")
     }
