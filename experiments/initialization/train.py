@@ -15,6 +15,7 @@ initialization solves the problem.
 
 from __future__ import annotations
 
+import functools
 import math
 import pathlib
 
@@ -37,6 +38,23 @@ from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss  
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
 
 
+@functools.partial(jax.jit, static_argnames="activation")
+def _propagate(weights, x, projection, activation: str):
+    """Gradients of ``L = sum(h_L * r) / n`` with per-layer std and tanh saturation."""
+    phi = ACTIVATIONS[activation]
+
+    def objective(stacked):
+        def layer(h, w):
+            h = phi(h @ w)
+            return h, (jnp.std(h), jnp.mean(jnp.abs(h) > 0.99))
+
+        h, (stds, saturation) = lax.scan(layer, x, stacked)
+        return jnp.sum(h * projection) / x.shape[0], (stds, saturation)
+
+    grads, (stds, saturation) = jax.grad(objective, has_aux=True)(weights)
+    return stds, saturation, jnp.sqrt(jnp.sum(jnp.square(grads), axis=(1, 2)))
+
+
 def signal_propagation(
     key, activation: str, gain: float, depth: int, width: int, num_examples: int
 ) -> dict[str, np.ndarray]:
@@ -48,22 +66,11 @@ def signal_propagation(
     """
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-    phi = ACTIVATIONS[activation]
     w_key, x_key, r_key = jax.random.split(key, 3)
     weights = gain / math.sqrt(width) * jax.random.normal(w_key, (depth, width, width))
     x = jax.random.normal(x_key, (num_examples, width))
     projection = jax.random.normal(r_key, (num_examples, width))
-
-    def objective(stacked):
-        def layer(h, w):
-            h = phi(h @ w)
-            return h, (jnp.std(h), jnp.mean(jnp.abs(h) > 0.99))
-
-        h, (stds, saturation) = lax.scan(layer, x, stacked)
-        return jnp.sum(h * projection) / num_examples, (stds, saturation)
-
-    grads, (stds, saturation) = jax.jit(jax.grad(objective, has_aux=True))(weights)
-    grad_norms = jnp.sqrt(jnp.sum(jnp.square(grads), axis=(1, 2)))
+    stds, saturation, grad_norms = _propagate(weights, x, projection, activation)
     return {
         "std": np.asarray(stds),
         "saturation": np.asarray(saturation),
@@ -167,7 +174,7 @@ def symmetry_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) 
             ),
         )
         params = result.state.params
-        test = loss_fn.evaluate(params, {}, (x_test, y_test))
+        test = jax.jit(loss_fn.evaluate)(params, {}, (x_test, y_test))
         curves[name] = [r["train_loss"] for r in result.history]
         summary[f"{name}_unit_spread"] = unit_spread(params["Dense_0"]["kernel"])
         summary[f"{name}_initial_unit_spread"] = unit_spread(state.params["Dense_0"]["kernel"])

@@ -79,6 +79,10 @@ def sparsity_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) 
     summary: dict = {}
     first_layers = {}
     curves = {}
+    unknown = set(config["sparsity_runs"]) - set(optimizers)
+    if unknown:
+        raise ValueError(f"sparsity_runs must be among {sorted(optimizers)}, got {sorted(unknown)}")
+    optimizers = {name: tx for name, tx in optimizers.items() if name in config["sparsity_runs"]}
     for name, tx in optimizers.items():
         state = create_train_state(jax.random.clone(init_key), model, train[0][:1], tx)
         result = fit(
@@ -96,7 +100,7 @@ def sparsity_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) 
         all_kernels = np.concatenate(
             [np.asarray(params[layer]["kernel"]).ravel() for layer in params]
         )
-        metrics = loss_fn.evaluate(params, {}, test)
+        metrics = jax.jit(loss_fn.evaluate)(params, {}, test)
         first_layers[name] = kernel
         curves[name] = [r["train_loss"] for r in result.history]
         summary[f"zero_fraction_{name}"] = float(np.mean(all_kernels == 0.0))
@@ -166,10 +170,16 @@ def overfitting_study(key, config: dict, workdir: pathlib.Path, logger: RunLogge
         epochs_per_chunk=config["epochs_per_chunk"],
         progress=config["progress"],
     )
+    known = [*runs, "early_stopping"]
+    unknown = set(config["overfit_runs"]) - set(known)
+    if unknown:
+        raise ValueError(f"overfit_runs must be among {known}, got {sorted(unknown)}")
     summary: dict = {}
     histories = {}
     final_params = {}
     for i, (name, (model, tx)) in enumerate(runs.items()):
+        if name not in config["overfit_runs"]:
+            continue
         state = create_train_state(jax.random.clone(init_key), model, train[0][:1], tx)
         result = fit(
             jax.random.fold_in(fit_key, i),
@@ -183,7 +193,29 @@ def overfitting_study(key, config: dict, workdir: pathlib.Path, logger: RunLogge
         histories[name] = result.history
         final_params[name] = (model, result.state.params)
 
-    # early stopping: hold out part of the training set, then retrain on all of it
+    if "early_stopping" in config["overfit_runs"]:
+        summary.update(
+            _early_stopping_run(
+                jax.random.fold_in(fit_key, len(runs)),
+                split_key,
+                init_key,
+                train,
+                plain,
+                sgd,
+                config,
+                common,
+                logger,
+                final_params,
+                histories,
+            )
+        )
+    return _report_overfitting(config, workdir, train, test, final_params, histories, summary)
+
+
+def _early_stopping_run(
+    fit_key, split_key, init_key, train, plain, sgd, config, common, logger, final_params, histories
+) -> dict:
+    """Early stopping on a validation split, then retraining on all data for the best steps."""
     n = train[0].shape[0]
     order = jax.random.permutation(split_key, n)
     num_valid = max(1, int(round(config["validation_fraction"] * n)))
@@ -192,7 +224,7 @@ def overfitting_study(key, config: dict, workdir: pathlib.Path, logger: RunLogge
     valid_part = (train[0][valid_idx], train[1][valid_idx])
     state = create_train_state(jax.random.clone(init_key), plain, train[0][:1], sgd)
     retrained = retrain_on_all_data(
-        jax.random.fold_in(fit_key, len(runs)),
+        fit_key,
         state,
         supervised_loss(plain),
         fit_part,
@@ -204,12 +236,18 @@ def overfitting_study(key, config: dict, workdir: pathlib.Path, logger: RunLogge
     final_params["early_stopping"] = (plain, retrained.first_run.best_state.params)
     final_params["early_stopping_retrain"] = (plain, retrained.state.params)
     histories["early_stopping"] = retrained.first_run.history
-    summary["early_stopping_best_step"] = retrained.best_step
-    summary["early_stopping_retrain_steps"] = retrained.num_steps
+    return {
+        "early_stopping_best_step": retrained.best_step,
+        "early_stopping_retrain_steps": retrained.num_steps,
+    }
 
+
+def _report_overfitting(config, workdir, train, test, final_params, histories, summary) -> dict:
+    """Test metrics of every run, the loss curves and the decision boundaries."""
     for name, (model, params) in final_params.items():
-        metrics = supervised_loss(model).evaluate(params, {}, test)
-        train_metrics = supervised_loss(model).evaluate(params, {}, train)
+        evaluate = jax.jit(supervised_loss(model).evaluate)
+        metrics = evaluate(params, {}, test)
+        train_metrics = evaluate(params, {}, train)
         summary[f"test_loss_{name}"] = float(metrics["loss"])
         summary[f"test_accuracy_{name}"] = float(metrics["accuracy"])
         summary[f"train_accuracy_{name}"] = float(train_metrics["accuracy"])
@@ -232,19 +270,22 @@ def overfitting_study(key, config: dict, workdir: pathlib.Path, logger: RunLogge
     ax.set_yscale("log")
     ax.set_xlabel("epoch")
     ax.set_ylabel("cross-entropy")
-    ax.set_title("noisy two moons, 60 points")
+    ax.set_title(f"noisy two moons, {config['moons_num_train']} points")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(workdir / "overfitting_loss.png")
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, len(final_params), figsize=(4 * len(final_params), 4), dpi=100)
-    for ax, (name, (model, params)) in zip(axes, final_params.items(), strict=True):
-
-        def predict(points, model=model, params=params):
-            return jnp.argmax(model.apply({"params": params}, points, train=False), axis=-1)
-
+    fig, axes = plt.subplots(
+        1, len(final_params), figsize=(4 * len(final_params), 4), dpi=100, squeeze=False
+    )
+    for ax, (name, (model, params)) in zip(axes[0], final_params.items(), strict=True):
+        predict = jax.jit(
+            lambda points, model=model, params=params: jnp.argmax(
+                model.apply({"params": params}, points, train=False), axis=-1
+            )
+        )
         accuracy = summary[f"test_accuracy_{name}"]
         plot_decision_boundary(
             predict,

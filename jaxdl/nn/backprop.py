@@ -29,12 +29,6 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl._checks import check_floating, check_rank
-from jaxdl.losses.core import (
-    half_squared_error,
-    mean_squared_error,
-    sigmoid_binary_cross_entropy,
-    softmax_cross_entropy,
-)
 from jaxdl.nn.activations import get_activation, get_activation_derivative
 from jaxdl.typing import Array, ArrayLike, PyTree
 
@@ -80,21 +74,23 @@ def _output_delta(
     output_derivative: Callable[[Array], Array],
 ) -> tuple[Array, Array]:
     """Batch-mean loss and ``Delta^(L) = dL/dS^(L)`` for the output layer."""
+    # The losses are written out here (not imported from jaxdl.losses, which sits above
+    # jaxdl.nn in the dependency order); the tests check them against jaxdl.losses.
     n = s_out.shape[0]
     if loss == "half_squared_error":
-        value = half_squared_error(h_out, y)
+        value = 0.5 * jnp.sum((h_out - y) ** 2, axis=-1)
         d_h = (h_out - y) / n
     elif loss == "mean_squared_error":
-        value = mean_squared_error(h_out, y)
+        value = jnp.mean((h_out - y) ** 2, axis=-1)
         d_h = 2.0 * (h_out - y) / (n * h_out.shape[-1])
     elif loss == "softmax_cross_entropy":
         # Softmax unit + categorical NLL on the logits S^(L): Delta = softmax(S) - onehot(y).
-        value = softmax_cross_entropy(s_out, y)
         one_hot = jax.nn.one_hot(y, s_out.shape[-1], dtype=s_out.dtype)
+        value = jax.nn.logsumexp(s_out, axis=-1) - jnp.sum(one_hot * s_out, axis=-1)
         return jnp.mean(value), (jax.nn.softmax(s_out, axis=-1) - one_hot) / n
     elif loss == "sigmoid_bce":
         # Sigmoid unit + Bernoulli NLL on the logits S^(L): Delta = sigmoid(S) - y.
-        value = sigmoid_binary_cross_entropy(s_out, y)
+        value = y * jax.nn.softplus(-s_out) + (1.0 - y) * jax.nn.softplus(s_out)
         return jnp.mean(jnp.sum(value, axis=-1)), (jax.nn.sigmoid(s_out) - y) / n
     elif callable(loss):
         # A custom per-example loss(h_out, y): its local derivative comes from autodiff.

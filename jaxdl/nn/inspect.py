@@ -147,25 +147,37 @@ def activation_statistics(
     check_positive_int("num_bins", num_bins)
     check_nonempty("x", x)
 
-    def collect(variables: PyTree, x: Array) -> dict[str, ActivationStatistics]:
-        _, state = model.apply(
-            variables, x, capture_intermediates=capture, mutable=["intermediates"], **apply_kwargs
+    # One compiled program (cached per model and options) instead of one dispatch per
+    # statistic of every layer.
+    options = (model, num_bins, capture, tuple(sorted(apply_kwargs.items())))
+    try:
+        hash(options)
+    except TypeError:  # unhashable apply arguments (e.g. an rngs dict): compile uncached
+        return jax.jit(functools.partial(_activation_statistics.__wrapped__, *options))(
+            variables, jnp.asarray(x)
         )
-        flat = flatten_dict(state["intermediates"], sep="/")
-        stats: dict[str, ActivationStatistics] = {}
-        for path, values in flat.items():
-            for index, value in enumerate(values):
-                leaves = jax.tree.leaves(value)
-                for leaf_index, leaf in enumerate(leaves):
-                    if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
-                        continue
-                    name = path if len(values) == 1 else f"{path}/{index}"
-                    name = name if len(leaves) == 1 else f"{name}/{leaf_index}"
-                    stats[name] = _summarize(leaf, num_bins)
-        return stats
+    return _activation_statistics(*options, variables, jnp.asarray(x))
 
-    # One compiled program instead of one dispatch per statistic of every layer.
-    return jax.jit(collect)(variables, jnp.asarray(x))
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 2, 3))
+def _activation_statistics(
+    model: nn.Module, num_bins: int, capture: Any, apply_kwargs: tuple, variables: PyTree, x: Array
+) -> dict[str, ActivationStatistics]:
+    _, state = model.apply(
+        variables, x, capture_intermediates=capture, mutable=["intermediates"], **dict(apply_kwargs)
+    )
+    flat = flatten_dict(state["intermediates"], sep="/")
+    stats: dict[str, ActivationStatistics] = {}
+    for path, values in flat.items():
+        for index, value in enumerate(values):
+            leaves = jax.tree.leaves(value)
+            for leaf_index, leaf in enumerate(leaves):
+                if not jnp.issubdtype(jnp.result_type(leaf), jnp.floating):
+                    continue
+                name = path if len(values) == 1 else f"{path}/{index}"
+                name = name if len(leaves) == 1 else f"{name}/{leaf_index}"
+                stats[name] = _summarize(leaf, num_bins)
+    return stats
 
 
 class WorstMistakes(NamedTuple):

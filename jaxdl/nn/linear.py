@@ -29,7 +29,6 @@ from jaxdl._checks import (
     check_rank,
     check_same_leading,
 )
-from jaxdl.losses.core import sigmoid_binary_cross_entropy
 from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.typing import Array, ArrayLike, PyTree
 
@@ -303,8 +302,9 @@ def logistic_regression_loss(
     """
     x, y = _check_xy(x, y)
     check_rank("y", y, 1)
-    logits = linear_predict(model, x)
-    nll = jnp.mean(sigmoid_binary_cross_entropy(logits, y))
+    z = linear_predict(model, x)
+    # -log sigma((2y - 1) z) = y zeta(-z) + (1 - y) zeta(z), zeta = softplus.
+    nll = jnp.mean(y * jax.nn.softplus(-z) + (1.0 - y) * jax.nn.softplus(z))
     return nll + 0.5 * l2 * jnp.sum(model.weights**2)
 
 

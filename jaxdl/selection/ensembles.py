@@ -503,7 +503,7 @@ def fit_stump(x: Array, y: Array, weights: Array, num_classes: int) -> Stump:
     sorted_x = jnp.take_along_axis(x, order, axis=0)
     weighted_onehot = jax.nn.one_hot(y, num_classes, dtype=weights.dtype) * weights[:, None]
     left = jnp.cumsum(weighted_onehot[order], axis=0)  # [N, D, K]: first i+1 go left
-    right = jnp.sum(weighted_onehot, axis=0) - left
+    right = jnp.sum(weighted_onehot, axis=0)[None, None, :] - left
     correct = jnp.max(left, axis=-1) + jnp.max(right, axis=-1)  # [N, D]
     num_examples = x.shape[0]
     next_x = jnp.concatenate([sorted_x[1:], jnp.full((1, x.shape[1]), jnp.inf, x.dtype)])

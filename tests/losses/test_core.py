@@ -199,30 +199,16 @@ def test_jit_and_vmap(key):
     probs = _probs(k2, (4, 3))
     q = jax.nn.softmax(logits)
 
-    def all_losses(z, y, p, q):
+    def some_losses(z, y, p, q):
         return (
             losses.softmax_cross_entropy(z, y),
-            losses.softmax_cross_entropy_with_probs(z, p),
             losses.sigmoid_binary_cross_entropy(z, p),
-            losses.mean_squared_error(z, p),
-            losses.half_squared_error(z, p),
             losses.gaussian_nll(z, p, q),
-            losses.entropy(p),
-            losses.cross_entropy(p, q),
             losses.kl_divergence(p, q),
         )
 
-    assert_jit_matches_eager(
-        lambda z, y, p: (
-            losses.softmax_cross_entropy(z, y),
-            losses.sigmoid_binary_cross_entropy(z, p),
-            losses.kl_divergence(p, jax.nn.softmax(z)),
-        ),
-        logits,
-        labels,
-        probs,
-    )
-    assert_vmap_matches_loop(all_losses, logits[:2], labels[:2], probs[:2], q[:2])
+    assert_jit_matches_eager(some_losses, logits, labels, probs, q)
+    assert_vmap_matches_loop(some_losses, logits[:2], labels[:2], probs[:2], q[:2])
 
 
 def test_errors():

@@ -56,14 +56,15 @@ def test_dropout_mlp_defaults_follow_course(key):
 
 
 def test_dropout_mlp_train_is_stochastic_eval_is_not(key):
-    k_init, k1, k2 = jax.random.split(key, 3)
+    k_init, k_x, k1, k2 = jax.random.split(key, 4)
     model = DropoutMLP(features=(32, 2))
-    x = jax.random.normal(k_init, (4, 6))
-    params = model.init(jax.random.fold_in(k_init, 1), x)
-    eval_out = model.apply(params, x, train=False)
-    np.testing.assert_allclose(eval_out, model.apply(params, x))
-    a = model.apply(params, x, train=True, rngs={"dropout": k1})
-    b = model.apply(params, x, train=True, rngs={"dropout": k2})
+    x = jax.random.normal(k_x, (4, 6))
+    params = jax.jit(model.init)(k_init, x)
+    apply = jax.jit(model.apply, static_argnames="train")
+    eval_out = apply(params, x, train=False)
+    np.testing.assert_allclose(eval_out, apply(params, x))
+    a = apply(params, x, train=True, rngs={"dropout": k1})
+    b = apply(params, x, train=True, rngs={"dropout": k2})
     assert np.max(np.abs(np.asarray(a - b))) > 1e-3
     with pytest.raises(ValueError, match="needs a 'dropout' rng"):
         model.apply(params, x, train=True)
@@ -75,9 +76,11 @@ def test_dropout_mlp_mc_average_is_close_to_eval_for_linear_net(key):
     model = DropoutMLP(features=(8, 2), activation=lambda h: h)
     x = jax.random.normal(k_x, (1, 4))
     params = model.init(k_init, x)
-    pred = monte_carlo_dropout(
-        k_mc, lambda k: model.apply(params, x, train=True, rngs={"dropout": k}), 3000
-    )
+    pred = jax.jit(
+        lambda key_: monte_carlo_dropout(
+            key_, lambda k: model.apply(params, x, train=True, rngs={"dropout": k}), 3000
+        )
+    )(k_mc)
     se = np.sqrt(np.asarray(pred.variance) / 3000)
     np.testing.assert_array_less(
         np.abs(np.asarray(pred.mean - model.apply(params, x))), 5 * se + 1e-6
@@ -97,14 +100,14 @@ def test_dropout_mlp_gradients(key):
 
 
 def test_dropout_mlp_jit_and_vmap(key):
-    k_init, k_x, k_drop = jax.random.split(key, 3)
+    k_init, k_x, k_drop, k_vmap = jax.random.split(key, 4)
     model = DropoutMLP(features=(4, 2))
     x = jax.random.normal(k_x, (3, 5))
     params = model.init(k_init, x)
     assert_jit_matches_eager(
         lambda p, v, k: model.apply(p, v, train=True, rngs={"dropout": k}), params, x, k_drop
     )
-    keys = jax.random.split(jax.random.fold_in(k_drop, 7), 3)
+    keys = jax.random.split(k_vmap, 3)
     assert_vmap_matches_loop(
         jax.jit(lambda k, v: Dropout(0.5).apply({}, v, train=True, rngs={"dropout": k})),
         keys,

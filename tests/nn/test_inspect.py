@@ -84,6 +84,9 @@ def test_activation_statistics_filter_and_errors(key):
         model, variables, x, capture=lambda module, method: isinstance(module, nn.Dense)
     )
     assert set(only_dense) == {"hidden_dense/__call__", "output_dense/__call__", "hidden"}
+    # unhashable apply arguments still work (compiled without the cache)
+    with_rngs = activation_statistics(model, variables, x, rngs={"dropout": jax.random.key(4)})
+    np.testing.assert_allclose(with_rngs["hidden"].mean, only_dense["hidden"].mean, rtol=1e-6)
     with pytest.raises(ValueError, match="num_bins must be > 0"):
         activation_statistics(model, variables, x, num_bins=0)
     with pytest.raises(ValueError, match="x must hold at least one example"):

@@ -143,9 +143,7 @@ def test_jit_and_vmap(key):
     )
     graph = _cold_graph()
     states = ug.enumerate_states((2, 2, 2))
-    assert_vmap_matches_loop(
-        jax.jit(lambda x: ug.log_unnormalized_probability(graph, x)), states
-    )
+    assert_vmap_matches_loop(jax.jit(lambda x: ug.log_unnormalized_probability(graph, x)), states)
     assert_jit_matches_eager(ug.joint_table, graph)
 
 

@@ -80,9 +80,7 @@ def test_dropout_jit_and_vmap(key):
     x = jnp.arange(12.0).reshape(3, 4)
     assert_jit_matches_eager(lambda k, v: dr.dropout(k, v, 0.5), key, x)
     keys = jax.random.split(key, 3)
-    assert_vmap_matches_loop(
-        jax.jit(lambda k, v: dr.dropout(k, v, 0.7, rule="classic")), keys, x
-    )
+    assert_vmap_matches_loop(jax.jit(lambda k, v: dr.dropout(k, v, 0.7, rule="classic")), keys, x)
 
 
 # --- ensembles --------------------------------------------------------------------------------

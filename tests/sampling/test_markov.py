@@ -112,8 +112,9 @@ def test_other_errors(key):
 
 
 def test_jit_and_vmap(key):
-    assert_jit_matches_eager(lambda k, a: markov.simulate(k, a, 0, 4), key, A)
-    keys = jax.random.split(jax.random.fold_in(key, 1), 3)
+    k_jit, k_vmap = jax.random.split(key)
+    assert_jit_matches_eager(lambda k, a: markov.simulate(k, a, 0, 4), k_jit, A)
+    keys = jax.random.split(k_vmap, 3)
     starts = jnp.array([0, 1, 2])
     assert_vmap_matches_loop(jax.jit(lambda k, s: markov.simulate(k, A, s, 15)), keys, starts)
     assert_jit_matches_eager(markov.stationary_distribution_power, A)

@@ -70,9 +70,7 @@ def test_normal_jit_and_vmap(key):
     assert_jit_matches_eager(reparam.normal, key, jnp.zeros(3), jnp.ones(3))
     keys = jax.random.split(key, 4)
     means = jnp.arange(8.0).reshape(4, 2)
-    assert_vmap_matches_loop(
-        jax.jit(lambda k, m: reparam.normal(k, m, jnp.ones(2))), keys, means
-    )
+    assert_vmap_matches_loop(jax.jit(lambda k, m: reparam.normal(k, m, jnp.ones(2))), keys, means)
 
 
 # --- multivariate normal ----------------------------------------------------------------------
@@ -189,9 +187,7 @@ def test_discrete_samplers_jit_vmap(key):
     assert_jit_matches_eager(lambda k, q: reparam.gumbel_max(k, jnp.log(q), shape=(8,)), key, p)
     keys = jax.random.split(key, 3)
     probs = jnp.array([0.1, 0.5, 0.9])
-    assert_vmap_matches_loop(
-        jax.jit(lambda k, q: reparam.bernoulli(k, q, shape=(4,))), keys, probs
-    )
+    assert_vmap_matches_loop(jax.jit(lambda k, q: reparam.bernoulli(k, q, shape=(4,))), keys, probs)
 
 
 # --- relaxations and straight-through ---------------------------------------------------------

@@ -94,20 +94,21 @@ def test_grid_of_eight_learning_rates_compiles_once_and_fills_the_table(key):
     assert result.fit.history["train_loss"].shape == (24, 4)
 
 
-def test_member_scores_equal_a_separate_fit_on_the_fold(key):
+def test_member_scores_equal_a_separate_fit_on_the_fold():
     x, y = _data()
     model = MLP(features=(4, 2))
     folds = stratified_kfold(None, y, 2, 2)
     rates = [0.05, 0.5]
-    result = cross_validate(key, model, _tx(), (x, y), folds, {"learning_rate": rates},
-                            num_epochs=3, batch_size=None)
-    init_key, run_key = jax.random.split(key)
+    result = cross_validate(jax.random.key(7), model, _tx(), (x, y), folds,
+                            {"learning_rate": rates}, num_epochs=3, batch_size=None)
+    init_key, run_key = jax.random.split(jax.random.key(7))
     fold_keys = jax.random.split(init_key, 2)
     run_keys = jax.random.split(run_key, 4)
     loss_fn = supervised_loss(model, metrics=())
+    fold_states = [create_train_state(fold_keys[k], model, x[:1], _tx()) for k in range(2)]
     for c, rate in enumerate(rates):
         for k in range(2):
-            state = create_train_state(fold_keys[k], model, x[:1], _tx())
+            state = jax.tree.map(jnp.copy, fold_states[k])
             state = state.replace(opt_state=set_hyperparams(state.opt_state, learning_rate=rate))
             weights = folds.train_weights[k]
             single = fit(run_keys[c * 2 + k], state, loss_fn, (x, y, weights), num_epochs=3,

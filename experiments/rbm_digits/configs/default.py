@@ -1,4 +1,4 @@
-"""Full rbm-digits run: a 64-100 RBM trained by PCD on binarized, nudged digits.
+"""Full rbm-digits run: a 64-100 RBM trained by CD-1 on binarized, nudged digits.
 
 Command: ``jaxdl run rbm-digits`` (or ``python -m experiments.rbm_digits.train``).
 
@@ -20,7 +20,7 @@ def get_config() -> dict:
         "batch_size": 10,
         "learning_rate": 0.06,
         "k": 1,
-        "persistent": True,
+        "persistent": False,
         "logistic_c_rbm": 6000.0,
         "logistic_c_raw": 100.0,
         "logistic_max_iter": 2000,

@@ -22,6 +22,7 @@ def get_config() -> dict:
         "sparsity_num_epochs": 1500,
         "l1_strength": 1e-2,
         "l2_strength": 1e-2,
+        "sparsity_runs": ["none", "l2", "l1"],
         # part 2: overfitting on noisy two moons
         "moons_num_train": 60,
         "moons_num_test": 2000,
@@ -31,6 +32,7 @@ def get_config() -> dict:
         "overfit_learning_rate": 0.05,
         "overfit_momentum": 0.9,
         "overfit_num_epochs": 2000,
+        "overfit_runs": ["none", "weight_decay", "dropout", "early_stopping"],
         "weight_decay": 3e-3,
         "dropout_keep_probability": 0.5,
         "validation_fraction": 0.25,
