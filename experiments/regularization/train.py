@@ -117,7 +117,11 @@ def sparsity_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) 
         summary[f"sparsity_final_train_loss_{name}"] = result.history[-1]["train_loss"]
 
     plot_curves(curves, workdir / "sparsity_loss.png", title="training loss", log_y=True)
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.5), dpi=100, sharey=True)
+    num_runs = len(first_layers)
+    fig, axes = plt.subplots(
+        1, num_runs, figsize=(4 * num_runs, 3.5), dpi=100, sharey=True, squeeze=False
+    )
+    axes = axes[0]
     limit = max(float(np.abs(k).max()) for k in first_layers.values())
     bins = np.linspace(-limit, limit, 61)
     for ax, (name, kernel) in zip(axes, first_layers.items(), strict=True):
