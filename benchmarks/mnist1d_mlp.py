@@ -29,8 +29,9 @@ def _batches(num_examples: int, batch_size: int, num_steps: int, seed: int) -> n
     rng = np.random.default_rng(seed)
     per_epoch = num_examples // batch_size
     epochs = -(-num_steps // per_epoch)
-    order = np.concatenate([rng.permutation(num_examples)[: per_epoch * batch_size]
-                            for _ in range(epochs)])
+    order = np.concatenate(
+        [rng.permutation(num_examples)[: per_epoch * batch_size] for _ in range(epochs)]
+    )
     return order[: num_steps * batch_size].reshape(num_steps, batch_size)
 
 
@@ -42,8 +43,16 @@ def run_jaxdl(model, state, x, y, index, x_test, y_test):
 
     def once(key):
         started = time.perf_counter()
-        result = fit(key, state, loss_fn, (xs, ys), num_epochs=1, batch_size=batch_size,
-                     shuffle=False, progress=False)
+        result = fit(
+            key,
+            state,
+            loss_fn,
+            (xs, ys),
+            num_epochs=1,
+            batch_size=batch_size,
+            shuffle=False,
+            progress=False,
+        )
         jax.block_until_ready(result.state.params)
         return time.perf_counter() - started, result
 
@@ -51,8 +60,12 @@ def run_jaxdl(model, state, x, y, index, x_test, y_test):
     elapsed, result = once(jax.random.key(2))
     logits = model.apply({"params": result.state.params}, x_test)
     accuracy = float(jnp.mean(jnp.argmax(logits, -1) == y_test))
-    return {"seconds": elapsed, "first_run_seconds_with_compile": first,
-            "steps_per_second": index.shape[0] / elapsed, "test_accuracy": accuracy}
+    return {
+        "seconds": elapsed,
+        "first_run_seconds_with_compile": first,
+        "steps_per_second": index.shape[0] / elapsed,
+        "test_accuracy": accuracy,
+    }
 
 
 def run_flax_loop(model, params, x, y, index, x_test, y_test, learning_rate):
@@ -82,8 +95,11 @@ def run_flax_loop(model, params, x, y, index, x_test, y_test, learning_rate):
     elapsed, p = once()
     logits = model.apply({"params": p}, x_test)
     accuracy = float(jnp.mean(jnp.argmax(logits, -1) == y_test))
-    return {"seconds": elapsed, "steps_per_second": index.shape[0] / elapsed,
-            "test_accuracy": accuracy}
+    return {
+        "seconds": elapsed,
+        "steps_per_second": index.shape[0] / elapsed,
+        "test_accuracy": accuracy,
+    }
 
 
 def run_torch(params, x, y, index, x_test, y_test, learning_rate):
@@ -100,14 +116,18 @@ def run_torch(params, x, y, index, x_test, y_test, learning_rate):
         modules.append(linear)
         if i < len(layers) - 1:
             modules.append(torch.nn.ReLU())
-    initial = [{k: v.clone() for k, v in m.state_dict().items()}
-               for m in modules if isinstance(m, torch.nn.Linear)]
+    initial = [
+        {k: v.clone() for k, v in m.state_dict().items()}
+        for m in modules
+        if isinstance(m, torch.nn.Linear)
+    ]
     xt, yt = torch.from_numpy(np.array(x)), torch.from_numpy(np.array(y)).long()
 
     def once():
         model = torch.nn.Sequential(*modules)
-        for m, sd in zip([m for m in modules if isinstance(m, torch.nn.Linear)], initial,
-                         strict=True):
+        for m, sd in zip(
+            [m for m in modules if isinstance(m, torch.nn.Linear)], initial, strict=True
+        ):
             m.load_state_dict(sd)
         optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
         loss_fn = torch.nn.CrossEntropyLoss()
@@ -126,8 +146,12 @@ def run_torch(params, x, y, index, x_test, y_test, learning_rate):
     with torch.no_grad():
         predictions = model(torch.from_numpy(np.array(x_test))).argmax(-1).numpy()
     accuracy = float(np.mean(predictions == np.asarray(y_test)))
-    return {"seconds": elapsed, "steps_per_second": index.shape[0] / elapsed,
-            "test_accuracy": accuracy, "threads": torch.get_num_threads()}
+    return {
+        "seconds": elapsed,
+        "steps_per_second": index.shape[0] / elapsed,
+        "test_accuracy": accuracy,
+        "threads": torch.get_num_threads(),
+    }
 
 
 def main() -> None:
@@ -147,15 +171,26 @@ def main() -> None:
     x, y = np.asarray(data.x_train), np.asarray(data.y_train)
     index = _batches(len(x), args.batch_size, args.steps, args.seed)
     model = MLP(features=(100, 100, 10), activation="relu", output=None)
-    state = create_train_state(jax.random.key(args.seed), model, data.x_train[:1],
-                               optax.adam(args.learning_rate))
+    state = create_train_state(
+        jax.random.key(args.seed), model, data.x_train[:1], optax.adam(args.learning_rate)
+    )
     results = {
-        "jaxdl_fit": run_jaxdl(model, state, data.x_train, data.y_train, index, data.x_test,
-                               data.y_test),
-        "flax_optax_loop": run_flax_loop(model, state.params, data.x_train, data.y_train,
-                                         index, data.x_test, data.y_test, args.learning_rate),
-        "pytorch_eager": run_torch(state.params, x, y, index, data.x_test, data.y_test,
-                                   args.learning_rate),
+        "jaxdl_fit": run_jaxdl(
+            model, state, data.x_train, data.y_train, index, data.x_test, data.y_test
+        ),
+        "flax_optax_loop": run_flax_loop(
+            model,
+            state.params,
+            data.x_train,
+            data.y_train,
+            index,
+            data.x_test,
+            data.y_test,
+            args.learning_rate,
+        ),
+        "pytorch_eager": run_torch(
+            state.params, x, y, index, data.x_test, data.y_test, args.learning_rate
+        ),
     }
     jaxdl_rate = results["jaxdl_fit"]["steps_per_second"]
     report = {

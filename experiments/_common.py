@@ -65,7 +65,9 @@ def plot_decision_boundary(
     pad = 0.5
     lo = x.min(axis=0) - pad
     hi = x.max(axis=0) + pad
-    gx, gy = np.meshgrid(np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution))
+    gx, gy = np.meshgrid(
+        np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
+    )
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(np.float32)
     zz = np.asarray(predict(grid)).reshape(gx.shape)
     own = ax is None

@@ -71,9 +71,7 @@ def check_rank(name: str, x: Any, rank: int | Sequence[int]) -> None:
     ndim = jnp.ndim(x)
     if ndim not in ranks:
         want = ranks[0] if len(ranks) == 1 else " or ".join(map(str, ranks))
-        raise ValueError(
-            f"{name} must have rank {want}, got rank {ndim} with shape {jnp.shape(x)}"
-        )
+        raise ValueError(f"{name} must have rank {want}, got rank {ndim} with shape {jnp.shape(x)}")
 
 
 def check_shape(name: str, x: Any, expected: Sequence[int | None]) -> None:

@@ -168,8 +168,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_parser.add_argument("name")
     run_parser.add_argument("--config", default="default", help="config module (default/smoke)")
     run_parser.add_argument(
-        "--set", dest="overrides", action="append", type=parse_override, default=[],
-        metavar="KEY=VALUE", help="override a config entry (repeatable)",
+        "--set",
+        dest="overrides",
+        action="append",
+        type=parse_override,
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config entry (repeatable)",
     )
     run_parser.add_argument("--workdir", default=None, help="output directory")
     args = parser.parse_args(argv)

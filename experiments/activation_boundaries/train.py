@@ -28,20 +28,33 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     logger.write_config(config)
     data_key, init_key, train_key = jax.random.split(jax.random.key(config["seed"]), 3)
     x, y = moons(data_key, config["num_samples"], noise=config["noise"])
-    fig, axes = plt.subplots(1, len(config["activations"]), figsize=(5 * len(config["activations"]), 5), dpi=100)
+    fig, axes = plt.subplots(
+        1, len(config["activations"]), figsize=(5 * len(config["activations"]), 5), dpi=100
+    )
     axes = np.atleast_1d(axes)
     summary: dict = {}
     for name, ax in zip(config["activations"], axes, strict=True):
         # a small positive bias keeps the 2-unit ReLU layer from dying at initialization
-        model = MLP(features=(*config["hidden"], 2), activation=name, output=None,
-                    bias_init=constant(config["bias_init"]))
+        model = MLP(
+            features=(*config["hidden"], 2),
+            activation=name,
+            output=None,
+            bias_init=constant(config["bias_init"]),
+        )
         # the same initial weights for every activation (a cloned key, not a reused one)
-        state = create_train_state(jax.random.clone(init_key), model, x[:1],
-                                   optax.adam(config["learning_rate"]))
+        state = create_train_state(
+            jax.random.clone(init_key), model, x[:1], optax.adam(config["learning_rate"])
+        )
         # the same minibatch order for every activation
-        result = fit(jax.random.clone(train_key), state, supervised_loss(model), (x, y),
-                     num_epochs=config["num_epochs"], batch_size=config["batch_size"],
-                     progress=config["progress"])
+        result = fit(
+            jax.random.clone(train_key),
+            state,
+            supervised_loss(model),
+            (x, y),
+            num_epochs=config["num_epochs"],
+            batch_size=config["batch_size"],
+            progress=config["progress"],
+        )
         for record in result.history:
             logger.log(record["step"], activation=name, **record)
 
@@ -49,8 +62,14 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
             return jnp.argmax(model.apply({"params": params}, jnp.asarray(points)), axis=-1)
 
         acc = float(accuracy(predict(x), y))
-        plot_decision_boundary(predict, np.asarray(x), np.asarray(y), None, ax=ax,
-                               title=f"{name}: training accuracy {acc:.2f}")
+        plot_decision_boundary(
+            predict,
+            np.asarray(x),
+            np.asarray(y),
+            None,
+            ax=ax,
+            title=f"{name}: training accuracy {acc:.2f}",
+        )
         summary[f"{name}_train_accuracy"] = acc
         summary[f"{name}_first_train_loss"] = result.history[0]["train_loss"]
         summary[f"{name}_final_train_loss"] = result.history[-1]["train_loss"]

@@ -26,25 +26,42 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     t_train = one_hot(data.y_train, data.num_classes)
     t_test = one_hot(data.y_test, data.num_classes)
 
-    model = MLP(features=(config["num_hidden"], data.num_classes), activation="sigmoid",
-                output="sigmoid")
+    model = MLP(
+        features=(config["num_hidden"], data.num_classes), activation="sigmoid", output="sigmoid"
+    )
     init_key, train_key = jax.random.split(jax.random.key(config["seed"]))
     state = create_train_state(init_key, model, x_train[:1], optax.sgd(config["learning_rate"]))
     loss_fn = supervised_loss(model, "mse", ())
-    result = fit(train_key, state, loss_fn, (x_train, t_train), num_epochs=config["num_epochs"],
-                 batch_size=config["batch_size"], eval_data=(x_test, t_test),
-                 progress=config["progress"], logger=logger)
+    result = fit(
+        train_key,
+        state,
+        loss_fn,
+        (x_train, t_train),
+        num_epochs=config["num_epochs"],
+        batch_size=config["batch_size"],
+        eval_data=(x_test, t_test),
+        progress=config["progress"],
+        logger=logger,
+    )
 
     def predict(points):
         return jnp.argmax(model.apply({"params": result.state.params}, points), axis=-1)
 
     train_accuracy = float(accuracy(predict(x_train), data.y_train))
     test_accuracy = float(accuracy(predict(x_test), data.y_test))
-    plot_curves(history_columns(result.history, "train_loss", "eval_loss"), path / "loss.png",
-                ylabel="MSE", title="Iris 2-10-3 sigmoid network, SGD")
-    plot_decision_boundary(lambda p: np.asarray(predict(jnp.asarray(p))), np.asarray(x_train),
-                           np.asarray(data.y_train), path / "decision_regions.png",
-                           title=f"Iris, test accuracy {test_accuracy:.2f}")
+    plot_curves(
+        history_columns(result.history, "train_loss", "eval_loss"),
+        path / "loss.png",
+        ylabel="MSE",
+        title="Iris 2-10-3 sigmoid network, SGD",
+    )
+    plot_decision_boundary(
+        lambda p: np.asarray(predict(jnp.asarray(p))),
+        np.asarray(x_train),
+        np.asarray(data.y_train),
+        path / "decision_regions.png",
+        title=f"Iris, test accuracy {test_accuracy:.2f}",
+    )
     summary = {
         "train_accuracy": train_accuracy,
         "test_accuracy": test_accuracy,

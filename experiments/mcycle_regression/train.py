@@ -29,9 +29,16 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     model = MLP(features=(config["num_hidden"], 1), activation="sigmoid", output="linear")
     init_key, train_key = jax.random.split(jax.random.key(config["seed"]))
     state = create_train_state(init_key, model, x[:1], optax.adam(config["learning_rate"]))
-    result = fit(train_key, state, supervised_loss(model, "mse", ()), (x, t),
-                 num_epochs=config["num_epochs"], epochs_per_chunk=config["epochs_per_chunk"],
-                 progress=config["progress"], logger=logger)
+    result = fit(
+        train_key,
+        state,
+        supervised_loss(model, "mse", ()),
+        (x, t),
+        num_epochs=config["num_epochs"],
+        epochs_per_chunk=config["epochs_per_chunk"],
+        progress=config["progress"],
+        logger=logger,
+    )
     params = result.state.params
 
     prediction = unstandardize(t_stats, model.apply({"params": params}, x))
@@ -53,8 +60,13 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     fig.tight_layout()
     fig.savefig(path / "fit.png")
     plt.close(fig)
-    plot_curves(history_columns(result.history, "train_loss"), path / "loss.png", log_y=True,
-                ylabel="MSE (standardized)", title="MCycle training loss")
+    plot_curves(
+        history_columns(result.history, "train_loss"),
+        path / "loss.png",
+        log_y=True,
+        ylabel="MSE (standardized)",
+        title="MCycle training loss",
+    )
     summary = {
         "train_rmse_g": rmse,
         "target_std_g": float(np.std(np.asarray(data.y_train))),

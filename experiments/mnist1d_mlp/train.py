@@ -30,10 +30,13 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     logger.write_config(config)
     data = load_mnist1d(num_samples=config["num_samples"], seed=config["data_seed"])
 
-    model = MLP(features=(*config["hidden"], data.num_classes), activation=config["activation"],
-                output=None)
+    model = MLP(
+        features=(*config["hidden"], data.num_classes), activation=config["activation"], output=None
+    )
     if config["optimizer"] not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {sorted(OPTIMIZERS)}, got {config['optimizer']!r}")
+        raise ValueError(
+            f"optimizer must be one of {sorted(OPTIMIZERS)}, got {config['optimizer']!r}"
+        )
     tx = optax.inject_hyperparams(OPTIMIZERS[config["optimizer"]])(
         learning_rate=config["learning_rate"]
     )
@@ -64,8 +67,12 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     history = result.history
     curves = history_columns(history, "train_loss", "eval_loss")
     plot_curves(curves, workdir_path / "loss.png", title="MNIST-1D MLP: cross-entropy")
-    plot_curves(history_columns(history, "train_accuracy", "eval_accuracy"),
-                workdir_path / "accuracy.png", ylabel="accuracy", title="MNIST-1D MLP")
+    plot_curves(
+        history_columns(history, "train_accuracy", "eval_accuracy"),
+        workdir_path / "accuracy.png",
+        ylabel="accuracy",
+        title="MNIST-1D MLP",
+    )
     summary = {
         "test_accuracy": test_accuracy,
         "final_train_loss": history[-1]["train_loss"],

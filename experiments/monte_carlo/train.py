@@ -34,7 +34,7 @@ from jaxdl.sampling import monte_carlo as mc
 from jaxdl.training import RunLogger
 
 
-def rare_event(key, config: dict, logger: RunLogger, progress: bool) -> tuple[dict, dict]:
+def rare_event(key, config: dict, logger: RunLogger) -> tuple[dict, dict]:
     """Repeated plain-MC and IS estimates of P(x > threshold) for each sample size."""
     threshold = float(config["threshold"])
     exact = float(norm.sf(threshold))
@@ -57,16 +57,24 @@ def rare_event(key, config: dict, logger: RunLogger, progress: bool) -> tuple[di
 
     summary: dict = {"rare_event_exact": exact}
     curves: dict[str, list[float]] = {"plain MC": [], "importance sampling": []}
-    sizes = list(config["sample_sizes"])
-    for index, n in enumerate(tqdm(sizes, desc="rare event", disable=not progress)):
-        k_plain, k_is = jax.random.split(jax.random.fold_in(key, index))
-        repeats = config["num_repeats"]
-        plain_estimates = jax.jit(jax.vmap(lambda k, n=n: plain(k, n)))(
-            jax.random.split(k_plain, repeats)
-        )
-        is_estimates = jax.jit(jax.vmap(lambda k, n=n: importance(k, n)))(
-            jax.random.split(k_is, repeats)
-        )
+    sizes = [int(n) for n in config["sample_sizes"]]
+    repeats = config["num_repeats"]
+
+    @jax.jit
+    def all_estimates(k):
+        """[repeats] estimates of both estimators for every sample size, in one program."""
+        out = {}
+        for index, n in enumerate(sizes):
+            k_plain, k_is = jax.random.split(jax.random.fold_in(k, index))
+            out[n] = (
+                jax.vmap(lambda kk, n=n: plain(kk, n))(jax.random.split(k_plain, repeats)),
+                jax.vmap(lambda kk, n=n: importance(kk, n))(jax.random.split(k_is, repeats)),
+            )
+        return out
+
+    estimates = all_estimates(key)
+    for index, n in enumerate(sizes):
+        plain_estimates, is_estimates = estimates[n]
         plain_sd = float(jnp.std(plain_estimates))
         is_sd = float(jnp.std(is_estimates))
         curves["plain MC"].append(plain_sd)
@@ -162,11 +170,17 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     logger = RunLogger(path)
     logger.write_config(config)
     k_rare, k_discrete, k_chain = jax.random.split(jax.random.key(config["seed"]), 3)
-    progress = config.get("progress", True)
-    summary, curves = rare_event(k_rare, config, logger, progress)
-    summary.update(optimal_proposal(k_discrete, config, logger))
-    chain_summary, tv = markov_chain(k_chain, config, logger)
-    summary.update(chain_summary)
+    with tqdm(total=3, desc="monte-carlo", disable=not config.get("progress", True)) as bar:
+        bar.set_postfix_str("rare event: plain MC vs importance sampling")
+        summary, curves = rare_event(k_rare, config, logger)
+        bar.update()
+        bar.set_postfix_str("optimal proposal")
+        summary.update(optimal_proposal(k_discrete, config, logger))
+        bar.update()
+        bar.set_postfix_str("Markov chain")
+        chain_summary, tv = markov_chain(k_chain, config, logger)
+        summary.update(chain_summary)
+        bar.update()
     sizes = curves.pop("sizes")
     plot_curves(
         curves,

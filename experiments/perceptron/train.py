@@ -28,13 +28,18 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
 
     keys = jax.random.split(run_key, config["num_runs"])
     runs = jax.vmap(
-        lambda k: perceptron_fit(k, data.x, data.y, learning_rate=config["learning_rate"],
-                                 max_steps=config["max_steps"])
+        lambda k: perceptron_fit(
+            k, data.x, data.y, learning_rate=config["learning_rate"], max_steps=config["max_steps"]
+        )
     )(keys)
     updates = np.asarray(runs.num_updates)
     for i in range(config["num_runs"]):
-        logger.log(int(runs.num_steps[i]), run=i, num_updates=int(updates[i]),
-                   converged=bool(runs.converged[i]))
+        logger.log(
+            int(runs.num_steps[i]),
+            run=i,
+            num_updates=int(updates[i]),
+            converged=bool(runs.converged[i]),
+        )
 
     x, y = np.asarray(data.x), np.asarray(data.y)
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5), dpi=100)

@@ -31,10 +31,16 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     curves, summary = {}, {}
     for batch_size in config["batch_sizes"]:
         label = "GD (full batch)" if batch_size == 0 else f"SGD b={batch_size}"
-        result = fit(jax.random.fold_in(train_key, batch_size), state, loss_fn,
-                     (x_train, data.y_train), num_epochs=config["num_epochs"],
-                     batch_size=None if batch_size == 0 else batch_size,
-                     eval_data=(x_test, data.y_test), progress=config["progress"])
+        result = fit(
+            jax.random.fold_in(train_key, batch_size),
+            state,
+            loss_fn,
+            (x_train, data.y_train),
+            num_epochs=config["num_epochs"],
+            batch_size=None if batch_size == 0 else batch_size,
+            eval_data=(x_test, data.y_test),
+            progress=config["progress"],
+        )
         for record in result.history:
             logger.log(record["step"], batch_size=batch_size, **record)
         curves[label] = [r["train_loss"] for r in result.history]
@@ -43,7 +49,12 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         summary[f"{key}_final_train_loss"] = result.history[-1]["train_loss"]
         summary[f"{key}_test_accuracy"] = result.history[-1]["eval_accuracy"]
         summary[f"{key}_steps"] = int(result.state.step)
-    plot_curves(curves, path / "loss.png", ylabel="log-loss (epoch mean)", log_y=True,
-                title="digits 64-256-10: GD vs SGD batch sizes")
+    plot_curves(
+        curves,
+        path / "loss.png",
+        ylabel="log-loss (epoch mean)",
+        log_y=True,
+        title="digits 64-256-10: GD vs SGD batch sizes",
+    )
     logger.write_summary(summary)
     return summary

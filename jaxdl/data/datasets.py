@@ -19,6 +19,7 @@ import functools
 import os
 import pathlib
 import random
+import zipfile
 from typing import NamedTuple
 
 import jax.numpy as jnp
@@ -135,8 +136,11 @@ def _mnist1d_arrays(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     path = cache_dir() / f"mnist1d_n{num_samples}_seed{seed}_train{train_fraction:g}.npz"
     if use_disk_cache and path.exists():
-        with np.load(path) as stored:
-            return stored["x"], stored["y"], stored["x_test"], stored["y_test"]
+        try:
+            with np.load(path) as stored:
+                return stored["x"], stored["y"], stored["x_test"], stored["y_test"]
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+            pass  # unreadable cache file: regenerate and overwrite it below
     data = _generate_mnist1d(num_samples, seed, train_fraction)
     arrays = (
         data["x"].astype(np.float32),
@@ -146,7 +150,7 @@ def _mnist1d_arrays(
     )
     if use_disk_cache:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")  # unique per writer
         np.savez(tmp, x=arrays[0], y=arrays[1], x_test=arrays[2], y_test=arrays[3])
         os.replace(tmp, path)
     return arrays

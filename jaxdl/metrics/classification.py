@@ -66,9 +66,21 @@ _NORMALIZE = (None, "true", "pred", "all")
 def to_predictions(
     logits_or_preds: ArrayLike, labels: ArrayLike, name: str = "logits_or_preds"
 ) -> tuple[Array, int | None]:
-    """Turn scores ``[..., K]`` (argmax) or integer predictions ``[...]`` into labels.
+    """Predicted labels from scores ``[..., K]`` (argmax) or from integer predictions.
 
-    Returns the predictions and ``K`` when scores were given (``None`` otherwise).
+    Args:
+        logits_or_preds: scores with one more (class) axis than ``labels``, or integer
+            predictions with the shape of ``labels``.
+        labels: integer true labels, used for the shape check.
+        name: argument name used in error messages.
+
+    Returns:
+        ``(preds, K)``: ``int32`` predictions and the number of score columns, or
+        ``None`` when predictions were given.
+
+    Example:
+        >>> to_predictions(jnp.array([[0.1, 0.9]]), jnp.array([0]))[0].tolist()
+        [1]
     """
     scores = jnp.asarray(logits_or_preds)
     labels = jnp.asarray(labels)
@@ -192,7 +204,20 @@ def confusion_matrix(
 
 
 def normalize_confusion_matrix(matrix: ArrayLike, normalize: str | None) -> Array:
-    """Rescale confusion counts by row (``"true"``), column (``"pred"``) or total."""
+    """Rescale confusion counts by row (``"true"``), column (``"pred"``) or total (``"all"``).
+
+    Args:
+        matrix: ``[K, K]`` counts, rows true class, columns prediction.
+        normalize: ``None`` (returned unchanged), ``"true"``, ``"pred"`` or ``"all"``;
+            an empty row or column gives zeros.
+
+    Returns:
+        ``[K, K]`` ``float32`` shares (or the input counts for ``None``).
+
+    Example:
+        >>> normalize_confusion_matrix(jnp.array([[3, 1], [0, 0]]), "true").tolist()
+        [[0.75, 0.25], [0.0, 0.0]]
+    """
     matrix = jnp.asarray(matrix)
     if normalize is None:
         return matrix
@@ -560,7 +585,20 @@ def report_from_confusion_matrix(
     target_names: tuple[str, ...] | None = None,
     zero_division: float | str = 0.0,
 ) -> dict[str, Any]:
-    """:func:`classification_report` from accumulated ``[K, K]`` confusion counts."""
+    """:func:`classification_report` from accumulated ``[K, K]`` confusion counts.
+
+    Args:
+        matrix: ``[K, K]`` counts (concrete, not traced).
+        target_names: ``K`` display names (default ``"0"``, ``"1"``, ...).
+        zero_division: 0, 1 or NaN for undefined ratios.
+
+    Returns:
+        The report dictionary (see :func:`classification_report`).
+
+    Example:
+        >>> report_from_confusion_matrix(jnp.array([[2, 0], [1, 1]]))["0"]["precision"]
+        0.6666666865348816
+    """
     matrix = jnp.asarray(matrix)
     if not is_concrete(matrix):
         raise ValueError("classification_report builds a Python dict: call it outside jit")

@@ -19,7 +19,7 @@ from jaxdl.typing import Array, PyTree
 
 def _is_injected(node: Any) -> bool:
     return isinstance(node, optax.InjectHyperparamsState) or (
-        hasattr(node, "hyperparams") and isinstance(getattr(node, "hyperparams"), dict)
+        hasattr(node, "hyperparams") and isinstance(node.hyperparams, dict)
     )
 
 
@@ -63,8 +63,9 @@ def set_hyperparams(opt_state: PyTree, **values: Any) -> PyTree:
         for name, value in values.items():
             if name in hyper:
                 old = hyper[name]
-                hyper[name] = jnp.broadcast_to(jnp.asarray(value, jnp.result_type(old)),
-                                               jnp.shape(value) or jnp.shape(old))
+                hyper[name] = jnp.broadcast_to(
+                    jnp.asarray(value, jnp.result_type(old)), jnp.shape(value) or jnp.shape(old)
+                )
         return node._replace(hyperparams=hyper)
 
     return jax.tree.map(replace, opt_state, is_leaf=_is_injected)

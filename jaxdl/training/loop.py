@@ -116,9 +116,7 @@ def make_train_step(loss_fn: LossFn) -> Callable[..., tuple[TrainState, tuple[Ar
 
     def train_step(state: TrainState, batch: Batch, key: Key):
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
-        (loss, (model_state, metrics)), grads = grad_fn(
-            state.params, state.model_state, batch, key
-        )
+        (loss, (model_state, metrics)), grads = grad_fn(state.params, state.model_state, batch, key)
         return state.apply_gradients(grads, model_state=model_state), (loss, metrics)
 
     return train_step
@@ -164,6 +162,15 @@ class _Carry(NamedTuple):
     state: TrainState
     early_stopping: EarlyStoppingState
     nonfinite_step: Array
+
+
+def _initial_carry(state: TrainState, early_stopping: EarlyStopping | None) -> _Carry:
+    """The loop's carry before the first epoch: no early-stopping history, no NaN seen."""
+    es = None
+    if early_stopping is not None:
+        kept = {"params": state.params, "model_state": state.model_state}
+        es = early_stopping_init(early_stopping, kept)
+    return _Carry(state, es, jnp.asarray(-1, jnp.int32))
 
 
 def _build_chunk_fn(
@@ -264,8 +271,15 @@ def _build_chunk_fn(
 
 @functools.lru_cache(maxsize=64)
 def _compiled_chunk_fn(
-    loss_fn, eval_fn, num_examples, batch_size, shuffle, early_stopping, eval_every,
-    epochs_per_chunk, batch_sharding=None,
+    loss_fn,
+    eval_fn,
+    num_examples,
+    batch_size,
+    shuffle,
+    early_stopping,
+    eval_every,
+    epochs_per_chunk,
+    batch_sharding=None,
 ):
     """The jitted chunk, cached so that repeated ``fit`` calls with the same loss, data
     size and settings reuse one compiled program instead of compiling again."""
@@ -415,22 +429,23 @@ def fit(
     if mesh is not None:
         check_batch_divisible(batch_size, num_examples, mesh)
     compiled, steps_per_epoch = _compiled_chunk_fn(
-        loss_fn, eval_fn, num_examples, batch_size, shuffle, early_stopping, eval_every,
-        epochs_per_chunk, None if mesh is None else batch_sharding(mesh),
+        loss_fn,
+        eval_fn,
+        num_examples,
+        batch_size,
+        shuffle,
+        early_stopping,
+        eval_every,
+        epochs_per_chunk,
+        None if mesh is None else batch_sharding(mesh),
     )
     data_key, step_key = jax.random.split(key)
     place = jax.device_put if mesh is None else (lambda tree: replicate(tree, mesh))
     train_data = place(train_data)
     eval_data = place(eval_data) if eval_data is not None else None
 
-    es_state = (
-        early_stopping_init(
-            early_stopping, {"params": state.params, "model_state": state.model_state}
-        )
-        if early_stopping is not None
-        else None
-    )
-    carry = _Carry(state, es_state, jnp.asarray(-1, jnp.int32))
+    carry = _initial_carry(state, early_stopping)
+    es_state = carry.early_stopping
     checkpointer = None
     if checkpoint_dir is not None:
         checkpointer = Checkpointer(
@@ -448,8 +463,12 @@ def fit(
     start_epoch = int(carry.state.step) // steps_per_epoch
     history: list[dict[str, float]] = []
     bar = tqdm(
-        total=num_epochs, initial=min(start_epoch, num_epochs), unit="epoch",
-        disable=not progress, dynamic_ncols=True, leave=False,
+        total=num_epochs,
+        initial=min(start_epoch, num_epochs),
+        unit="epoch",
+        disable=not progress,
+        dynamic_ncols=True,
+        leave=False,
     )
     stopped = bool(carry.early_stopping.stopped) if es_state is not None else False
     epoch = start_epoch
@@ -465,9 +484,11 @@ def fit(
             elapsed = time.perf_counter() - started
             ran = int(np.sum(logs["epoch_ran"]))
             rate = ran * steps_per_epoch / max(elapsed, 1e-9)
-            hyper = {k: float(np.asarray(v).reshape(-1)[0])
-                     for k, v in get_hyperparams(carry.state.opt_state).items()
-                     if np.size(v) == 1}
+            hyper = {
+                k: float(np.asarray(v).reshape(-1)[0])
+                for k, v in get_hyperparams(carry.state.opt_state).items()
+                if np.size(v) == 1
+            }
             for i in range(ran):
                 epoch += 1
                 record = {"epoch": epoch, "step": int(logs["step"][i])}
@@ -604,8 +625,9 @@ def fit_many(
         ...                num_epochs=3, batch_size=8)
     """
     if data_axis not in (None, 0) or eval_data_axis not in (None, 0):
-        raise ValueError(f"data_axis and eval_data_axis must be None or 0, got {data_axis}, "
-                         f"{eval_data_axis}")
+        raise ValueError(
+            f"data_axis and eval_data_axis must be None or 0, got {data_axis}, {eval_data_axis}"
+        )
     num_members = int(np.shape(states.step)[0]) if np.ndim(states.step) == 1 else None
     if num_members is None:
         raise ValueError(
@@ -638,20 +660,19 @@ def fit_many(
 
     def run_member(state, member_key, member_train, member_eval):
         data_key, step_key = jax.random.split(member_key)
-        es = (
-            early_stopping_init(
-                early_stopping, {"params": state.params, "model_state": state.model_state}
-            )
-            if early_stopping is not None
-            else None
-        )
-        carry = _Carry(state, es, jnp.asarray(-1, jnp.int32))
+        carry = _initial_carry(state, early_stopping)
         carry, logs = run_chunk(
-            carry, jnp.asarray(num_epochs, jnp.int32), data_key, step_key, member_train,
+            carry,
+            jnp.asarray(num_epochs, jnp.int32),
+            data_key,
+            step_key,
+            member_train,
             member_eval,
         )
         best = _with_best(carry.state, carry.early_stopping)
-        stopped = carry.early_stopping.stopped if es is not None else jnp.zeros((), jnp.bool_)
+        stopped = (
+            carry.early_stopping.stopped if early_stopping is not None else jnp.zeros((), jnp.bool_)
+        )
         return carry.state, best, logs, carry.nonfinite_step, stopped
 
     run_all = jax.jit(jax.vmap(run_member, in_axes=(0, 0, data_axis, eval_data_axis)))

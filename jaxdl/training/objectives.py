@@ -99,9 +99,7 @@ class SupervisedLoss:
                 name: jax.random.fold_in(key, i) for i, name in enumerate(self.rng_streams)
             }
         if train and model_state:
-            outputs, new_state = self.model.apply(
-                variables, x, mutable=list(model_state), **kwargs
-            )
+            outputs, new_state = self.model.apply(variables, x, mutable=list(model_state), **kwargs)
             return outputs, dict(new_state)
         return self.model.apply(variables, x, **kwargs), model_state
 

@@ -56,7 +56,9 @@ def check_batch_divisible(batch_size: int | None, num_examples: int, mesh: Mesh)
     size = mesh.shape[DATA_AXIS]
     effective = num_examples if batch_size is None else batch_size
     if effective % size:
-        name = "the number of training examples (full batch)" if batch_size is None else "batch_size"
+        name = (
+            "the number of training examples (full batch)" if batch_size is None else "batch_size"
+        )
         raise ValueError(
             f"{name} must be divisible by the {size} devices of the mesh's data axis, "
             f"got {effective}"

@@ -108,7 +108,7 @@ def test_noise_argument_errors(key):
 @pytest.mark.parametrize(("fn", "axis"), [(random_flip_left_right, -2), (random_flip_up_down, -3)])
 def test_random_flips_per_example(key, fn, axis):
     images = _images(jax.random.key(7), n=400)
-    out = np.asarray(fn(key, images, 0.25))
+    out = np.asarray(jax.jit(lambda k, x: fn(k, x, 0.25))(key, images))
     flipped = np.all(out == np.flip(np.asarray(images), axis=axis), axis=(1, 2, 3))
     kept = np.all(out == np.asarray(images), axis=(1, 2, 3))
     assert np.all(flipped ^ kept)  # every image is either flipped or untouched
@@ -118,16 +118,18 @@ def test_random_flips_per_example(key, fn, axis):
 def test_flips_with_extra_batch_axes_and_extremes(key):
     images = _images(jax.random.key(7), n=6).reshape(2, 3, 5, 6, 2)
     k1, k2 = jax.random.split(key)
-    np.testing.assert_array_equal(random_flip_left_right(k1, images, 1.0), images[..., ::-1, :])
-    np.testing.assert_array_equal(random_flip_up_down(k2, images, 0.0), images)
+    flip_all = jax.jit(lambda k, x: random_flip_left_right(k, x, 1.0))
+    flip_none = jax.jit(lambda k, x: random_flip_up_down(k, x, 0.0))
+    np.testing.assert_array_equal(flip_all(k1, images), images[..., ::-1, :])
+    np.testing.assert_array_equal(flip_none(k2, images), images)
 
 
 def test_flip_jit_and_vmap(key):
     images = _images(jax.random.key(7), n=4)
-    _assert_jit_matches_call(lambda k, x: random_flip_left_right(k, x), key, images)
+    _assert_jit_matches_call(lambda k, x: random_flip_left_right(k, x), key, images[:1])
     keys = jax.random.split(jax.random.key(9), 3)
     batched = jnp.stack([images] * 3)
-    out = jax.vmap(random_flip_up_down)(keys, batched)
+    out = jax.jit(jax.vmap(random_flip_up_down))(keys, batched)
     assert out.shape == batched.shape
 
 
@@ -153,6 +155,7 @@ def test_translate_moves_content_and_fills_zeros():
 
 def test_translate_matches_numpy_roll_with_zero_fill(key):
     images = _images(key, n=2)
+    shift = jax.jit(translate)
     for dy, dx in [(2, 1), (-1, -3), (0, 2)]:
         ref = np.roll(np.asarray(images), (dy, dx), axis=(1, 2))
         if dy > 0:
@@ -163,7 +166,7 @@ def test_translate_matches_numpy_roll_with_zero_fill(key):
             ref[:, :, :dx] = 0
         elif dx < 0:
             ref[:, :, dx:] = 0
-        np.testing.assert_array_equal(translate(images, jnp.array([dy, dx])), ref)
+        np.testing.assert_array_equal(shift(images, jnp.array([dy, dx])), ref)
 
 
 def test_translate_is_linear_so_its_gradient_is_the_reverse_shift(key):
@@ -174,7 +177,7 @@ def test_translate_is_linear_so_its_gradient_is_the_reverse_shift(key):
 
 def test_random_translate_shifts_within_range(key):
     images = jnp.zeros((300, 7, 7, 1)).at[:, 3, 3, 0].set(1.0)  # a dot in the centre
-    out = np.asarray(random_translate(key, images, (2, 1)))
+    out = np.asarray(jax.jit(lambda k, x: random_translate(k, x, (2, 1)))(key, images))
     rows, cols = np.nonzero(out[..., 0].reshape(300, 49) > 0)
     assert len(rows) == 300  # the dot always survives (shift < distance to the border)
     dy = cols // 7 - 3
@@ -186,7 +189,7 @@ def test_random_translate_shifts_within_range(key):
 
 def test_random_translate_jit_and_errors(key):
     images = _images(jax.random.key(7), n=3)
-    _assert_jit_matches_call(lambda k, x: random_translate(k, x, 2), key, images)
+    _assert_jit_matches_call(lambda k, x: random_translate(k, x, 2), key, images[:1])
     with pytest.raises(ValueError, match="max_shift\\[0\\] must be smaller than the image side"):
         random_translate(key, images, 5)
     with pytest.raises(ValueError, match="max_shift\\[1\\] must be >= 0"):
@@ -202,7 +205,7 @@ def test_random_translate_jit_and_errors(key):
 
 def test_random_crop_windows_come_from_the_padded_image(key):
     images = jnp.arange(2 * 4 * 4 * 1, dtype=jnp.float32).reshape(2, 4, 4, 1) + 1
-    out = np.asarray(random_crop(key, images, (3, 3), padding=1))
+    out = np.asarray(jax.jit(lambda k, x: random_crop(k, x, (3, 3), padding=1))(key, images))
     assert out.shape == (2, 3, 3, 1)
     for i in range(2):
         padded = np.pad(np.asarray(images[i]), ((1, 1), (1, 1), (0, 0)))
@@ -212,7 +215,7 @@ def test_random_crop_windows_come_from_the_padded_image(key):
 
 def test_random_crop_offsets_are_uniform(key):
     images = jnp.zeros((400, 4, 4, 1)).at[:, 0, 0, 0].set(1.0)
-    out = np.asarray(random_crop(key, images, 3, padding=0))
+    out = np.asarray(jax.jit(lambda k, x: random_crop(k, x, 3))(key, images))
     # the marked top-left pixel stays visible only for offset (0, 0): probability 1/4
     visible = out[:, 0, 0, 0] == 1.0
     assert abs(visible.mean() - 0.25) < 4 * np.sqrt(0.25 * 0.75 / 400)
@@ -220,14 +223,16 @@ def test_random_crop_offsets_are_uniform(key):
 
 def test_random_crop_full_size_without_padding_is_identity(key):
     images = _images(jax.random.key(3), n=2)
-    np.testing.assert_array_equal(random_crop(key, images, (5, 6)), images)
+    np.testing.assert_array_equal(
+        jax.jit(lambda k, x: random_crop(k, x, (5, 6)))(key, images), images
+    )
 
 
 def test_random_crop_jit_vmap_and_errors(key):
     images = _images(jax.random.key(7), n=3)
-    _assert_jit_matches_call(lambda k, x: random_crop(k, x, (4, 4), padding=2), key, images)
+    _assert_jit_matches_call(lambda k, x: random_crop(k, x, (4, 4), padding=2), key, images[:1])
     keys = jax.random.split(jax.random.key(5), 2)
-    out = jax.vmap(lambda k, x: random_crop(k, x, 4))(keys, jnp.stack([images, images]))
+    out = jax.jit(jax.vmap(lambda k, x: random_crop(k, x, 4)))(keys, jnp.stack([images, images]))
     assert out.shape == (2, 3, 4, 4, 2)
     with pytest.raises(ValueError, match="crop_size must fit in the padded image"):
         random_crop(key, images, (8, 3))

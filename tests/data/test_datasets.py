@@ -152,3 +152,13 @@ def test_mcycle_missing_package_names_the_extra(monkeypatch):
             data.load_mcycle()
     finally:
         datasets._mcycle_frame.cache_clear()
+
+
+def test_mnist1d_regenerates_over_a_corrupt_cache_file(cache):
+    reference = data.load_mnist1d(num_samples=50, use_disk_cache=False)
+    datasets._mnist1d_arrays.cache_clear()
+    (cache / "mnist1d_n50_seed42_train0.8.npz").write_bytes(b"not a zip file")
+    ds = data.load_mnist1d(num_samples=50)
+    np.testing.assert_array_equal(ds.x_train, reference.x_train)
+    with np.load(cache / "mnist1d_n50_seed42_train0.8.npz") as stored:
+        np.testing.assert_array_equal(stored["y_test"], reference.y_test)

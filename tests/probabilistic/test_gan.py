@@ -289,7 +289,7 @@ def test_gan_covers_more_modes_after_training(key):
         centers,
         std,
     )
-    state, history = train_gan(key, gan, state, 600)
+    state, history = train_gan(key, gan, state, 400)
     after = mode_coverage(
         generate_samples(jax.random.key(11), generator, state.generator_params, 1000, 2),
         centers,

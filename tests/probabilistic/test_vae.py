@@ -5,7 +5,6 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 import scipy.stats
 
@@ -212,6 +211,13 @@ def test_elbo_gradients_with_fixed_key(key):
         return jnp.sum(elbo(key, _linear_log_likelihood, params[0], params[1], num_samples=2))
 
     assert_grads_close(objective, (mean, log_variance), key)
+    for form in (elbo, elbo_joint_entropy):
+        assert_jit_matches_eager(
+            lambda key, m, v, form=form: form(key, _linear_log_likelihood, m, v, num_samples=2),
+            jax.random.key(4),
+            mean,
+            log_variance,
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -306,8 +312,6 @@ def test_vae_loss_gradients_with_fixed_key(key, likelihood):
         return loss_fn(params, {}, (x, labels), loss_key)[0]
 
     assert_grads_close(objective, params, x, jax.random.key(2), rtol=1e-4, atol=1e-7)
-    if likelihood == "bernoulli":
-        assert_jit_matches_eager(objective, params, x, jax.random.key(3))
 
 
 def test_conditional_vae_uses_labels(key):
@@ -348,25 +352,6 @@ def test_sample_prior(key):
         gaussian_variables, jax.random.key(3), 8, draw_x=True, method=VAE.sample_prior
     )
     assert real.shape == (8, 5)
-
-
-@pytest.mark.standard_dtype_promotion
-def test_vae_training_raises_the_elbo(key):
-    from jaxdl.training import create_train_state, fit
-
-    data_key, init_key, fit_key = jax.random.split(key, 3)
-    # Binary patterns from two prototypes with flipped bits.
-    prototypes = jnp.array([[1.0, 1.0, 1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0, 1.0, 1.0]])
-    choice = jax.random.bernoulli(data_key, 0.5, (64,)).astype(jnp.int32)
-    x = prototypes[choice]
-    model = VAE(latent_size=2, output_size=6, encoder_hidden=(16,), decoder_hidden=(16,))
-    state = create_train_state(init_key, model, x, optax.adam(1e-2))
-    result = fit(
-        fit_key, state, vae_loss(model), (x,), num_epochs=40, batch_size=32, progress=False
-    )
-    history = result.history
-    assert history[-1]["train_elbo"] > history[0]["train_elbo"] + 1.0
-    assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
 
 
 def test_vae_errors(key):

@@ -38,7 +38,11 @@ def _run(tmp_path, checkpoint_dir: str, out: str, kill_at: int) -> subprocess.Co
     env = dict(os.environ, JAX_PLATFORMS="cpu")
     return subprocess.run(
         [sys.executable, "-c", SCRIPT, checkpoint_dir, out, str(kill_at)],
-        env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
     )
 
 

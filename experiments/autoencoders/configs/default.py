@@ -18,7 +18,7 @@ def get_config() -> dict:
         "code_size": 8,
         "hidden": 64,
         "overcomplete_size": 128,
-        "l1_weight": 0.01,
+        "l1_weight": 0.002,
         "masking_rate": 0.3,
         "contractive_weight": 0.01,
         "code_dropout_rate": 0.1,

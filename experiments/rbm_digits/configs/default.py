@@ -1,11 +1,12 @@
-"""Full rbm-digits run: a 64-100 RBM trained by CD-1 on binarized, nudged digits.
+"""rbm-digits: a 64-100 Bernoulli RBM trained by CD-1 on binarized, nudged digits.
 
-Command: ``jaxdl run rbm-digits`` (or ``python -m experiments.rbm_digits.train``).
+Command: ``jaxdl run rbm-digits`` (about a minute on 2 CPU cores).
 
-Expected (2-core CPU, about a minute): logistic regression on the RBM's hidden
-probabilities reaches about 0.93 test accuracy against about 0.87 on the raw binarized
-pixels; AIS gives a test log-likelihood near -22 nats per image (64 binary pixels),
-against about -25 for the independent-pixel base-rate model.
+Expected (seed 0): logistic regression on the RBM's hidden probabilities 0.881 test
+accuracy against 0.819 on the raw binarized pixels; AIS (100 runs, 10,000 temperatures)
+test log-likelihood -19.9 nats per image against -26.4 for the independent-pixel
+base-rate model; exact test pseudo-log-likelihood -14.9 (from -44.5 at initialization).
+With ``persistent=True`` (PCD, scikit-learn's algorithm): 0.914 accuracy but -26.8 nats.
 """
 
 

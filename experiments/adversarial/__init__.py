@@ -1,0 +1,1 @@
+"""Adversarial examples (FGSM, PGD) and adversarial training on scikit-learn digits."""

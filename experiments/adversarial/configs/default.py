@@ -1,0 +1,24 @@
+"""Digits MLP 64-64-10: FGSM/PGD robust accuracy, standard vs adversarial training (eps 0.1).
+
+Command: ``jaxdl run adversarial`` (about a minute on 2 CPU cores).
+Expected: both models reach ~0.95 clean test accuracy; at epsilon 0.1 FGSM drops the
+standard model to about 0.5 and adversarial training lifts it to about 0.8; PGD is at
+least as strong as FGSM (see the README table).
+"""
+
+
+def get_config() -> dict:
+    return {
+        "seed": 0,
+        "data_seed": 0,
+        "num_train": 0,  # 0: the whole training split (1,437 images)
+        "hidden": [64],
+        "learning_rate": 1e-2,
+        "batch_size": 50,
+        "num_epochs": 30,
+        "train_epsilon": 0.1,
+        "adversarial_weight": 0.5,
+        "epsilons": [0.0, 0.05, 0.1, 0.15, 0.2],
+        "pgd_steps": 10,
+        "progress": True,
+    }

@@ -1,0 +1,1 @@
+"""Universal approximation: sup-error vs width; depth vs width at equal parameter count."""

@@ -1,0 +1,20 @@
+"""Smoke run of experiments/universal_approximation: loss falls, width helps, files exist."""
+
+from __future__ import annotations
+
+import pytest
+
+from experiments.universal_approximation.configs import smoke
+from experiments.universal_approximation.train import train_and_evaluate
+
+
+@pytest.mark.standard_dtype_promotion
+def test_universal_approximation_smoke(tmp_path):
+    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    assert summary["final_train_loss"] < 0.5 * summary["first_train_loss"]
+    narrow, wide = summary["sup_error_by_width"]
+    assert wide < narrow
+    assert [row["depth"] for row in summary["depth_comparison"]] == [2]
+    for name in ("config.json", "metrics.jsonl", "summary.json", "sup_error_vs_width.png",
+                 "depth_vs_width_loss.png", "fits.png"):
+        assert (tmp_path / name).exists(), name
