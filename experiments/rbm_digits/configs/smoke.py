@@ -15,11 +15,11 @@ def get_config() -> dict:
         num_hidden=12,
         num_epochs=3,
         learning_rate=0.1,
-        logistic_max_iter=200,
+        logistic_max_iter=100,
         ais_runs=32,
-        ais_betas=300,
+        ais_betas=200,
         num_samples=16,
-        sample_sweeps=20,
+        sample_sweeps=10,
         progress=False,
     )
     return config

@@ -1,0 +1,1 @@
+"""Bagging and boosting vs a single model on noisy two moons."""
