@@ -46,7 +46,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     workdir_path = pathlib.Path(workdir)
     logger = RunLogger(workdir_path)
     logger.write_config(config)
-    keys = jax.random.split(jax.random.key(config["seed"]), 6)
+    keys = jax.random.split(jax.random.key(config["seed"]), 7)
     x, y = moons(keys[0], config["num_train"], config["noise"])
     x_test, y_test = moons(keys[1], config["num_test"], config["noise"])
     model = MLP(features=(*config["hidden"], 2), activation="relu", output=None)
@@ -104,7 +104,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     linear = MLP(features=(2,), output=None)
     trainer = network_weak_learner(linear, optax.adam(config["network_learning_rate"]),
                                    num_epochs=config["network_epochs"])
-    networks = adaboost_samme(jax.random.fold_in(keys[5], 1), trainer, (x, y), num_classes=2,
+    networks = adaboost_samme(keys[6], trainer, (x, y), num_classes=2,
                               num_rounds=config["network_rounds"])
     summary["single_linear_test_accuracy"] = _accuracy(networks.learners[0](x_test), y_test)
     summary["boosted_linear_test_accuracy"] = _accuracy(boosted_predict(networks, x_test),

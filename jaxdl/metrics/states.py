@@ -15,10 +15,14 @@ drops padded examples, e.g. the filled-up last batch of
 ``jaxdl.data.shuffled_batches(..., drop_remainder=False)``.
 
 Example:
+    >>> import jax.numpy as jnp
+    >>> batches = [(jnp.array([[2.0, 0.0], [0.0, 1.0]]), jnp.array([0, 0])),
+    ...            (jnp.array([[0.0, 3.0]]), jnp.array([1]))]
     >>> state = Accuracy.empty()
-    >>> for logits, labels in batches:  # doctest: +SKIP
+    >>> for logits, labels in batches:
     ...     state = state.update(logits, labels)
-    >>> state.compute()  # doctest: +SKIP
+    >>> state.compute()  # 2 of 3 right
+    Array(0.6666667, dtype=float32)
 """
 
 from __future__ import annotations

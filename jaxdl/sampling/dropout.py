@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxdl._checks import check_floating, check_in_range, check_positive_int
+from jaxdl._checks import check_floating, check_in_range, check_positive_int, is_concrete
 from jaxdl.typing import Array, ArrayLike, Key
 
 __all__ = [
@@ -218,9 +218,10 @@ def mask_log_probabilities(masks: ArrayLike, keep_probability: float | ArrayLike
     """
     masks = jnp.asarray(masks)
     check_floating("masks", masks)
+    concrete_vector = is_concrete(keep_probability) and np.ndim(keep_probability) > 0
     check_in_range(
         "keep_probability",
-        np.min(keep_probability) if np.ndim(keep_probability) else keep_probability,
+        np.min(np.asarray(keep_probability)) if concrete_vector else keep_probability,
         0.0,
         1.0,
         low_inclusive=False,

@@ -36,6 +36,8 @@ class RunLogger:
         >>> import tempfile
         >>> logger = RunLogger(tempfile.mkdtemp())
         >>> logger.log(10, train_loss=0.5)
+        >>> logger.read_metrics()
+        [{'train_loss': 0.5, 'step': 10}]
     """
 
     def __init__(self, workdir: str | pathlib.Path):

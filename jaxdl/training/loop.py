@@ -406,6 +406,8 @@ def fit(
         >>> state = create_train_state(jax.random.key(2), model, x, optax.sgd(0.5))
         >>> result = fit(jax.random.key(3), state, supervised_loss(model), (x, y),
         ...              num_epochs=5, batch_size=16, progress=False)
+        >>> len(result.history), int(result.state.step)  # 5 epochs of 64 / 16 steps
+        (5, 20)
     """
     train_data = tuple(train_data) if isinstance(train_data, list) else train_data
     num_examples = _num_examples(train_data, "train_data")
@@ -623,6 +625,8 @@ def fit_many(
         ...     states.opt_state, learning_rate=jnp.array([0.01, 0.1, 0.3, 1.0])))
         >>> out = fit_many(jax.random.key(3), states, supervised_loss(model), (x, y),
         ...                num_epochs=3, batch_size=8)
+        >>> out.history["train_loss"].shape, out.state.step.tolist()  # 4 members, 3 epochs
+        ((4, 3), [12, 12, 12, 12])
     """
     if data_axis not in (None, 0) or eval_data_axis not in (None, 0):
         raise ValueError(

@@ -160,6 +160,13 @@ def supervised_loss(
 
     Example:
         >>> from jaxdl.nn import MLP
-        >>> loss_fn = supervised_loss(MLP(features=(16, 3)), "cross_entropy")
+        >>> import jax, jax.numpy as jnp
+        >>> model = MLP(features=(16, 3))
+        >>> loss_fn = supervised_loss(model, "cross_entropy")
+        >>> x, y = jnp.ones((4, 5)), jnp.array([0, 1, 2, 0])
+        >>> params = model.init(jax.random.key(0), x)["params"]
+        >>> loss, (model_state, metrics) = loss_fn(params, {}, (x, y), jax.random.key(1))
+        >>> loss.shape, sorted(metrics), sorted(loss_fn.evaluate(params, {}, (x, y)))
+        ((), ['accuracy'], ['accuracy', 'loss'])
     """
     return SupervisedLoss(model, loss, metrics, rng_streams)

@@ -283,6 +283,8 @@ class SemiSupervisedAutoencoder(nn.Module):
         >>> model = SemiSupervisedAutoencoder(encoder_features=(8, 2), num_classes=3)
         >>> params = model.init(jax.random.key(0), jnp.ones((4, 6)))
         >>> logits, reconstruction = model.apply(params, jnp.ones((4, 6)))
+        >>> logits.shape, reconstruction.shape
+        ((4, 3), (4, 6))
     """
 
     encoder_features: Sequence[int]
@@ -397,6 +399,10 @@ def mask_random_spans(
 
     Example:
         >>> masked, mask = mask_random_spans(jax.random.key(1), jnp.ones((4, 10)), 3)
+        >>> mask.sum(axis=-1).tolist()  # one span of 3 features hidden per example
+        [3, 3, 3, 3]
+        >>> bool(jnp.all(jnp.where(mask, masked == 0.0, masked == 1.0)))
+        True
     """
     x = jnp.asarray(x)
     check_floating("x", x)
@@ -479,6 +485,10 @@ def original_vs_distorted_pairs(
 
     Example:
         >>> pairs, labels = original_vs_distorted_pairs(jax.random.key(1), jnp.ones((8, 5)))
+        >>> pairs.shape, labels.shape
+        ((8, 2, 5), (8,))
+        >>> bool(jnp.all(pairs[jnp.arange(8), labels] == 1.0))  # the originals
+        True
     """
     x = jnp.asarray(x)
     check_floating("x", x)
@@ -561,8 +571,21 @@ def retrain_on_all_data(
         A :class:`RetrainResult`.
 
     Example:
-        >>> result = retrain_on_all_data(key, state, supervised_loss(model), (x, y), (xv, yv),
-        ...                              num_epochs=200, progress=False)
+        >>> import jax, optax
+        >>> from jaxdl.nn import MLP
+        >>> from jaxdl.training import create_train_state, supervised_loss
+        >>> data_key, init_key, fit_key = jax.random.split(jax.random.key(0), 3)
+        >>> x = jax.random.normal(data_key, (24, 2))
+        >>> y = (x[:, 0] > 0).astype(jnp.int32)
+        >>> model = MLP(features=(4, 2))
+        >>> state = create_train_state(init_key, model, x[:1], optax.sgd(0.5))
+        >>> result = retrain_on_all_data(fit_key, state, supervised_loss(model),
+        ...                              (x[:16], y[:16]), (x[16:], y[16:]),
+        ...                              num_epochs=10, progress=False)
+        >>> 1 <= result.best_step <= 10
+        True
+        >>> result.num_steps == result.num_epochs == result.best_step  # full batch
+        True
 
     Reference: Goodfellow, Bengio & Courville, "Deep Learning", 2016, algorithm 7.2.
     """

@@ -272,7 +272,7 @@ def test_computation_graph_errors():
         bad.backward(bad.forward({"a": 1.0, "b": 2.0}))
 
 
-@settings(max_examples=6)
+@settings(max_examples=4)
 @given(jst.mlp_configs(max_hidden_layers=3, max_width=5), jst.keys())
 def test_delta_recursion_on_random_architectures(config, key):
     k_net, k_x, k_y = jax.random.split(key, 3)

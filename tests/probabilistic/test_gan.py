@@ -297,7 +297,7 @@ def test_gan_covers_more_modes_after_training(key):
     )
     assert int(after.num_modes_covered) > int(before.num_modes_covered)
     assert int(after.num_modes_covered) >= 5
-    assert float(after.high_quality_fraction) > float(before.high_quality_fraction) + 0.2
+    assert float(after.high_quality_fraction) > float(before.high_quality_fraction) + 0.1
     assert np.all(np.isfinite(np.asarray(history.generator_loss)))
 
 

@@ -162,3 +162,11 @@ def test_monte_carlo_dropout_single_pass_variance_is_zero(key):
 def test_mask_log_probabilities_errors():
     with pytest.raises(ValueError, match="keep_probability must lie in"):
         dr.mask_log_probabilities(dr.enumerate_masks(2), 1.0)
+
+
+def test_mask_log_probabilities_per_unit_and_jit():
+    masks = dr.enumerate_masks(2)
+    keep = jnp.array([0.5, 0.8])
+    expected = np.log([0.5 * 0.2, 0.5 * 0.2, 0.5 * 0.8, 0.5 * 0.8])
+    np.testing.assert_allclose(dr.mask_log_probabilities(masks, keep), expected, rtol=1e-6)
+    np.testing.assert_allclose(jax.jit(dr.mask_log_probabilities)(masks, keep), expected, rtol=1e-6)

@@ -2,11 +2,12 @@
 
 Command: ``jaxdl run autoencoders`` (or ``python -m experiments.autoencoders.train``).
 
-Expected (2-core CPU, a few minutes): the linear autoencoder matches PCA (test MSE within
-a few percent, small principal angles to the top-8 PCA subspace); the deep autoencoder
-reconstructs better than PCA at the same code size; the L1 penalty makes most overcomplete
-code units exactly zero; the denoising autoencoder restores masked inputs better than the
-plain deep one; the contractive penalty shrinks the encoder's Jacobian.
+Expected (2-core CPU, about 5 minutes): the linear autoencoder matches PCA (test MSE
+0.0248 vs 0.0246; mean principal angle about 12 degrees); the deep autoencoder halves
+PCA's error (0.0136) with the same code size; the L1 penalty zeroes about 88% of the
+overcomplete code units; the denoising autoencoder restores 30%-masked inputs best
+(MSE 0.023 vs 0.042 for the plain deep one); the contractive penalty shrinks the
+encoder's squared Jacobian norm from about 190 to 0.14.
 """
 
 

@@ -15,7 +15,7 @@ def get_config() -> dict:
         "depths": [1, 2, 3],
         "param_budget": 250,
         "num_seeds": 3,
-        "num_steps": 3000,
-        "learning_rate": 1e-2,
+        "num_steps": 10000,
+        "learning_rate": 5e-3,
         "progress": True,
     }

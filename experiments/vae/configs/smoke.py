@@ -15,7 +15,7 @@ def get_config() -> dict:
         learning_rate=3e-3,
         num_epochs=4,
         batch_size=64,
-        epochs_per_chunk=2,
+        epochs_per_chunk=4,
         num_prior_samples=4,
         progress=False,
     )
