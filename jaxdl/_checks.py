@@ -22,12 +22,27 @@ import numpy as np
 
 
 def is_concrete(x: Any) -> bool:
-    """True when ``x`` holds actual values (not a tracer inside jit/vmap/grad)."""
+    """True when ``x`` holds actual values (not a tracer inside jit/vmap/grad).
+
+    Example:
+        >>> seen = []
+        >>> _ = jax.jit(lambda x: seen.append(is_concrete(x)) or x)(jnp.ones(2))
+        >>> is_concrete(jnp.ones(2)), seen
+        (True, [False])
+    """
     return not isinstance(x, jax.core.Tracer)
 
 
 def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> None:
-    """Raise if a scalar hyperparameter is not > 0 (or >= 0 with ``allow_zero``)."""
+    """Raise if a scalar hyperparameter is not > 0 (or >= 0 with ``allow_zero``).
+
+    Example:
+        >>> check_positive("weight_decay", 0.0, allow_zero=True)
+        >>> check_positive("learning_rate", -0.1)
+        Traceback (most recent call last):
+        ...
+        ValueError: learning_rate must be > 0, got -0.1
+    """
     if not is_concrete(value) or callable(value):
         return
     v = float(np.asarray(value))
@@ -38,7 +53,14 @@ def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> None:
 
 
 def check_positive_int(name: str, value: Any, *, allow_zero: bool = False) -> None:
-    """Raise unless ``value`` is a Python/NumPy integer > 0 (or >= 0)."""
+    """Raise unless ``value`` is a Python/NumPy integer > 0 (or >= 0).
+
+    Example:
+        >>> check_positive_int("num_epochs", 2.0)
+        Traceback (most recent call last):
+        ...
+        TypeError: num_epochs must be an int, got float 2.0
+    """
     if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     check_positive(name, value, allow_zero=allow_zero)
@@ -53,7 +75,15 @@ def check_in_range(
     low_inclusive: bool = True,
     high_inclusive: bool = True,
 ) -> None:
-    """Raise unless ``low <(=) value <(=) high`` for a concrete scalar."""
+    """Raise unless ``low <(=) value <(=) high`` for a concrete scalar.
+
+    Example:
+        >>> check_in_range("rate", 0.5, 0.0, 1.0, high_inclusive=False)
+        >>> check_in_range("rate", 1.0, 0.0, 1.0, high_inclusive=False)
+        Traceback (most recent call last):
+        ...
+        ValueError: rate must lie in [0.0, 1.0), got 1.0
+    """
     if not is_concrete(value):
         return
     v = float(np.asarray(value))
@@ -66,7 +96,15 @@ def check_in_range(
 
 
 def check_rank(name: str, x: Any, rank: int | Sequence[int]) -> None:
-    """Raise unless ``x.ndim`` equals ``rank`` (or is one of several ranks)."""
+    """Raise unless ``x.ndim`` equals ``rank`` (or is one of several ranks).
+
+    Example:
+        >>> check_rank("x", jnp.ones((2, 3)), (1, 2))
+        >>> check_rank("x", jnp.ones(3), 2)
+        Traceback (most recent call last):
+        ...
+        ValueError: x must have rank 2, got rank 1 with shape (3,)
+    """
     ranks = (rank,) if isinstance(rank, int) else tuple(rank)
     ndim = jnp.ndim(x)
     if ndim not in ranks:
@@ -75,7 +113,15 @@ def check_rank(name: str, x: Any, rank: int | Sequence[int]) -> None:
 
 
 def check_shape(name: str, x: Any, expected: Sequence[int | None]) -> None:
-    """Raise unless ``x.shape`` matches ``expected``; ``None`` entries match any size."""
+    """Raise unless ``x.shape`` matches ``expected``; ``None`` entries match any size.
+
+    Example:
+        >>> check_shape("kernel", jnp.ones((4, 3)), (None, 3))
+        >>> check_shape("kernel", jnp.ones((4, 3)), (None, 2))
+        Traceback (most recent call last):
+        ...
+        ValueError: kernel must have shape (*, 2), got (4, 3)
+    """
     shape = tuple(jnp.shape(x))
     expected = tuple(expected)
     if len(shape) != len(expected) or any(
@@ -86,7 +132,14 @@ def check_shape(name: str, x: Any, expected: Sequence[int | None]) -> None:
 
 
 def check_same_leading(names: Sequence[str], *arrays: Any) -> None:
-    """Raise unless all arrays share the same leading (example) dimension."""
+    """Raise unless all arrays share the same leading (example) dimension.
+
+    Example:
+        >>> check_same_leading(("x", "y"), jnp.ones((4, 2)), jnp.ones(3))
+        Traceback (most recent call last):
+        ...
+        ValueError: x and y must have the same number of rows, got x: 4, y: 3
+    """
     sizes = [jnp.shape(a)[0] if jnp.ndim(a) else None for a in arrays]
     if len(set(sizes)) != 1:
         pairs = ", ".join(f"{n}: {s}" for n, s in zip(names, sizes, strict=True))
@@ -94,21 +147,42 @@ def check_same_leading(names: Sequence[str], *arrays: Any) -> None:
 
 
 def check_floating(name: str, x: Any) -> None:
-    """Raise ``TypeError`` unless ``x`` has a floating dtype."""
+    """Raise ``TypeError`` unless ``x`` has a floating dtype.
+
+    Example:
+        >>> check_floating("x", jnp.arange(3))
+        Traceback (most recent call last):
+        ...
+        TypeError: x must have a floating dtype, got int32
+    """
     dtype = jnp.result_type(x)
     if not jnp.issubdtype(dtype, jnp.floating):
         raise TypeError(f"{name} must have a floating dtype, got {dtype}")
 
 
 def check_integer(name: str, x: Any) -> None:
-    """Raise ``TypeError`` unless ``x`` has an integer dtype."""
+    """Raise ``TypeError`` unless ``x`` has an integer dtype.
+
+    Example:
+        >>> check_integer("labels", jnp.ones(3))
+        Traceback (most recent call last):
+        ...
+        TypeError: labels must have an integer dtype, got float32
+    """
     dtype = jnp.result_type(x)
     if not jnp.issubdtype(dtype, jnp.integer):
         raise TypeError(f"{name} must have an integer dtype, got {dtype}")
 
 
 def check_labels(name: str, labels: Any, num_classes: int) -> None:
-    """Raise unless integer ``labels`` lie in ``[0, num_classes)`` (checked when concrete)."""
+    """Raise unless integer ``labels`` lie in ``[0, num_classes)`` (checked when concrete).
+
+    Example:
+        >>> check_labels("labels", jnp.array([0, 3]), 3)
+        Traceback (most recent call last):
+        ...
+        ValueError: labels must lie in [0, 3), got values in [0, 3]
+    """
     check_integer(name, labels)
     if not is_concrete(labels):
         return
@@ -120,13 +194,28 @@ def check_labels(name: str, labels: Any, num_classes: int) -> None:
 
 
 def check_nonempty(name: str, x: Any) -> None:
-    """Raise unless the leading dimension of ``x`` is non-zero."""
+    """Raise unless the leading dimension of ``x`` is non-zero.
+
+    Example:
+        >>> check_nonempty("x", jnp.ones((0, 2)))
+        Traceback (most recent call last):
+        ...
+        ValueError: x must hold at least one example, got shape (0, 2)
+    """
     if jnp.ndim(x) == 0 or jnp.shape(x)[0] == 0:
         raise ValueError(f"{name} must hold at least one example, got shape {jnp.shape(x)}")
 
 
 def check_probabilities(name: str, p: Any, *, axis: int | None = None, atol: float = 1e-5) -> None:
-    """Raise unless ``p`` lies in [0, 1] (and sums to 1 along ``axis`` when given)."""
+    """Raise unless ``p`` lies in [0, 1] (and sums to 1 along ``axis`` when given).
+
+    Example:
+        >>> check_probabilities("p", jnp.array([[0.2, 0.8], [0.5, 0.5]]), axis=-1)
+        >>> check_probabilities("p", jnp.array([0.5, 1.5]))
+        Traceback (most recent call last):
+        ...
+        ValueError: p must hold probabilities in [0, 1], got values in [0.5, 1.5]
+    """
     if not is_concrete(p):
         return
     arr = np.asarray(p, dtype=np.float64)

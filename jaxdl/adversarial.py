@@ -15,6 +15,7 @@ shape); ``variables`` is the dict it takes, e.g. ``{"params": params}``.
 from __future__ import annotations
 
 from collections.abc import Callable
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
@@ -213,8 +214,17 @@ def robust_accuracy(
     if attack == "fgsm":
         x_adversarial = fgsm(apply_fn, variables, x, labels, epsilon, clip_range=clip_range)
     elif attack == "pgd":
-        x_adversarial = pgd(key, apply_fn, variables, x, labels, epsilon, num_steps=num_steps,
-                            step_size=step_size, clip_range=clip_range)
+        x_adversarial = pgd(
+            key,
+            apply_fn,
+            variables,
+            x,
+            labels,
+            epsilon,
+            num_steps=num_steps,
+            step_size=step_size,
+            clip_range=clip_range,
+        )
     else:
         raise ValueError(f"attack must be 'fgsm' or 'pgd', got {attack!r}")
     logits = apply_fn(variables, x_adversarial)
@@ -315,4 +325,3 @@ def adversarial_loss(
     check_in_range("adversarial_weight", adversarial_weight, 0.0, 1.0)
     _check_clip_range(clip_range)
     return AdversarialLoss(model, epsilon, adversarial_weight, loss, tuple(metrics), clip_range)
-

@@ -55,7 +55,12 @@ def _describe(module_path: str) -> str:
 
 
 def parse_override(text: str) -> tuple[str, str]:
-    """Split ``key=value`` (the value is parsed later against the config's type)."""
+    """Split ``key=value`` (the value is parsed later against the config's type).
+
+    Example:
+        >>> parse_override("optimizer.learning_rate = 0.1")
+        ('optimizer.learning_rate', '0.1')
+    """
     if "=" not in text:
         raise argparse.ArgumentTypeError(f"--set expects key=value, got {text!r}")
     key, value = text.split("=", 1)
@@ -100,6 +105,13 @@ def apply_overrides(config: dict[str, Any], overrides: Sequence[tuple[str, str]]
 
     Raises:
         KeyError: for a key the config does not have (with the available keys).
+
+    Example:
+        >>> config = {"num_epochs": 10, "model": {"features": [8, 2]}, "name": "mlp"}
+        >>> apply_overrides(config, [("num_epochs", "3"), ("model.features", "[4, 2]")])
+        {'num_epochs': 3, 'model': {'features': [4, 2]}, 'name': 'mlp'}
+        >>> config["num_epochs"]  # the input is left as it was
+        10
     """
     config = json.loads(json.dumps(config)) if _is_plain(config) else dict(config)
     for key, raw in overrides:

@@ -27,14 +27,19 @@ MODEL = MLP(features=(32, 10), activation="relu")
 @pytest.fixture(scope="module")
 def digits():
     data = load_digits()
-    return (data.x_train[:500] / 16.0, data.y_train[:500], data.x_test[:200] / 16.0,
-            data.y_test[:200])
+    return (
+        data.x_train[:500] / 16.0,
+        data.y_train[:500],
+        data.x_test[:200] / 16.0,
+        data.y_test[:200],
+    )
 
 
 def _train(loss_fn, x, y):
     state = create_train_state(jax.random.key(11), MODEL, x[:1], optax.adam(1e-2))
-    result = fit(jax.random.key(12), state, loss_fn, (x, y), num_epochs=12, batch_size=50,
-                 progress=False)
+    result = fit(
+        jax.random.key(12), state, loss_fn, (x, y), num_epochs=12, batch_size=50, progress=False
+    )
     return {"params": result.state.params}
 
 
@@ -64,8 +69,9 @@ def test_fgsm_is_the_sign_step_inside_the_ball(digits, trained):
 
 def test_pgd_stays_in_the_ball_and_the_valid_range(digits, trained):
     _, _, x, y = digits
-    x_adversarial = pgd(jax.random.key(1), MODEL.apply, trained, x, y, EPSILON, num_steps=5,
-                        clip_range=CLIP)
+    x_adversarial = pgd(
+        jax.random.key(1), MODEL.apply, trained, x, y, EPSILON, num_steps=5, clip_range=CLIP
+    )
     assert float(jnp.max(jnp.abs(x_adversarial - x))) <= EPSILON + 1e-6
     assert float(x_adversarial.min()) >= 0.0 and float(x_adversarial.max()) <= 1.0
 
@@ -74,8 +80,19 @@ def test_attacks_lower_accuracy_and_pgd_is_at_least_as_strong(digits, trained):
     _, _, x, y = digits
     clean = float(robust_accuracy(None, MODEL.apply, trained, x, y, 0.0))
     fast = float(robust_accuracy(None, MODEL.apply, trained, x, y, EPSILON, clip_range=CLIP))
-    projected = float(robust_accuracy(jax.random.key(2), MODEL.apply, trained, x, y, EPSILON,
-                                      attack="pgd", num_steps=10, clip_range=CLIP))
+    projected = float(
+        robust_accuracy(
+            jax.random.key(2),
+            MODEL.apply,
+            trained,
+            x,
+            y,
+            EPSILON,
+            attack="pgd",
+            num_steps=10,
+            clip_range=CLIP,
+        )
+    )
     assert clean > 0.85
     assert fast < clean - 0.1
     # one example out of 200 of slack: PGD's random start can be unlucky on a single point
@@ -85,8 +102,9 @@ def test_attacks_lower_accuracy_and_pgd_is_at_least_as_strong(digits, trained):
 def test_adversarial_training_raises_fgsm_robust_accuracy(digits, trained, adversarially_trained):
     _, _, x, y = digits
     plain = float(robust_accuracy(None, MODEL.apply, trained, x, y, EPSILON, clip_range=CLIP))
-    robust = float(robust_accuracy(None, MODEL.apply, adversarially_trained, x, y, EPSILON,
-                                   clip_range=CLIP))
+    robust = float(
+        robust_accuracy(None, MODEL.apply, adversarially_trained, x, y, EPSILON, clip_range=CLIP)
+    )
     clean = float(robust_accuracy(None, MODEL.apply, adversarially_trained, x, y, 0.0))
     assert robust > plain + 0.05
     assert clean > 0.8
@@ -114,8 +132,9 @@ def test_adversarial_loss_gradients_and_clean_limit(key):
     y = jnp.asarray([0, 1, 2, 0, 1, 2], jnp.int32)
     params = model.init(jax.random.key(3), x)["params"]
     loss_fn = adversarial_loss(model, 0.05, adversarial_weight=0.5)
-    assert_grads_close(lambda p, xb, yb: loss_fn(p, {}, (xb, yb), None)[0], params, x, y,
-                       rtol=1e-4, atol=1e-7)
+    assert_grads_close(
+        lambda p, xb, yb: loss_fn(p, {}, (xb, yb), None)[0], params, x, y, rtol=1e-4, atol=1e-7
+    )
     clean = adversarial_loss(model, 0.05, adversarial_weight=0.0)(params, {}, (x, y), None)[0]
     reference = supervised_loss(model)(params, {}, (x, y), None)[0]
     assert float(clean) == pytest.approx(float(reference), rel=1e-6)
@@ -128,17 +147,29 @@ def test_adversarial_loss_gradients_and_clean_limit(key):
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda a, v, x, y: robust_accuracy(None, a, v, x, y, 0.1, attack="cw"), ValueError,
-         "attack must be 'fgsm' or 'pgd'"),
+        (
+            lambda a, v, x, y: robust_accuracy(None, a, v, x, y, 0.1, attack="cw"),
+            ValueError,
+            "attack must be 'fgsm' or 'pgd'",
+        ),
         (lambda a, v, x, y: fgsm(a, v, x, y, -0.1), ValueError, "epsilon must be >= 0"),
-        (lambda a, v, x, y: fgsm(a, v, x, y, 0.1, clip_range=(1.0, 0.0)), ValueError,
-         "clip_range must be"),
+        (
+            lambda a, v, x, y: fgsm(a, v, x, y, 0.1, clip_range=(1.0, 0.0)),
+            ValueError,
+            "clip_range must be",
+        ),
         (lambda a, v, x, y: pgd(None, a, v, x, y[:2], 0.1), ValueError, "same number of rows"),
-        (lambda a, v, x, y: pgd(None, a, v, x, y, 0.1, num_steps=0), ValueError,
-         "num_steps must be > 0"),
+        (
+            lambda a, v, x, y: pgd(None, a, v, x, y, 0.1, num_steps=0),
+            ValueError,
+            "num_steps must be > 0",
+        ),
         (lambda a, v, x, y: fgsm(a, v, y, y, 0.1), TypeError, "x must have a floating dtype"),
-        (lambda a, v, x, y: adversarial_loss(MODEL, 0.1, adversarial_weight=1.5), ValueError,
-         "adversarial_weight must lie in"),
+        (
+            lambda a, v, x, y: adversarial_loss(MODEL, 0.1, adversarial_weight=1.5),
+            ValueError,
+            "adversarial_weight must lie in",
+        ),
     ],
 )
 def test_bad_arguments_raise(key, call, error, match):

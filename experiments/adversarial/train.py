@@ -38,19 +38,30 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
 
     losses = {
         "standard": supervised_loss(model, "cross_entropy", ("accuracy",)),
-        "adversarial": adversarial_loss(model, config["train_epsilon"],
-                                        adversarial_weight=config["adversarial_weight"],
-                                        clip_range=CLIP_RANGE),
+        "adversarial": adversarial_loss(
+            model,
+            config["train_epsilon"],
+            adversarial_weight=config["adversarial_weight"],
+            clip_range=CLIP_RANGE,
+        ),
     }
     summary: dict = {"epsilons": list(config["epsilons"])}
     curves = {}
     for name, loss_fn in losses.items():
         # same initialization and minibatch order for both runs (fresh copies of the keys)
-        state = create_train_state(jax.random.clone(init_key), model, x_train[:1],
-                                   optax.adam(config["learning_rate"]))
-        result = fit(jax.random.clone(fit_key), state, loss_fn, (x_train, y_train),
-                     num_epochs=config["num_epochs"], batch_size=config["batch_size"],
-                     eval_data=(x_test, y_test), progress=config["progress"])
+        state = create_train_state(
+            jax.random.clone(init_key), model, x_train[:1], optax.adam(config["learning_rate"])
+        )
+        result = fit(
+            jax.random.clone(fit_key),
+            state,
+            loss_fn,
+            (x_train, y_train),
+            num_epochs=config["num_epochs"],
+            batch_size=config["batch_size"],
+            eval_data=(x_test, y_test),
+            progress=config["progress"],
+        )
         for record in result.history:
             logger.log(record["step"], run=name, **record)
         history = result.history
@@ -61,22 +72,39 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         for attack in ("fgsm", "pgd"):
             accuracies = []
             for i, epsilon in enumerate(config["epsilons"]):
-                accuracies.append(float(robust_accuracy(
-                    jax.random.fold_in(jax.random.clone(attack_key), i), model.apply, variables, x_test, y_test,
-                    epsilon, attack=attack, num_steps=config["pgd_steps"], clip_range=CLIP_RANGE,
-                )))
+                accuracies.append(
+                    float(
+                        robust_accuracy(
+                            jax.random.fold_in(jax.random.clone(attack_key), i),
+                            model.apply,
+                            variables,
+                            x_test,
+                            y_test,
+                            epsilon,
+                            attack=attack,
+                            num_steps=config["pgd_steps"],
+                            clip_range=CLIP_RANGE,
+                        )
+                    )
+                )
             summary[f"{attack}_accuracy_{name}"] = accuracies
-        summary[f"clean_accuracy_{name}"] = float(robust_accuracy(
-            None, model.apply, variables, x_test, y_test, 0.0))
+        summary[f"clean_accuracy_{name}"] = float(
+            robust_accuracy(None, model.apply, variables, x_test, y_test, 0.0)
+        )
         if config["progress"]:
             print(name, {k: v for k, v in summary.items() if k.endswith(name)})
 
     plot_curves(curves, workdir_path / "loss.png", title="digits MLP: training loss")
     plot_curves(
-        {f"{attack.upper()}, {name}": summary[f"{attack}_accuracy_{name}"]
-         for name in losses for attack in ("fgsm", "pgd")},
-        workdir_path / "robust_accuracy.png", x=np.asarray(config["epsilons"]),
-        xlabel="epsilon (L-inf, pixels in [0, 1])", ylabel="test accuracy",
+        {
+            f"{attack.upper()}, {name}": summary[f"{attack}_accuracy_{name}"]
+            for name in losses
+            for attack in ("fgsm", "pgd")
+        },
+        workdir_path / "robust_accuracy.png",
+        x=np.asarray(config["epsilons"]),
+        xlabel="epsilon (L-inf, pixels in [0, 1])",
+        ylabel="test accuracy",
         title="Robust accuracy before / after adversarial training",
     )
     logger.write_summary(summary)

@@ -55,18 +55,28 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
 
     # --- single model vs bagging
     single_state = create_train_state(keys[2], model, x[:1], tx)
-    single = fit(keys[3], single_state, supervised_loss(model), (x, y),
-                 num_epochs=config["num_epochs"], progress=False)
+    single = fit(
+        keys[3],
+        single_state,
+        supervised_loss(model),
+        (x, y),
+        num_epochs=config["num_epochs"],
+        progress=False,
+    )
     single_logits = model.apply({"params": single.state.params}, x_test)
     summary["single_mlp_test_accuracy"] = _accuracy(jnp.argmax(single_logits, -1), y_test)
     summary["single_mlp_train_accuracy"] = _accuracy(
-        jnp.argmax(model.apply({"params": single.state.params}, x), -1), y)
+        jnp.argmax(model.apply({"params": single.state.params}, x), -1), y
+    )
 
-    bag = bagging(keys[4], model, tx, (x, y), config["num_members"],
-                  num_epochs=config["num_epochs"])
+    bag = bagging(
+        keys[4], model, tx, (x, y), config["num_members"], num_epochs=config["num_epochs"]
+    )
     member_losses = np.asarray(bag.fit.history["train_loss"])  # [M, epochs]
     for epoch in range(0, member_losses.shape[1], max(1, member_losses.shape[1] // 50)):
-        logger.log(epoch, part="bagging", mean_member_train_loss=float(member_losses[:, epoch].mean()))
+        logger.log(
+            epoch, part="bagging", mean_member_train_loss=float(member_losses[:, epoch].mean())
+        )
     summary["first_train_loss"] = float(member_losses[:, 0].mean())
     summary["final_train_loss"] = float(member_losses[:, -1].mean())
     logits = ensemble_outputs(model, bag.state, x_test)  # [M, N, 2]
@@ -75,10 +85,12 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     summary["mean_member_test_accuracy"] = float(np.mean(member_accuracies))
     summary["bagging_vote_test_accuracy"] = _accuracy(majority_vote(member_predictions, 2), y_test)
     summary["bagging_average_test_accuracy"] = _accuracy(
-        jnp.argmax(average_probabilities(logits), -1), y_test)
+        jnp.argmax(average_probabilities(logits), -1), y_test
+    )
     train_logits = ensemble_outputs(model, bag.state, x)
     summary["bagging_out_of_bag_accuracy"] = float(
-        out_of_bag_accuracy(train_logits, y, bag.resamples.out_of_bag))
+        out_of_bag_accuracy(train_logits, y, bag.resamples.out_of_bag)
+    )
     by_size = [
         _accuracy(jnp.argmax(average_probabilities(logits[:m]), -1), y_test)
         for m in range(1, config["num_members"] + 1)
@@ -86,8 +98,9 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     summary["bagging_accuracy_by_members"] = by_size
 
     # --- boosting stumps and linear classifiers
-    stumps = adaboost_samme(keys[5], stump_weak_learner(2), (x, y), num_classes=2,
-                            num_rounds=config["boost_rounds"])
+    stumps = adaboost_samme(
+        keys[5], stump_weak_learner(2), (x, y), num_classes=2, num_rounds=config["boost_rounds"]
+    )
     summary["single_stump_test_accuracy"] = _accuracy(stumps.learners[0](x_test), y_test)
     summary["boosted_stumps_test_accuracy"] = _accuracy(boosted_predict(stumps, x_test), y_test)
     summary["boosted_stumps_rounds"] = len(stumps.learners)
@@ -98,29 +111,50 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         by_round.append(_accuracy(jnp.argmax(scores, -1), y_test))
     summary["boosted_stumps_accuracy_by_round"] = by_round
     for i, (alpha, error) in enumerate(zip(stumps.alphas, stumps.errors, strict=True)):
-        logger.log(i, part="boosting_stumps", alpha=float(alpha), weighted_error=float(error),
-                   test_accuracy=by_round[i])
+        logger.log(
+            i,
+            part="boosting_stumps",
+            alpha=float(alpha),
+            weighted_error=float(error),
+            test_accuracy=by_round[i],
+        )
 
     linear = MLP(features=(2,), output=None)
-    trainer = network_weak_learner(linear, optax.adam(config["network_learning_rate"]),
-                                   num_epochs=config["network_epochs"])
-    networks = adaboost_samme(keys[6], trainer, (x, y), num_classes=2,
-                              num_rounds=config["network_rounds"])
+    trainer = network_weak_learner(
+        linear, optax.adam(config["network_learning_rate"]), num_epochs=config["network_epochs"]
+    )
+    networks = adaboost_samme(
+        keys[6], trainer, (x, y), num_classes=2, num_rounds=config["network_rounds"]
+    )
     summary["single_linear_test_accuracy"] = _accuracy(networks.learners[0](x_test), y_test)
-    summary["boosted_linear_test_accuracy"] = _accuracy(boosted_predict(networks, x_test),
-                                                        y_test)
+    summary["boosted_linear_test_accuracy"] = _accuracy(boosted_predict(networks, x_test), y_test)
     summary["boosted_linear_rounds"] = len(networks.learners)
 
-    plot_curves({"bagged MLPs (average)": by_size,
-                 "single MLP": [summary["single_mlp_test_accuracy"]] * len(by_size)},
-                workdir_path / "bagging_members.png", xlabel="members", ylabel="test accuracy",
-                title="Bagging: test accuracy vs ensemble size")
-    plot_curves({"boosted stumps": by_round,
-                 "single stump": [summary["single_stump_test_accuracy"]] * len(by_round)},
-                workdir_path / "boosting_rounds.png", xlabel="round", ylabel="test accuracy",
-                title="AdaBoost (SAMME) with decision stumps")
-    plot_curves({"mean over members": member_losses.mean(axis=0)},
-                workdir_path / "loss.png", title="Bagged members: training loss")
+    plot_curves(
+        {
+            "bagged MLPs (average)": by_size,
+            "single MLP": [summary["single_mlp_test_accuracy"]] * len(by_size),
+        },
+        workdir_path / "bagging_members.png",
+        xlabel="members",
+        ylabel="test accuracy",
+        title="Bagging: test accuracy vs ensemble size",
+    )
+    plot_curves(
+        {
+            "boosted stumps": by_round,
+            "single stump": [summary["single_stump_test_accuracy"]] * len(by_round),
+        },
+        workdir_path / "boosting_rounds.png",
+        xlabel="round",
+        ylabel="test accuracy",
+        title="AdaBoost (SAMME) with decision stumps",
+    )
+    plot_curves(
+        {"mean over members": member_losses.mean(axis=0)},
+        workdir_path / "loss.png",
+        title="Bagged members: training loss",
+    )
     if config["progress"]:
         print({k: v for k, v in summary.items() if not isinstance(v, list)})
     logger.write_summary(summary)

@@ -44,7 +44,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     logger.write_config(config)
     data = load_mnist1d(num_samples=config["num_samples"], seed=config["data_seed"])
     x, y = data.x_train, data.y_train
-    keys = jax.random.split(jax.random.key(config["seed"]), 5)
+    keys = jax.random.split(jax.random.key(config["seed"]), 6)
     folds = stratified_kfold(keys[0], y, config["num_folds"], data.num_classes)
     model = MLP(features=(config["hidden"], data.num_classes), activation="relu", output=None)
     settings = dict(num_epochs=config["num_epochs"], batch_size=config["batch_size"])
@@ -59,10 +59,17 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     searches = {
         "grid": grid_search(keys[1], model, _sgd(), (x, y), folds, grid, **settings),
         "random": random_search(
-            keys[2], model, _sgd(), (x, y), folds,
-            {"learning_rate": log_uniform(*config["learning_rate_range"]),
-             "momentum": uniform(0.0, config["max_momentum"])},
-            side * side, **settings,
+            keys[2],
+            model,
+            _sgd(),
+            (x, y),
+            folds,
+            {
+                "learning_rate": log_uniform(*config["learning_rate_range"]),
+                "momentum": uniform(0.0, config["max_momentum"]),
+            },
+            side * side,
+            **settings,
         ),
     }
     losses = []
@@ -70,11 +77,16 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         summary[f"{name}_best_score"] = result.best_score
         summary[f"{name}_best_params"] = result.best_params
         summary[f"{name}_distinct_learning_rates"] = len(
-            set(np.round(result.cv_results["param_learning_rate"], 8).tolist()))
+            set(np.round(result.cv_results["param_learning_rate"], 8).tolist())
+        )
         for i, params in enumerate(result.cv_results["params"]):
-            logger.log(i, part=f"{name}_search", **params,
-                       mean_test_score=result.cv_results["mean_test_score"][i],
-                       mean_train_score=result.cv_results["mean_train_score"][i])
+            logger.log(
+                i,
+                part=f"{name}_search",
+                **params,
+                mean_test_score=result.cv_results["mean_test_score"][i],
+                mean_train_score=result.cv_results["mean_train_score"][i],
+            )
         history = np.asarray(result.fit.history["train_loss"])  # [members, epochs]
         losses.append(history)
     history = np.concatenate(losses)
@@ -85,52 +97,92 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         print({k: v for k, v in summary.items() if k.startswith(("grid", "random"))})
 
     # Part 2: learning-rate U-curve (plain SGD, momentum 0).
-    rates = np.logspace(*np.log10(config["u_curve_learning_rates"]),
-                        config["num_learning_rates"]).tolist()
-    rate_search = grid_search(keys[3], model, _sgd(), (x, y), folds,
-                              {"learning_rate": rates, "momentum": [0.0]}, **settings)
+    rates = np.logspace(
+        *np.log10(config["u_curve_learning_rates"]), config["num_learning_rates"]
+    ).tolist()
+    rate_search = grid_search(
+        keys[3],
+        model,
+        _sgd(),
+        (x, y),
+        folds,
+        {"learning_rate": rates, "momentum": [0.0]},
+        **settings,
+    )
     train_error, validation_error = _errors(rate_search)
     summary["learning_rates"] = rates
     summary["learning_rate_train_error"] = train_error
     summary["learning_rate_validation_error"] = validation_error
     for i, rate in enumerate(rates):
-        logger.log(i, part="learning_rate_curve", learning_rate=rate,
-                   train_error=train_error[i], validation_error=validation_error[i])
+        logger.log(
+            i,
+            part="learning_rate_curve",
+            learning_rate=rate,
+            train_error=train_error[i],
+            validation_error=validation_error[i],
+        )
 
     # Part 3: capacity U-curve on a small training set.
     small = config["capacity_num_train"]
     x_small, y_small = x[:small], y[:small]
     small_folds = stratified_kfold(keys[4], y_small, config["num_folds"], data.num_classes)
     capacity_train, capacity_validation = [], []
+    width_key = keys[5]
     for i, width in enumerate(config["widths"]):
         wide = MLP(features=(width, data.num_classes), activation="relu", output=None)
         result = grid_search(
-            jax.random.fold_in(keys[4], i), wide, _sgd(), (x_small, y_small), small_folds,
+            jax.random.fold_in(width_key, i),
+            wide,
+            _sgd(),
+            (x_small, y_small),
+            small_folds,
             {"learning_rate": [config["capacity_learning_rate"]], "momentum": [0.9]},
-            num_epochs=config["capacity_num_epochs"], batch_size=None,
+            num_epochs=config["capacity_num_epochs"],
+            batch_size=None,
         )
         train_error, validation_error = _errors(result)
         capacity_train.append(train_error[0])
         capacity_validation.append(validation_error[0])
-        logger.log(i, part="capacity_curve", width=width, train_error=train_error[0],
-                   validation_error=validation_error[0])
+        logger.log(
+            i,
+            part="capacity_curve",
+            width=width,
+            train_error=train_error[0],
+            validation_error=validation_error[0],
+        )
         if config["progress"]:
-            print(f"width {width}: train error {train_error[0]:.3f}, "
-                  f"validation error {validation_error[0]:.3f}")
+            print(
+                f"width {width}: train error {train_error[0]:.3f}, "
+                f"validation error {validation_error[0]:.3f}"
+            )
     summary["widths"] = list(config["widths"])
     summary["capacity_train_error"] = capacity_train
     summary["capacity_validation_error"] = capacity_validation
 
-    plot_curves({"train": summary["learning_rate_train_error"],
-                 "validation": summary["learning_rate_validation_error"]},
-                workdir_path / "learning_rate_u_curve.png", x=rates,
-                xlabel="learning rate (log axis: see README)", ylabel="error",
-                title="Error vs learning rate (k-fold CV)")
-    plot_curves({"train": capacity_train, "validation": capacity_validation},
-                workdir_path / "capacity_u_curve.png", x=config["widths"],
-                xlabel="hidden units", ylabel="error", title="Error vs capacity (k-fold CV)")
-    plot_curves({"median member": np.median(history[finite], axis=0)},
-                workdir_path / "loss.png", title="Search members: training loss")
+    plot_curves(
+        {
+            "train": summary["learning_rate_train_error"],
+            "validation": summary["learning_rate_validation_error"],
+        },
+        workdir_path / "learning_rate_u_curve.png",
+        x=rates,
+        xlabel="learning rate (log axis: see README)",
+        ylabel="error",
+        title="Error vs learning rate (k-fold CV)",
+    )
+    plot_curves(
+        {"train": capacity_train, "validation": capacity_validation},
+        workdir_path / "capacity_u_curve.png",
+        x=config["widths"],
+        xlabel="hidden units",
+        ylabel="error",
+        title="Error vs capacity (k-fold CV)",
+    )
+    plot_curves(
+        {"median member": np.median(history[finite], axis=0)},
+        workdir_path / "loss.png",
+        title="Search members: training loss",
+    )
     _scatter_searches(searches, workdir_path / "grid_vs_random.png")
     logger.write_summary(summary)
     return summary
@@ -142,9 +194,17 @@ def _scatter_searches(searches, path) -> None:
     fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
     for marker, (name, result) in zip("os", searches.items(), strict=True):
         table = result.cv_results
-        points = ax.scatter(table["param_learning_rate"], table["param_momentum"],
-                            c=table["mean_test_score"], marker=marker, cmap="viridis",
-                            vmin=0.0, vmax=1.0, label=name, edgecolors="k")
+        points = ax.scatter(
+            table["param_learning_rate"],
+            table["param_momentum"],
+            c=table["mean_test_score"],
+            marker=marker,
+            cmap="viridis",
+            vmin=0.0,
+            vmax=1.0,
+            label=name,
+            edgecolors="k",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("learning rate")
     ax.set_ylabel("momentum")

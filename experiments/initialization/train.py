@@ -38,6 +38,11 @@ from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss  
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
 
 
+def compiled_train_state(key, model, example_input, tx):
+    """``create_train_state`` run as one compiled program (faster than op-by-op init)."""
+    return jax.jit(lambda k, x: create_train_state(k, model, x, tx))(key, example_input)
+
+
 @functools.partial(jax.jit, static_argnames="activation")
 def _propagate(weights, x, projection, activation: str):
     """Gradients of ``L = sum(h_L * r) / n`` with per-layer std and tanh saturation."""
@@ -139,8 +144,10 @@ def unit_spread(kernel: np.ndarray) -> float:
 
 def symmetry_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
     train_key, test_key, init_key, fit_key = jax.random.split(key, 4)
-    x, y = xor(train_key, config["xor_num_train"], config["xor_noise"])
-    x_test, y_test = xor(test_key, config["xor_num_test"], config["xor_noise"])
+    x, y = jax.jit(lambda k: xor(k, config["xor_num_train"], config["xor_noise"]))(train_key)
+    x_test, y_test = jax.jit(lambda k: xor(k, config["xor_num_test"], config["xor_noise"]))(
+        test_key
+    )
     features = (config["xor_hidden"], 2)
     models = {
         "random": MLP(features=features, activation="tanh", output=None),
@@ -155,7 +162,7 @@ def symmetry_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) 
     curves = {}
     for i, (name, model) in enumerate(models.items()):
         loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
-        state = create_train_state(
+        state = compiled_train_state(
             jax.random.clone(init_key), model, x[:1], optax.sgd(config["learning_rate"])
         )
         result = fit(

@@ -34,8 +34,9 @@ def target(x):
 
 def _width_for_budget(depth: int, budget: int) -> int:
     """The hidden width whose ``depth``-layer 1-H-...-H-1 net is closest to ``budget``."""
-    best = min(range(1, 4 * budget),
-               key=lambda w: abs(mlp_num_params([1] + [w] * depth + [1]) - budget))
+    best = min(
+        range(1, 4 * budget), key=lambda w: abs(mlp_num_params([1] + [w] * depth + [1]) - budget)
+    )
     return best
 
 
@@ -46,8 +47,13 @@ def _train_population(key, hidden, x, y, x_fine, y_fine, config):
     states = jax.vmap(lambda k: create_train_state(k, model, x[:1], tx))(
         jax.random.split(init_key, config["num_seeds"])
     )
-    result = fit_many(run_key, states, supervised_loss(model, "mse", metrics=()), (x, y),
-                      num_epochs=config["num_steps"])
+    result = fit_many(
+        run_key,
+        states,
+        supervised_loss(model, "mse", metrics=()),
+        (x, y),
+        num_epochs=config["num_steps"],
+    )
     predictions = jax.vmap(lambda p: model.apply({"params": p}, x_fine))(result.state.params)
     sup_errors = np.asarray(jnp.max(jnp.abs(predictions - y_fine[None]), axis=(1, 2)))
     losses = np.asarray(result.history["train_loss"])  # [seeds, steps]
@@ -77,8 +83,9 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     summary: dict = {"widths": list(config["widths"])}
     width_rows, fits = [], {}
     for i, width in enumerate(config["widths"]):
-        row = _train_population(jax.random.fold_in(width_key, i), (width,), x, y, x_fine,
-                                y_fine, config)
+        row = _train_population(
+            jax.random.fold_in(width_key, i), (width,), x, y, x_fine, y_fine, config
+        )
         fits[width] = row.pop("predictions")
         curve = row.pop("loss_curve")
         width_rows.append(row)
@@ -95,29 +102,48 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     depth_rows = []
     for depth in config["depths"]:
         width = _width_for_budget(depth, config["param_budget"])
-        row = _train_population(jax.random.fold_in(depth_key, depth), (width,) * depth, x, y,
-                                x_fine, y_fine, config)
+        row = _train_population(
+            jax.random.fold_in(depth_key, depth), (width,) * depth, x, y, x_fine, y_fine, config
+        )
         row.pop("predictions")
         curve = row.pop("loss_curve")
         row.update(depth=depth, width=width)
         depth_rows.append((row, curve))
         logger.log(len(config["widths"]) + depth, part="depth", **row)
         if config["progress"]:
-            print(f"depth {depth} x width {width} ({row['num_params']} params): "
-                  f"sup-error {row['sup_error_median']:.4f}")
+            print(
+                f"depth {depth} x width {width} ({row['num_params']} params): "
+                f"sup-error {row['sup_error_median']:.4f}"
+            )
     summary["depth_comparison"] = [r for r, _ in depth_rows]
 
-    plot_curves({"median over seeds": summary["sup_error_by_width"],
-                 "best seed": summary["best_sup_error_by_width"]},
-                workdir_path / "sup_error_vs_width.png", x=config["widths"], xlabel="hidden units",
-                ylabel="max |f - f_hat|", title="One hidden layer (tanh)", log_y=True)
-    plot_curves({f"{r['depth']} x {r['width']} ({r['num_params']} params)": c
-                 for r, c in depth_rows},
-                workdir_path / "depth_vs_width_loss.png", xlabel="step", ylabel="train MSE",
-                title="Equal parameter count", log_y=True)
-    plot_curves({"target": np.asarray(y_fine[:, 0]),
-                 **{f"H={w}": fits[w] for w in config["widths"]}},
-                workdir_path / "fits.png", x=np.asarray(x_fine[:, 0]), xlabel="x", ylabel="f(x)",
-                title="Best fit per width")
+    plot_curves(
+        {
+            "median over seeds": summary["sup_error_by_width"],
+            "best seed": summary["best_sup_error_by_width"],
+        },
+        workdir_path / "sup_error_vs_width.png",
+        x=config["widths"],
+        xlabel="hidden units",
+        ylabel="max |f - f_hat|",
+        title="One hidden layer (tanh)",
+        log_y=True,
+    )
+    plot_curves(
+        {f"{r['depth']} x {r['width']} ({r['num_params']} params)": c for r, c in depth_rows},
+        workdir_path / "depth_vs_width_loss.png",
+        xlabel="step",
+        ylabel="train MSE",
+        title="Equal parameter count",
+        log_y=True,
+    )
+    plot_curves(
+        {"target": np.asarray(y_fine[:, 0]), **{f"H={w}": fits[w] for w in config["widths"]}},
+        workdir_path / "fits.png",
+        x=np.asarray(x_fine[:, 0]),
+        xlabel="x",
+        ylabel="f(x)",
+        title="Best fit per width",
+    )
     logger.write_summary(summary)
     return summary

@@ -32,9 +32,12 @@ class Dropout(nn.Module):
         rng_collection: name of the rng stream (default ``'dropout'``).
 
     Example:
+        >>> import jax, jax.numpy as jnp
         >>> layer = Dropout(keep_probability=0.5)
         >>> y = layer.apply({}, jnp.ones((2, 4)), train=True,
         ...                 rngs={"dropout": jax.random.key(0)})
+        >>> sorted(set(y.reshape(-1).tolist()))  # dropped or scaled by 1 / 0.5
+        [0.0, 2.0]
 
     Reference: Srivastava et al., JMLR 2014.
     """
@@ -77,9 +80,12 @@ class DropoutMLP(nn.Module):
         rule: dropout rule, ``"inverted"`` or ``"classic"``.
 
     Example:
+        >>> import jax, jax.numpy as jnp
         >>> model = DropoutMLP(features=(16, 3))
         >>> params = model.init(jax.random.key(0), jnp.ones((1, 5)))
         >>> logits = model.apply(params, jnp.ones((4, 5)), train=False)
+        >>> logits.shape
+        (4, 3)
 
     Reference: Srivastava et al., JMLR 2014.
     """

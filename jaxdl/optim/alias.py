@@ -260,7 +260,7 @@ def adam(
         >>> import jax.numpy as jnp
         >>> tx = adam(0.001)
         >>> updates, _ = tx.update(jnp.array([5.0]), tx.init(jnp.zeros(1)))
-        >>> updates.round(6)  # the first Adam step has size epsilon
+        >>> updates.round(6)  # the first step has size epsilon (the learning rate)
         Array([-0.001], dtype=float32)
 
     References:

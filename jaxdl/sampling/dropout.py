@@ -124,6 +124,7 @@ def dropout_inference(x: ArrayLike, keep_probability: float, *, rule: DropoutRul
 
     Example:
         >>> dropout_inference(jnp.ones(3), 0.5, rule="classic")  # [0.5, 0.5, 0.5]
+        Array([0.5, 0.5, 0.5], dtype=float32)
     """
     x = jnp.asarray(x)
     check_floating("x", x)
@@ -194,6 +195,10 @@ def enumerate_masks(num_units: int, dtype: jnp.dtype = jnp.float32) -> Array:
 
     Example:
         >>> enumerate_masks(2)  # [[0, 0], [1, 0], [0, 1], [1, 1]]
+        Array([[0., 0.],
+               [1., 0.],
+               [0., 1.],
+               [1., 1.]], dtype=float32)
     """
     check_positive_int("num_units", num_units)
     if num_units > 20:
@@ -214,7 +219,9 @@ def mask_log_probabilities(masks: ArrayLike, keep_probability: float | ArrayLike
         ``[M]`` log-probabilities.
 
     Example:
-        >>> mask_log_probabilities(enumerate_masks(3), 0.5)  # all log(1/8)
+        >>> mask_log_probabilities(enumerate_masks(3), 0.5).round(4)  # all log(1/8)
+        Array([-2.0794, -2.0794, -2.0794, -2.0794, -2.0794, -2.0794, -2.0794,
+               -2.0794], dtype=float32)
     """
     masks = jnp.asarray(masks)
     check_floating("masks", masks)
@@ -253,7 +260,8 @@ def renormalized_geometric_mean(
 
     Example:
         >>> logp = jnp.log(jnp.array([[0.9, 0.1], [0.5, 0.5]]))
-        >>> renormalized_geometric_mean(logp)  # [0.75, 0.25]
+        >>> renormalized_geometric_mean(logp).round(4)  # [0.75, 0.25]
+        Array([0.75, 0.25], dtype=float32)
 
     Reference: Goodfellow, Bengio & Courville, "Deep Learning", 2016, sec. 7.12.
     """

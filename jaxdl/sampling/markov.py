@@ -51,6 +51,8 @@ def check_transition_matrix(transition_matrix: ArrayLike, *, atol: float = 1e-5)
 
     Example:
         >>> check_transition_matrix(jnp.array([[0.9, 0.5], [0.1, 0.5]]))
+        Array([[0.9, 0.5],
+               [0.1, 0.5]], dtype=float32)
     """
     a = jnp.asarray(transition_matrix)
     check_floating("transition_matrix", a)
@@ -202,7 +204,8 @@ def stationary_distribution_power(
         ``[K]`` probability vector ``v`` with ``A v ~= v``.
 
     Example:
-        >>> stationary_distribution_power(jnp.array([[0.9, 0.5], [0.1, 0.5]]))  # [5/6, 1/6]
+        >>> stationary_distribution_power(jnp.array([[0.9, 0.5], [0.1, 0.5]])).round(4)  # [5/6, 1/6]
+        Array([0.8333    , 0.16669999], dtype=float32)
     """
     a = check_transition_matrix(transition_matrix)
     check_positive("tolerance", tolerance)
@@ -236,7 +239,8 @@ def stationary_distribution_eigen(transition_matrix: ArrayLike) -> Array:
         ``[K]`` probability vector.
 
     Example:
-        >>> stationary_distribution_eigen(jnp.array([[0.9, 0.5], [0.1, 0.5]]))  # [5/6, 1/6]
+        >>> stationary_distribution_eigen(jnp.array([[0.9, 0.5], [0.1, 0.5]])).round(4)  # [5/6, 1/6]
+        Array([0.8333    , 0.16669999], dtype=float32)
     """
     a = check_transition_matrix(transition_matrix)
     eigenvalues, eigenvectors = jnp.linalg.eig(a)
@@ -258,6 +262,7 @@ def empirical_distribution(states: ArrayLike, num_states: int) -> Array:
 
     Example:
         >>> empirical_distribution(jnp.array([0, 1, 1, 1]), 2)  # [0.25, 0.75]
+        Array([0.25, 0.75], dtype=float32)
     """
     states = jnp.asarray(states)
     check_positive_int("num_states", num_states)

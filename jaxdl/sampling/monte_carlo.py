@@ -124,7 +124,8 @@ def importance_weights(log_p: ArrayLike, log_q: ArrayLike, *, normalize: bool = 
         ``[n]`` weights.
 
     Example:
-        >>> importance_weights(jnp.log(jnp.array([0.5, 0.5])), jnp.log(jnp.array([0.25, 0.75])))
+        >>> importance_weights(jnp.log(jnp.array([0.5, 0.5])), jnp.log(jnp.array([0.25, 0.75]))).round(4)
+        Array([2.    , 0.6667], dtype=float32)
     """
     log_p = jnp.asarray(log_p)
     log_q = jnp.asarray(log_q)
@@ -151,6 +152,7 @@ def weights_effective_sample_size(log_weights: ArrayLike) -> Array:
 
     Example:
         >>> weights_effective_sample_size(jnp.zeros(10))  # 10.0
+        Array(10., dtype=float32)
 
     Reference: Kish, "Survey Sampling", 1965.
     """
@@ -229,6 +231,7 @@ def optimal_proposal(probabilities: ArrayLike, values: ArrayLike) -> Array:
 
     Example:
         >>> optimal_proposal(jnp.array([0.5, 0.5]), jnp.array([1.0, 3.0]))  # [0.25, 0.75]
+        Array([0.25, 0.75], dtype=float32)
 
     Reference: Goodfellow, Bengio & Courville, "Deep Learning", 2016, eq. 17.13.
     """

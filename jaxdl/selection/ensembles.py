@@ -205,8 +205,17 @@ def bagging(
         jax.random.split(init_key, num_members)
     )
     return _fit_weighted_members(
-        run_key, model, states, x, y, resamples.weights, resamples,
-        num_epochs=num_epochs, batch_size=batch_size, loss=loss, shuffle=shuffle,
+        run_key,
+        model,
+        states,
+        x,
+        y,
+        resamples.weights,
+        resamples,
+        num_epochs=num_epochs,
+        batch_size=batch_size,
+        loss=loss,
+        shuffle=shuffle,
     )
 
 
@@ -579,10 +588,16 @@ def network_weak_learner(
         init_key, fit_key = jax.random.split(key)
         state = create_train_state(init_key, model, x[:1], tx)
         scaled = weights * x.shape[0]
-        result = fit(fit_key, state, loss_fn, (x, y, scaled), num_epochs=num_epochs,
-                     batch_size=batch_size, progress=False)
+        result = fit(
+            fit_key,
+            state,
+            loss_fn,
+            (x, y, scaled),
+            num_epochs=num_epochs,
+            batch_size=batch_size,
+            progress=False,
+        )
         params, model_state = result.state.params, result.state.model_state
         return functools.partial(predict_with, params, model_state)
 
     return train
-

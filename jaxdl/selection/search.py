@@ -181,7 +181,9 @@ def sample_candidates(
     parsed = {name: _as_distribution(name, spec) for name, spec in distributions.items()}
     names = sorted(parsed)
     keys = jax.random.split(key, len(names))
-    return {name: _sample(k, parsed[name], num_candidates) for name, k in zip(names, keys)}
+    return {
+        name: _sample(k, parsed[name], num_candidates) for name, k in zip(names, keys, strict=True)
+    }
 
 
 def parameter_grid(grid: Mapping[str, Sequence[float]]) -> dict[str, Array]:
@@ -345,15 +347,17 @@ def cross_validate(
         )
     if not candidates:
         raise ValueError("candidates must name at least one hyperparameter, got {}")
-    columns = {name: jnp.asarray(values, jnp.float32).reshape(-1) for name, values in
-               candidates.items()}
+    columns = {
+        name: jnp.asarray(values, jnp.float32).reshape(-1) for name, values in candidates.items()
+    }
     sizes = {name: int(v.shape[0]) for name, v in columns.items()}
     if len(set(sizes.values())) != 1 or 0 in sizes.values():
         raise ValueError(f"candidates must be non-empty columns of one length, got sizes {sizes}")
     if isinstance(scoring, str):
         if scoring not in SCORERS:
-            raise ValueError(f"scoring must be one of {sorted(SCORERS)} or a callable, "
-                             f"got {scoring!r}")
+            raise ValueError(
+                f"scoring must be one of {sorted(SCORERS)} or a callable, got {scoring!r}"
+            )
         scorer = SCORERS[scoring]
     else:
         scorer = scoring

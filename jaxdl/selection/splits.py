@@ -116,8 +116,9 @@ def holdout(key: Key, num_examples: int, test_fraction: float) -> Folds:
         3
     """
     _check_num_examples(num_examples)
-    check_in_range("test_fraction", test_fraction, 0.0, 1.0, low_inclusive=False,
-                   high_inclusive=False)
+    check_in_range(
+        "test_fraction", test_fraction, 0.0, 1.0, low_inclusive=False, high_inclusive=False
+    )
     num_test = math.ceil(test_fraction * num_examples)
     if num_test >= num_examples:
         raise ValueError(

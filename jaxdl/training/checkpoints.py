@@ -23,6 +23,20 @@ class Checkpointer:
         max_to_keep: how many recent checkpoints to keep.
         best_metric: a metric name passed with ``save(..., metrics=...)``, or ``None``.
         best_mode: ``"min"`` or ``"max"``.
+
+    Example:
+        >>> import tempfile
+        >>> import jax.numpy as jnp
+        >>> like = {"w": jnp.zeros(3)}
+        >>> with (tempfile.TemporaryDirectory() as directory,
+        ...       Checkpointer(directory, best_metric="eval_loss") as checkpointer):
+        ...     checkpointer.save(1, {"w": jnp.arange(3.0)}, metrics={"eval_loss": 0.5})
+        ...     checkpointer.save(2, {"w": jnp.ones(3)}, metrics={"eval_loss": 0.9})
+        ...     checkpointer.wait()
+        ...     steps = checkpointer.latest_step(), checkpointer.best_step()
+        ...     best = checkpointer.restore(like, best=True)
+        >>> steps, best["w"].tolist()
+        ((2, 1), [0.0, 1.0, 2.0])
     """
 
     def __init__(

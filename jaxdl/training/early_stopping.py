@@ -19,6 +19,13 @@ class EarlyStopping(NamedTuple):
         mode: ``"min"`` (losses) or ``"max"`` (accuracies).
         patience: evaluations without improvement before stopping.
         min_delta: an improvement must beat the best value by more than this.
+
+    Example:
+        >>> EarlyStopping("eval_accuracy", mode="max", patience=3).validate()
+        >>> EarlyStopping(mode="largest").validate()
+        Traceback (most recent call last):
+        ...
+        ValueError: early_stopping.mode must be 'min' or 'max', got 'largest'
     """
 
     metric: str = "eval_loss"
@@ -52,7 +59,13 @@ class EarlyStoppingState(NamedTuple):
 
 
 def early_stopping_init(config: EarlyStopping, params: PyTree) -> EarlyStoppingState:
-    """The state before any evaluation; ``params`` gives the structure to keep."""
+    """The state before any evaluation; ``params`` gives the structure to keep.
+
+    Example:
+        >>> state = early_stopping_init(EarlyStopping(), {"w": jnp.zeros(2)})
+        >>> float(state.best_value), int(state.best_step), bool(state.stopped)
+        (inf, -1, False)
+    """
     worst = jnp.inf if config.mode == "min" else -jnp.inf
     return EarlyStoppingState(
         best_value=jnp.asarray(worst, jnp.float32),
@@ -74,6 +87,15 @@ def early_stopping_update(
 
     A NaN ``value`` never counts as an improvement. Once ``stopped`` is set, the state is
     frozen.
+
+    Example:
+        >>> config = EarlyStopping("eval_loss", patience=2)
+        >>> state = early_stopping_init(config, {"w": jnp.zeros(2)})
+        >>> for step, loss in enumerate([1.0, 0.5, 0.7, 0.6]):
+        ...     params = {"w": jnp.full(2, float(step))}
+        ...     state = early_stopping_update(config, state, loss, step, params)
+        >>> int(state.best_step), bool(state.stopped), state.best_params["w"].tolist()
+        (1, True, [1.0, 1.0])
     """
     value = jnp.asarray(value, jnp.float32)
     if config.mode == "min":

@@ -16,6 +16,5 @@ def test_adversarial_smoke(tmp_path):
         clean, attacked = summary[f"fgsm_accuracy_{name}"]
         assert clean == pytest.approx(summary[f"clean_accuracy_{name}"])
         assert attacked < clean
-    for name in ("config.json", "metrics.jsonl", "summary.json", "loss.png",
-                 "robust_accuracy.png"):
+    for name in ("config.json", "metrics.jsonl", "summary.json", "loss.png", "robust_accuracy.png"):
         assert (tmp_path / name).exists(), name

@@ -15,6 +15,12 @@ def test_ensembles_smoke(tmp_path):
     assert summary["boosted_stumps_test_accuracy"] > summary["single_stump_test_accuracy"]
     assert len(summary["bagging_accuracy_by_members"]) == 3
     assert 0.0 <= summary["bagging_out_of_bag_accuracy"] <= 1.0
-    for name in ("config.json", "metrics.jsonl", "summary.json", "bagging_members.png",
-                 "boosting_rounds.png", "loss.png"):
+    for name in (
+        "config.json",
+        "metrics.jsonl",
+        "summary.json",
+        "bagging_members.png",
+        "boosting_rounds.png",
+        "loss.png",
+    ):
         assert (tmp_path / name).exists(), name

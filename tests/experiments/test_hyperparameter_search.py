@@ -16,6 +16,13 @@ def test_hyperparameter_search_smoke(tmp_path):
     assert summary["grid_distinct_learning_rates"] == 2
     assert len(summary["learning_rate_validation_error"]) == 3
     assert len(summary["capacity_validation_error"]) == 2
-    for name in ("config.json", "metrics.jsonl", "summary.json", "learning_rate_u_curve.png",
-                 "capacity_u_curve.png", "grid_vs_random.png", "loss.png"):
+    for name in (
+        "config.json",
+        "metrics.jsonl",
+        "summary.json",
+        "learning_rate_u_curve.png",
+        "capacity_u_curve.png",
+        "grid_vs_random.png",
+        "loss.png",
+    ):
         assert (tmp_path / name).exists(), name

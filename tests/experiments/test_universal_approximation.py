@@ -15,6 +15,12 @@ def test_universal_approximation_smoke(tmp_path):
     narrow, wide = summary["sup_error_by_width"]
     assert wide < narrow
     assert [row["depth"] for row in summary["depth_comparison"]] == [2]
-    for name in ("config.json", "metrics.jsonl", "summary.json", "sup_error_vs_width.png",
-                 "depth_vs_width_loss.png", "fits.png"):
+    for name in (
+        "config.json",
+        "metrics.jsonl",
+        "summary.json",
+        "sup_error_vs_width.png",
+        "depth_vs_width_loss.png",
+        "fits.png",
+    ):
         assert (tmp_path / name).exists(), name

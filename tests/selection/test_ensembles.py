@@ -55,8 +55,11 @@ def test_ensemble_of_identical_members_equals_the_single_model(key):
     np.testing.assert_allclose(np.asarray(logits[3]), np.asarray(single_logits), rtol=1e-6)
     votes = majority_vote(jnp.argmax(logits, -1).astype(jnp.int32), 2)
     np.testing.assert_array_equal(np.asarray(votes), np.asarray(jnp.argmax(single_logits, -1)))
-    np.testing.assert_allclose(np.asarray(average_probabilities(logits)),
-                               np.asarray(jax.nn.softmax(single_logits)), rtol=1e-5)
+    np.testing.assert_allclose(
+        np.asarray(average_probabilities(logits)),
+        np.asarray(jax.nn.softmax(single_logits)),
+        rtol=1e-5,
+    )
 
 
 def test_bagging_members_equal_separate_fits_on_their_resamples():
@@ -72,11 +75,16 @@ def test_bagging_members_equal_separate_fits_on_their_resamples():
     loss_fn = supervised_loss(model, metrics=())
     for m in (0, 2):
         state = create_train_state(init_keys[m], model, x[:1], tx)
-        single = fit(run_keys[m], state, loss_fn, (x, y, bag.resamples.weights[m]), num_epochs=4,
-                     progress=False)
+        single = fit(
+            run_keys[m],
+            state,
+            loss_fn,
+            (x, y, bag.resamples.weights[m]),
+            num_epochs=4,
+            progress=False,
+        )
         member = jax.tree.map(lambda a, m=m: a[m], bag.state.params)
-        for a, b in zip(jax.tree.leaves(member), jax.tree.leaves(single.state.params),
-                        strict=True):
+        for a, b in zip(jax.tree.leaves(member), jax.tree.leaves(single.state.params), strict=True):
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
 
 
@@ -102,8 +110,10 @@ def _sklearn_samme_alpha(error, num_classes, learning_rate):
     return learning_rate * (np.log((1.0 - error) / error) + np.log(num_classes - 1.0))
 
 
-@pytest.mark.parametrize(("error", "num_classes", "learning_rate"),
-                         [(0.1, 2, 1.0), (0.45, 2, 0.5), (0.6, 4, 1.0), (0.3, 10, 0.1)])
+@pytest.mark.parametrize(
+    ("error", "num_classes", "learning_rate"),
+    [(0.1, 2, 1.0), (0.45, 2, 0.5), (0.6, 4, 1.0), (0.3, 10, 0.1)],
+)
 def test_samme_alpha_matches_sklearn_formula(error, num_classes, learning_rate):
     assert float(samme_alpha(error, num_classes, learning_rate)) == pytest.approx(
         _sklearn_samme_alpha(error, num_classes, learning_rate), rel=1e-6
@@ -155,8 +165,9 @@ def test_fit_stump_finds_the_minimum_weighted_error():
 def test_boosted_stumps_beat_a_single_stump():
     x, y = moons(jax.random.key(6), 200, 0.15)
     x_test, y_test = moons(jax.random.key(7), 200, 0.15)
-    boosted = adaboost_samme(jax.random.key(8), stump_weak_learner(2), (x, y), num_classes=2,
-                             num_rounds=30)
+    boosted = adaboost_samme(
+        jax.random.key(8), stump_weak_learner(2), (x, y), num_classes=2, num_rounds=30
+    )
     assert len(boosted.learners) == 30
     assert np.all(boosted.alphas > 0) and np.all(boosted.errors < 0.5)
     single = float(jnp.mean(boosted.learners[0](x_test) == y_test))
@@ -168,8 +179,9 @@ def test_boosted_stumps_beat_a_single_stump():
 def test_boosting_stops_on_a_perfect_learner():
     x = jnp.asarray([[0.0], [1.0], [2.0], [3.0]])
     y = jnp.asarray([0, 0, 1, 1], jnp.int32)
-    boosted = adaboost_samme(jax.random.key(0), stump_weak_learner(2), (x, y), num_classes=2,
-                             num_rounds=5)
+    boosted = adaboost_samme(
+        jax.random.key(0), stump_weak_learner(2), (x, y), num_classes=2, num_rounds=5
+    )
     assert len(boosted.learners) == 1 and boosted.alphas.tolist() == [1.0]
     np.testing.assert_array_equal(np.asarray(boosted_predict(boosted, x)), np.asarray(y))
 
@@ -192,16 +204,41 @@ def test_boosting_small_networks_reweights_towards_mistakes():
         (lambda: average_probabilities(jnp.zeros((2, 3))), ValueError, "must have rank 3"),
         (lambda: samme_alpha(0.2, 1), ValueError, "num_classes must be >= 2"),
         (lambda: samme_alpha(0.2, 2, -1.0), ValueError, "learning_rate must be > 0"),
-        (lambda: samme_reweight(jnp.ones(3), jnp.ones(2, bool), 1.0), ValueError,
-         "incorrect must have shape"),
-        (lambda: out_of_bag_accuracy(jnp.zeros((2, 3, 2)), jnp.zeros(3, jnp.int32),
-                                     jnp.zeros((3, 3), bool)), ValueError, "out_of_bag must"),
-        (lambda: adaboost_samme(jax.random.key(0), stump_weak_learner(), (jnp.zeros((3, 1)),
-                                jnp.zeros(3)), num_classes=2, num_rounds=2), TypeError,
-         "y must have an integer dtype"),
-        (lambda: bagging(jax.random.key(0), MLP(features=(2,)), optax.sgd(0.1),
-                         (jnp.zeros((3, 1)), jnp.zeros(3, jnp.int32)), 0, num_epochs=1),
-         ValueError, "num_members must be > 0"),
+        (
+            lambda: samme_reweight(jnp.ones(3), jnp.ones(2, bool), 1.0),
+            ValueError,
+            "incorrect must have shape",
+        ),
+        (
+            lambda: out_of_bag_accuracy(
+                jnp.zeros((2, 3, 2)), jnp.zeros(3, jnp.int32), jnp.zeros((3, 3), bool)
+            ),
+            ValueError,
+            "out_of_bag must",
+        ),
+        (
+            lambda: adaboost_samme(
+                jax.random.key(0),
+                stump_weak_learner(),
+                (jnp.zeros((3, 1)), jnp.zeros(3)),
+                num_classes=2,
+                num_rounds=2,
+            ),
+            TypeError,
+            "y must have an integer dtype",
+        ),
+        (
+            lambda: bagging(
+                jax.random.key(0),
+                MLP(features=(2,)),
+                optax.sgd(0.1),
+                (jnp.zeros((3, 1)), jnp.zeros(3, jnp.int32)),
+                0,
+                num_epochs=1,
+            ),
+            ValueError,
+            "num_members must be > 0",
+        ),
     ],
 )
 def test_bad_arguments_raise(call, error, match):
@@ -213,5 +250,6 @@ def test_boosting_refuses_a_learner_no_better_than_chance():
     x = jnp.zeros((4, 1))
     y = jnp.asarray([0, 1, 0, 1], jnp.int32)
     with pytest.raises(ValueError, match="no better than chance"):
-        adaboost_samme(jax.random.key(0), stump_weak_learner(2), (x, y), num_classes=2,
-                       num_rounds=3)
+        adaboost_samme(
+            jax.random.key(0), stump_weak_learner(2), (x, y), num_classes=2, num_rounds=3
+        )

@@ -79,8 +79,16 @@ def test_grid_of_eight_learning_rates_compiles_once_and_fills_the_table(key):
     x, y = _data()
     folds = kfold(None, 48, 3)
     rates = np.logspace(-3, 0, 8)
-    result = grid_search(key, MLP(features=(4, 2)), _tx(), (x, y), folds,
-                         {"learning_rate": rates}, num_epochs=4, loss=counted_cross_entropy)
+    result = grid_search(
+        key,
+        MLP(features=(4, 2)),
+        _tx(),
+        (x, y),
+        folds,
+        {"learning_rate": rates},
+        num_epochs=4,
+        loss=counted_cross_entropy,
+    )
     # one trace of the loss for 8 candidates x 3 folds = 24 members: one compiled program
     assert len(traces) == 1
     table = result.cv_results
@@ -99,8 +107,16 @@ def test_member_scores_equal_a_separate_fit_on_the_fold():
     model = MLP(features=(4, 2))
     folds = stratified_kfold(None, y, 2, 2)
     rates = [0.05, 0.5]
-    result = cross_validate(jax.random.key(7), model, _tx(), (x, y), folds,
-                            {"learning_rate": rates}, num_epochs=3, batch_size=None)
+    result = cross_validate(
+        jax.random.key(7),
+        model,
+        _tx(),
+        (x, y),
+        folds,
+        {"learning_rate": rates},
+        num_epochs=3,
+        batch_size=None,
+    )
     init_key, run_key = jax.random.split(jax.random.key(7))
     fold_keys = jax.random.split(init_key, 2)
     run_keys = jax.random.split(run_key, 4)
@@ -111,8 +127,9 @@ def test_member_scores_equal_a_separate_fit_on_the_fold():
             state = jax.tree.map(jnp.copy, fold_states[k])
             state = state.replace(opt_state=set_hyperparams(state.opt_state, learning_rate=rate))
             weights = folds.train_weights[k]
-            single = fit(run_keys[c * 2 + k], state, loss_fn, (x, y, weights), num_epochs=3,
-                         progress=False)
+            single = fit(
+                run_keys[c * 2 + k], state, loss_fn, (x, y, weights), num_epochs=3, progress=False
+            )
             predicted = jnp.argmax(model.apply({"params": single.state.params}, x), -1)
             test = np.asarray(folds.test_mask[k])
             expected = np.mean(np.asarray(predicted == y)[test])
@@ -121,20 +138,38 @@ def test_member_scores_equal_a_separate_fit_on_the_fold():
 
 def test_random_search_runs_and_ranks(key):
     x, y = _data()
-    result = random_search(key, MLP(features=(4, 2)), _tx(), (x, y), kfold(None, 48, 2),
-                           {"learning_rate": log_uniform(1e-3, 1.0)}, 4, num_epochs=3)
+    result = random_search(
+        key,
+        MLP(features=(4, 2)),
+        _tx(),
+        (x, y),
+        kfold(None, 48, 2),
+        {"learning_rate": log_uniform(1e-3, 1.0)},
+        4,
+        num_epochs=3,
+    )
     ranks = result.cv_results["rank_test_score"]
     assert sorted(ranks.tolist())[0] == 1 and len(ranks) == 4
-    assert np.all((result.cv_results["param_learning_rate"] >= 1e-3)
-                  & (result.cv_results["param_learning_rate"] <= 1.0))
+    assert np.all(
+        (result.cv_results["param_learning_rate"] >= 1e-3)
+        & (result.cv_results["param_learning_rate"] <= 1.0)
+    )
 
 
 def test_regression_scoring(key):
     x = jax.random.normal(key, (32, 1))
     y = 2 * x
-    result = grid_search(jax.random.key(1), MLP(features=(1,)), _tx(), (x, y), kfold(None, 32, 2),
-                         {"learning_rate": [0.0001, 0.3]}, num_epochs=20, loss="mse",
-                         scoring="neg_mean_squared_error")
+    result = grid_search(
+        jax.random.key(1),
+        MLP(features=(1,)),
+        _tx(),
+        (x, y),
+        kfold(None, 32, 2),
+        {"learning_rate": [0.0001, 0.3]},
+        num_epochs=20,
+        loss="mse",
+        scoring="neg_mean_squared_error",
+    )
     assert result.best_index == 1
     assert np.all(result.cv_results["mean_test_score"] <= 0)
 
@@ -144,12 +179,21 @@ def test_regression_scoring(key):
     [
         (lambda: parameter_grid({}), ValueError, "empty grid"),
         (lambda: parameter_grid({"learning_rate": []}), ValueError, "at least one value"),
-        (lambda: sample_candidates(jax.random.key(0), {"lr": ("normal", 0, 1)}, 3), ValueError,
-         "must be one of"),
-        (lambda: sample_candidates(jax.random.key(0), {"lr": Distribution("gamma")}, 3),
-         ValueError, "must be one of"),
-        (lambda: sample_candidates(jax.random.key(0), {"lr": 0.1}, 3), TypeError,
-         "must be a Distribution"),
+        (
+            lambda: sample_candidates(jax.random.key(0), {"lr": ("normal", 0, 1)}, 3),
+            ValueError,
+            "must be one of",
+        ),
+        (
+            lambda: sample_candidates(jax.random.key(0), {"lr": Distribution("gamma")}, 3),
+            ValueError,
+            "must be one of",
+        ),
+        (
+            lambda: sample_candidates(jax.random.key(0), {"lr": 0.1}, 3),
+            TypeError,
+            "must be a Distribution",
+        ),
         (lambda: sample_candidates(jax.random.key(0), {}, 3), ValueError, "at least one"),
         (lambda: log_uniform(0.0, 1.0), ValueError, "0 < low < high"),
         (lambda: uniform(1.0, 0.0), ValueError, "low < high"),
@@ -165,13 +209,23 @@ def test_bad_cross_validation_arguments_raise(key):
     x, y = _data()
     model = MLP(features=(4, 2))
     with pytest.raises(ValueError, match="not injected hyperparameters"):
-        cross_validate(key, model, _tx(), (x, y), kfold(None, 48, 2), {"momentum": [0.9]},
-                       num_epochs=1)
+        cross_validate(
+            key, model, _tx(), (x, y), kfold(None, 48, 2), {"momentum": [0.9]}, num_epochs=1
+        )
     with pytest.raises(ValueError, match=r"masks of shape \(K, 48\)"):
-        cross_validate(key, model, _tx(), (x, y), kfold(None, 10, 2), {"learning_rate": [0.1]},
-                       num_epochs=1)
+        cross_validate(
+            key, model, _tx(), (x, y), kfold(None, 10, 2), {"learning_rate": [0.1]}, num_epochs=1
+        )
     with pytest.raises(ValueError, match="scoring must be one of"):
-        cross_validate(key, model, _tx(), (x, y), kfold(None, 48, 2), {"learning_rate": [0.1]},
-                       num_epochs=1, scoring="f7")
+        cross_validate(
+            key,
+            model,
+            _tx(),
+            (x, y),
+            kfold(None, 48, 2),
+            {"learning_rate": [0.1]},
+            num_epochs=1,
+            scoring="f7",
+        )
     with pytest.raises(ValueError, match="candidates must name"):
         cross_validate(key, model, _tx(), (x, y), kfold(None, 48, 2), {}, num_epochs=1)

@@ -61,11 +61,13 @@ def test_stratified_kfold_shuffled_keeps_class_proportions(key):
     labels = jnp.asarray(np.repeat(np.arange(3), [30, 20, 10]), jnp.int32)
     folds = stratified_kfold(key, labels, 5, 3)
     _assert_partition(folds, 60)
-    counts = np.stack([np.bincount(np.asarray(labels)[m], minlength=3)
-                       for m in np.asarray(folds.test_mask)])
+    counts = np.stack(
+        [np.bincount(np.asarray(labels)[m], minlength=3) for m in np.asarray(folds.test_mask)]
+    )
     np.testing.assert_array_equal(counts, np.tile([6, 4, 2], (5, 1)))
-    assert not np.array_equal(np.asarray(folds.test_mask),
-                              np.asarray(stratified_kfold(None, labels, 5, 3).test_mask))
+    assert not np.array_equal(
+        np.asarray(folds.test_mask), np.asarray(stratified_kfold(None, labels, 5, 3).test_mask)
+    )
 
 
 def test_stratified_kfold_runs_under_jit(key):
@@ -77,8 +79,9 @@ def test_stratified_kfold_runs_under_jit(key):
 
 def test_leave_one_out_equals_sklearn():
     folds = leave_one_out(5)
-    for mine, (_, theirs) in zip(fold_indices(folds.test_mask),
-                                 LeaveOneOut().split(np.zeros(5)), strict=True):
+    for mine, (_, theirs) in zip(
+        fold_indices(folds.test_mask), LeaveOneOut().split(np.zeros(5)), strict=True
+    ):
         np.testing.assert_array_equal(mine, theirs)
     _assert_partition(folds, 5)
 

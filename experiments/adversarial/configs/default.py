@@ -1,9 +1,9 @@
 """Digits MLP 64-64-10: FGSM/PGD robust accuracy, standard vs adversarial training (eps 0.1).
 
 Command: ``jaxdl run adversarial`` (about a minute on 2 CPU cores).
-Expected: both models reach ~0.95 clean test accuracy; at epsilon 0.1 FGSM drops the
-standard model to about 0.5 and adversarial training lifts it to about 0.8; PGD is at
-least as strong as FGSM (see the README table).
+Expected (seed 0): both models reach about 0.975 clean test accuracy; at epsilon 0.1 FGSM
+drops the standard model to 0.41 and the adversarially trained one only to 0.82; PGD
+(10 steps) is at least as strong as FGSM (see the README table).
 """
 
 

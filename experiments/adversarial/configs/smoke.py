@@ -9,6 +9,7 @@ from experiments.adversarial.configs import default
 
 def get_config() -> dict:
     config = default.get_config()
-    config.update(num_train=300, hidden=[16], num_epochs=4, epsilons=[0.0, 0.2], pgd_steps=3,
-                  progress=False)
+    config.update(
+        num_train=300, hidden=[16], num_epochs=4, epsilons=[0.0, 0.2], pgd_steps=3, progress=False
+    )
     return config

@@ -1,9 +1,9 @@
 """Noisy moons (noise 0.35, 200 train): bagging 25 MLPs 64-64, boosting 100 stumps / 10 linear.
 
 Command: ``jaxdl run ensembles`` (a minute or two on 2 CPU cores).
-Expected: bagging (vote or average) beats the single over-fitted MLP on the test set,
-boosted stumps beat one stump by more than 10 points and boosted linear classifiers beat
-one linear classifier (see the README table).
+Expected (seed 0): the single MLP over-fits (0.97 train, 0.858 test accuracy); bagging's
+averaged probabilities reach 0.874; 100 boosted stumps 0.855 against 0.794 for one stump;
+boosting linear classifiers stops after 3 rounds with no gain (see the README table).
 """
 
 

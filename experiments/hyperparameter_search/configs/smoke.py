@@ -9,7 +9,16 @@ from experiments.hyperparameter_search.configs import default
 
 def get_config() -> dict:
     config = default.get_config()
-    config.update(num_samples=250, num_folds=2, hidden=8, num_epochs=3, grid_side=2,
-                  num_learning_rates=3, capacity_num_train=60, capacity_num_epochs=20,
-                  widths=[2, 16], progress=False)
+    config.update(
+        num_samples=250,
+        num_folds=2,
+        hidden=8,
+        num_epochs=3,
+        grid_side=2,
+        num_learning_rates=3,
+        capacity_num_train=60,
+        capacity_num_epochs=20,
+        widths=[2, 16],
+        progress=False,
+    )
     return config
