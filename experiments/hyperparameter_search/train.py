@@ -111,6 +111,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     )
     train_error, validation_error = _errors(rate_search)
     summary["learning_rates"] = rates
+    summary["learning_rate_diverged"] = [bool(np.isnan(e)) for e in validation_error]
     summary["learning_rate_train_error"] = train_error
     summary["learning_rate_validation_error"] = validation_error
     for i, rate in enumerate(rates):
@@ -159,22 +160,24 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     summary["capacity_train_error"] = capacity_train
     summary["capacity_validation_error"] = capacity_validation
 
+    # Diverged runs (non-finite loss, no score) are drawn at chance error, 1 - 1/K.
+    chance = 1.0 - 1.0 / data.num_classes
     plot_curves(
         {
-            "train": summary["learning_rate_train_error"],
-            "validation": summary["learning_rate_validation_error"],
+            "train": np.nan_to_num(summary["learning_rate_train_error"], nan=chance),
+            "validation": np.nan_to_num(summary["learning_rate_validation_error"], nan=chance),
         },
         workdir_path / "learning_rate_u_curve.png",
-        x=rates,
-        xlabel="learning rate (log axis: see README)",
+        x=np.log10(rates),
+        xlabel="log10 learning rate (diverged runs drawn at chance error)",
         ylabel="error",
         title="Error vs learning rate (k-fold CV)",
     )
     plot_curves(
         {"train": capacity_train, "validation": capacity_validation},
         workdir_path / "capacity_u_curve.png",
-        x=config["widths"],
-        xlabel="hidden units",
+        x=np.log2(config["widths"]),
+        xlabel="log2 hidden units",
         ylabel="error",
         title="Error vs capacity (k-fold CV)",
     )

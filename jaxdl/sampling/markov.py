@@ -204,7 +204,7 @@ def stationary_distribution_power(
         ``[K]`` probability vector ``v`` with ``A v ~= v``.
 
     Example:
-        >>> stationary_distribution_power(jnp.array([[0.9, 0.5], [0.1, 0.5]])).round(4)  # [5/6, 1/6]
+        >>> stationary_distribution_power(jnp.array([[0.9, 0.5], [0.1, 0.5]])).round(4)
         Array([0.8333    , 0.16669999], dtype=float32)
     """
     a = check_transition_matrix(transition_matrix)
@@ -239,7 +239,7 @@ def stationary_distribution_eigen(transition_matrix: ArrayLike) -> Array:
         ``[K]`` probability vector.
 
     Example:
-        >>> stationary_distribution_eigen(jnp.array([[0.9, 0.5], [0.1, 0.5]])).round(4)  # [5/6, 1/6]
+        >>> stationary_distribution_eigen(jnp.array([[0.9, 0.5], [0.1, 0.5]])).round(4)
         Array([0.8333    , 0.16669999], dtype=float32)
     """
     a = check_transition_matrix(transition_matrix)

@@ -124,7 +124,8 @@ def importance_weights(log_p: ArrayLike, log_q: ArrayLike, *, normalize: bool = 
         ``[n]`` weights.
 
     Example:
-        >>> importance_weights(jnp.log(jnp.array([0.5, 0.5])), jnp.log(jnp.array([0.25, 0.75]))).round(4)
+        >>> log_p, log_q = jnp.log(jnp.array([0.5, 0.5])), jnp.log(jnp.array([0.25, 0.75]))
+        >>> importance_weights(log_p, log_q).round(4)
         Array([2.    , 0.6667], dtype=float32)
     """
     log_p = jnp.asarray(log_p)

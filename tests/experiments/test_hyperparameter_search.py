@@ -15,7 +15,7 @@ def test_hyperparameter_search_smoke(tmp_path):
     assert summary["random_distinct_learning_rates"] == 4
     assert summary["grid_distinct_learning_rates"] == 2
     assert len(summary["learning_rate_validation_error"]) == 3
-    assert len(summary["capacity_validation_error"]) == 2
+    assert len(summary["capacity_validation_error"]) == 1
     for name in (
         "config.json",
         "metrics.jsonl",

@@ -1,10 +1,10 @@
 """MNIST-1D, MLP 40-64-10: 3x3 grid vs 9 random (lr, momentum); lr and width U-curves (3-fold CV).
 
 Command: ``jaxdl run hyperparameter-search`` (a few minutes on 2 CPU cores).
-Expected: random search tries 9 distinct learning rates where the grid tries 3 and finds
-an equal or better cross-validated accuracy; the validation error is U-shaped in the
-learning rate; in the width it falls fast and then flattens while the training error
-keeps falling (see the README table).
+Expected (seed 0): best 3-fold CV accuracy 0.437 for the grid and 0.411 for random search
+(random tries 9 distinct learning rates, the grid 3); validation error falls with the
+learning rate up to 1.0 and the runs diverge from 3.2 on; in the width, training error
+reaches 0 from 16 units while validation error stays at 0.69-0.77 (see the README table).
 """
 
 

@@ -18,7 +18,7 @@ def get_config() -> dict:
         num_learning_rates=3,
         capacity_num_train=60,
         capacity_num_epochs=20,
-        widths=[2, 16],
+        widths=[8],
         progress=False,
     )
     return config
