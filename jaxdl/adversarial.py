@@ -209,7 +209,11 @@ def robust_accuracy(
         Scalar accuracy in ``[0, 1]``.
 
     Example:
-        >>> # robust_accuracy(None, model.apply, variables, x_test, y_test, 0.1)
+        >>> import flax.linen as nn
+        >>> model = nn.Dense(3); x = jnp.ones((2, 4))
+        >>> variables = model.init(jax.random.key(0), x)
+        >>> robust_accuracy(None, model.apply, variables, x, jnp.array([0, 1]), 0.1).shape
+        ()
     """
     if attack == "fgsm":
         x_adversarial = fgsm(apply_fn, variables, x, labels, epsilon, clip_range=clip_range)

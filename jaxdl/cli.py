@@ -202,7 +202,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.name, config_name=args.config, overrides=args.overrides, workdir=args.workdir
         )
     except (KeyError, ValueError) as error:
-        print(f"jaxdl: {error}", file=sys.stderr)
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"jaxdl: {message}", file=sys.stderr)
         return 2
     from jaxdl.training.logging import to_json_value
 

@@ -27,6 +27,21 @@ from jaxdl.nn.activations import (
     tanh,
     tanh_derivative,
 )
+from jaxdl.nn.autoencoders import (
+    Autoencoder,
+    AutoencoderOutput,
+    autoencoder_loss,
+    bernoulli_kl,
+    gaussian_noise,
+    hutchinson_jacobian_frobenius_squared,
+    jacobian_frobenius_squared,
+    kl_sparsity_penalty,
+    l1_code_penalty,
+    masking_noise,
+    pca_basis,
+    principal_angles,
+    salt_and_pepper_noise,
+)
 from jaxdl.nn.backprop import (
     ComputationGraph,
     ForwardBackward,
@@ -43,6 +58,15 @@ from jaxdl.nn.initializers import (
     glorot_uniform_normalized,
     lecun_uniform_course,
     small_uniform,
+)
+from jaxdl.nn.inspect import (
+    ActivationStatistics,
+    OverfitReport,
+    WorstMistakes,
+    activation_statistics,
+    dead_unit_fraction,
+    overfit_small_batch_check,
+    worst_mistakes,
 )
 from jaxdl.nn.linear import (
     GDInfo,
@@ -69,6 +93,26 @@ from jaxdl.nn.perceptron import (
 )
 
 __all__ = [
+    "Autoencoder",
+    "AutoencoderOutput",
+    "autoencoder_loss",
+    "bernoulli_kl",
+    "gaussian_noise",
+    "hutchinson_jacobian_frobenius_squared",
+    "jacobian_frobenius_squared",
+    "kl_sparsity_penalty",
+    "l1_code_penalty",
+    "masking_noise",
+    "pca_basis",
+    "principal_angles",
+    "salt_and_pepper_noise",
+    "ActivationStatistics",
+    "OverfitReport",
+    "WorstMistakes",
+    "activation_statistics",
+    "dead_unit_fraction",
+    "overfit_small_batch_check",
+    "worst_mistakes",
     "ACTIVATIONS",
     "MLP",
     "OUTPUT_UNITS",

@@ -122,7 +122,14 @@ def ensemble_outputs(model: nn.Module, states: TrainState, x: ArrayLike) -> Arra
         ``[M, N, ...]`` outputs (inference mode).
 
     Example:
-        >>> # logits = ensemble_outputs(model, bagged.state, x_test)  # [M, N, K]
+        >>> import optax
+        >>> from jaxdl.training import create_train_state
+        >>> from jaxdl.nn import MLP
+        >>> model, x = MLP(features=(4, 3)), jnp.ones((5, 2))
+        >>> states = jax.vmap(lambda k: create_train_state(k, model, x, optax.sgd(0.1)))(
+        ...     jax.random.split(jax.random.key(0), 2))
+        >>> ensemble_outputs(model, states, x).shape
+        (2, 5, 3)
     """
     x = jnp.asarray(x)
     kwargs = {"train": False} if _takes_train(model) else {}
@@ -256,8 +263,10 @@ def out_of_bag_accuracy(logits: ArrayLike, labels: ArrayLike, out_of_bag: ArrayL
         Scalar accuracy estimate (NaN when no example is out of bag anywhere).
 
     Example:
-        >>> # out_of_bag_accuracy(ensemble_outputs(model, bag.state, x), y,
-        >>> #                     bag.resamples.out_of_bag)
+        >>> logits = jnp.asarray([[[2.0, 0.0], [0.0, 1.0]], [[0.0, 3.0], [1.0, 0.0]]])
+        >>> oob = jnp.asarray([[True, False], [False, True]])
+        >>> float(out_of_bag_accuracy(logits, jnp.asarray([0, 0]), oob))
+        1.0
 
     Reference: Breiman, "Out-of-bag estimation", 1996.
     """
@@ -447,7 +456,11 @@ def boosted_scores(result: BoostingResult, x: ArrayLike) -> Array:
         ``[N, K]`` scores.
 
     Example:
-        >>> # boosted_scores(boosted, x_test).argmax(-1)
+        >>> x = jnp.asarray([[0.0], [1.0], [2.0], [3.0]]); y = jnp.asarray([0, 0, 1, 1])
+        >>> boosted = adaboost_samme(jax.random.key(0), stump_weak_learner(), (x, y),
+        ...                          num_classes=2, num_rounds=3)
+        >>> boosted_scores(boosted, x).tolist()
+        [[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]
     """
     x = jnp.asarray(x)
     scores = jnp.zeros((x.shape[0], result.num_classes), jnp.float32)
@@ -460,7 +473,11 @@ def boosted_predict(result: BoostingResult, x: ArrayLike) -> Array:
     """Classes predicted by a boosted ensemble, ``argmax_k s_k(x)`` (``[N]`` int32).
 
     Example:
-        >>> # boosted_predict(boosted, x_test)
+        >>> x = jnp.asarray([[0.0], [1.0], [2.0], [3.0]]); y = jnp.asarray([0, 0, 1, 1])
+        >>> boosted = adaboost_samme(jax.random.key(0), stump_weak_learner(), (x, y),
+        ...                          num_classes=2, num_rounds=3)
+        >>> boosted_predict(boosted, x).tolist()
+        [0, 0, 1, 1]
     """
     return jnp.argmax(boosted_scores(result, x), axis=-1).astype(jnp.int32)
 
@@ -538,6 +555,10 @@ def stump_weak_learner(num_classes: int = 2) -> WeakLearnerTrainer:
 
     Example:
         >>> train = stump_weak_learner(2)
+        >>> predict = train(jax.random.key(0), jnp.asarray([[0.0], [1.0]]), jnp.asarray([0, 1]),
+        ...                 jnp.ones(2))
+        >>> predict(jnp.asarray([[0.2], [0.9]])).tolist()
+        [0, 1]
     """
     check_positive_int("num_classes", num_classes)
 

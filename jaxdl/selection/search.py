@@ -474,8 +474,15 @@ def grid_search(
         A :class:`SearchResult` (candidates in :func:`parameter_grid` order).
 
     Example:
-        >>> # grid_search(key, model, tx, (x, y), kfold(None, n, 3),
-        >>> #             {"learning_rate": [0.01, 0.1, 1.0]}, num_epochs=20)
+        >>> import optax
+        >>> from jaxdl.nn import MLP
+        >>> from jaxdl.selection import kfold
+        >>> x = jax.random.normal(jax.random.key(1), (40, 2)); y = (x[:, 0] > 0).astype(int)
+        >>> tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
+        >>> result = grid_search(jax.random.key(0), MLP(features=(8, 2)), tx, (x, y),
+        ...     kfold(None, 40, 2), {"learning_rate": [0.01, 0.1, 1.0]}, num_epochs=5)
+        >>> result.cv_results["rank_test_score"].shape
+        (3,)
     """
     return cross_validate(key, model, tx, data, folds, parameter_grid(grid), **kwargs)
 
@@ -506,8 +513,15 @@ def random_search(
         A :class:`SearchResult`.
 
     Example:
-        >>> # random_search(key, model, tx, (x, y), kfold(None, n, 3),
-        >>> #               {"learning_rate": log_uniform(1e-3, 1.0)}, 8, num_epochs=20)
+        >>> import optax
+        >>> from jaxdl.nn import MLP
+        >>> from jaxdl.selection import kfold
+        >>> x = jax.random.normal(jax.random.key(1), (40, 2)); y = (x[:, 0] > 0).astype(int)
+        >>> tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
+        >>> result = random_search(jax.random.key(0), MLP(features=(8, 2)), tx, (x, y),
+        ...     kfold(None, 40, 2), {"learning_rate": log_uniform(1e-3, 1.0)}, 4, num_epochs=5)
+        >>> len(result.cv_results["params"])
+        4
 
     Reference: Bergstra & Bengio, "Random search for hyper-parameter optimization", 2012.
     """
