@@ -17,7 +17,13 @@ import pytest
 pytestmark = pytest.mark.standard_dtype_promotion
 
 # Every module of these packages is covered.
-PACKAGES = ("jaxdl.testing", "jaxdl.metrics", "jaxdl.optim", "jaxdl.training")
+PACKAGES = (
+    "jaxdl.testing",
+    "jaxdl.metrics",
+    "jaxdl.optim",
+    "jaxdl.training",
+    "jaxdl.sampling",
+)
 
 # Single modules covered as well.
 MODULES = (
@@ -27,6 +33,13 @@ MODULES = (
     "jaxdl._checks",
     "jaxdl.typing",
     "jaxdl.cli",
+    "jaxdl.nn.dropout",
+    "jaxdl.nn.autoencoders",
+    "jaxdl.probabilistic.bayesnet",
+    "jaxdl.probabilistic.undirected",
+    "jaxdl.probabilistic.vae",
+    "jaxdl.probabilistic.gan",
+    "jaxdl.probabilistic.rbm",
 )
 
 # Covered modules that define nothing with an example (re-exporting packages, type aliases).

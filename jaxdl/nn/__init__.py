@@ -52,6 +52,7 @@ from jaxdl.nn.backprop import (
     sigmoid_neuron_ridge_graph,
     sigmoid_neuron_ridge_loss,
 )
+from jaxdl.nn.dropout import Dropout, DropoutMLP
 from jaxdl.nn.initializers import (
     constant,
     fans,
@@ -93,6 +94,8 @@ from jaxdl.nn.perceptron import (
 )
 
 __all__ = [
+    "Dropout",
+    "DropoutMLP",
     "Autoencoder",
     "AutoencoderOutput",
     "autoencoder_loss",

@@ -1,4 +1,4 @@
-"""Noisy moons (noise 0.35, 200 train): bagging 25 MLPs 64-64, boosting 100 stumps / 10 linear.
+"""Noisy moons (noise 0.35, 200 train): bagging 25 MLPs 2-64-64-2, boosting 100 stumps / 10 linear.
 
 Command: ``jaxdl run ensembles`` (a minute or two on 2 CPU cores).
 Expected (seed 0): the single MLP over-fits (0.97 train, 0.858 test accuracy); bagging's
