@@ -8,6 +8,18 @@
   splits, minibatches for ``lax.scan`` and one-hot labels.
 """
 
+from jaxdl.data.augment import (
+    fast_gradient_sign,
+    flip_labels,
+    gaussian_input_noise,
+    gaussian_target_noise,
+    random_crop,
+    random_flip_left_right,
+    random_flip_up_down,
+    random_translate,
+    target_noise,
+    translate,
+)
 from jaxdl.data.datasets import (
     Dataset,
     cache_dir,
@@ -40,6 +52,16 @@ from jaxdl.data.toy import (
 )
 
 __all__ = [
+    "fast_gradient_sign",
+    "flip_labels",
+    "gaussian_input_noise",
+    "gaussian_target_noise",
+    "random_crop",
+    "random_flip_left_right",
+    "random_flip_up_down",
+    "random_translate",
+    "target_noise",
+    "translate",
     "Dataset",
     "SeparableData",
     "Split",

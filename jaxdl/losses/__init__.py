@@ -14,8 +14,32 @@ from jaxdl.losses.core import (
     softmax_cross_entropy,
     softmax_cross_entropy_with_probs,
 )
+from jaxdl.losses.regularizers import (
+    NON_WEIGHT_PATTERN,
+    activation_l1_penalty,
+    l1_penalty,
+    l2_penalty,
+    leaf_paths,
+    mask_by_path,
+    smooth_labels,
+    smoothed_cross_entropy,
+    tying_penalty,
+    weight_decay,
+    weights_mask,
+)
 
 __all__ = [
+    "NON_WEIGHT_PATTERN",
+    "activation_l1_penalty",
+    "l1_penalty",
+    "l2_penalty",
+    "leaf_paths",
+    "mask_by_path",
+    "smooth_labels",
+    "smoothed_cross_entropy",
+    "tying_penalty",
+    "weight_decay",
+    "weights_mask",
     "cross_entropy",
     "entropy",
     "gaussian_nll",

@@ -20,6 +20,13 @@ from jaxdl.optim.alias import (
     sgd,
     with_schedule_logging,
 )
+from jaxdl.optim.constraints import (
+    l1_proximal,
+    l1_proximal_sgd,
+    max_norm,
+    project_max_norm,
+    soft_threshold,
+)
 from jaxdl.optim.diagnostics import (
     CRITICAL_POINT_KINDS,
     CriticalPoint,
@@ -58,6 +65,11 @@ from jaxdl.optim.transforms import (
 )
 
 __all__ = [
+    "l1_proximal",
+    "l1_proximal_sgd",
+    "max_norm",
+    "project_max_norm",
+    "soft_threshold",
     "CRITICAL_POINT_KINDS",
     "ConjugateGradientResult",
     "CriticalPoint",

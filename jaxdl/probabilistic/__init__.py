@@ -3,10 +3,14 @@
 - :mod:`~jaxdl.probabilistic.bayesnet`: discrete Bayesian networks (CPTs, chain rule,
   ancestral sampling, exact inference by enumeration, parameter counts);
 - :mod:`~jaxdl.probabilistic.undirected`: factor graphs, energy-based models,
-  partition functions by enumeration, the Ising model.
+  partition functions by enumeration, the Ising model;
+- :mod:`~jaxdl.probabilistic.rbm`: restricted Boltzmann machines (CD-k, PCD, AIS);
+- :mod:`~jaxdl.probabilistic.vae`: the ELBO and variational autoencoders;
+- :mod:`~jaxdl.probabilistic.gan`: generative adversarial networks;
+- :mod:`~jaxdl.probabilistic.decision`: ML and MAP estimates, the Bayes-optimal classifier.
 """
 
-from jaxdl.probabilistic import bayesnet, undirected
+from jaxdl.probabilistic import bayesnet, decision, gan, rbm, undirected, vae
 from jaxdl.probabilistic.bayesnet import (
     BayesianNetwork,
     ancestral_sample,
@@ -14,6 +18,44 @@ from jaxdl.probabilistic.bayesnet import (
     num_parameters,
     num_parameters_full_table,
     topological_order,
+)
+from jaxdl.probabilistic.decision import (
+    bayes_optimal_classifier,
+    bayes_optimal_probabilities,
+    bernoulli_map,
+    bernoulli_ml,
+    gaussian_mean_map,
+    gaussian_mean_ml,
+    gaussian_variance_ml,
+    hypothesis_posteriors,
+    map_hypothesis,
+    ml_hypothesis,
+)
+from jaxdl.probabilistic.gan import (
+    Discriminator,
+    GANAlgorithm,
+    GANInfo,
+    GANState,
+    Generator,
+    ModeCoverage,
+    array_sampler,
+    discriminator_loss,
+    generate_samples,
+    generator_loss_minimax,
+    generator_loss_non_saturating,
+    make_gan,
+    minimax_value,
+    mode_coverage,
+    optimal_discriminator,
+    train_gan,
+)
+from jaxdl.probabilistic.rbm import (
+    AISResult,
+    GaussianRBMParams,
+    RBMParams,
+    ais_log_partition,
+    contrastive_divergence,
+    train_rbm,
 )
 from jaxdl.probabilistic.undirected import (
     Factor,
@@ -32,8 +74,66 @@ from jaxdl.probabilistic.undirected import (
     magnetization,
     partition_function,
 )
+from jaxdl.probabilistic.vae import (
+    VAE,
+    VAEOutput,
+    bernoulli_log_likelihood,
+    elbo,
+    elbo_joint_entropy,
+    gaussian_entropy,
+    gaussian_kl_divergence,
+    gaussian_log_likelihood,
+    standard_normal_log_density,
+    vae_loss,
+)
 
 __all__ = [
+    "decision",
+    "gan",
+    "rbm",
+    "vae",
+    "AISResult",
+    "GaussianRBMParams",
+    "RBMParams",
+    "ais_log_partition",
+    "contrastive_divergence",
+    "train_rbm",
+    "Discriminator",
+    "GANAlgorithm",
+    "GANInfo",
+    "GANState",
+    "Generator",
+    "ModeCoverage",
+    "array_sampler",
+    "discriminator_loss",
+    "generate_samples",
+    "generator_loss_minimax",
+    "generator_loss_non_saturating",
+    "make_gan",
+    "minimax_value",
+    "mode_coverage",
+    "optimal_discriminator",
+    "train_gan",
+    "VAE",
+    "VAEOutput",
+    "bernoulli_log_likelihood",
+    "elbo",
+    "elbo_joint_entropy",
+    "gaussian_entropy",
+    "gaussian_kl_divergence",
+    "gaussian_log_likelihood",
+    "standard_normal_log_density",
+    "vae_loss",
+    "bayes_optimal_classifier",
+    "bayes_optimal_probabilities",
+    "bernoulli_map",
+    "bernoulli_ml",
+    "gaussian_mean_map",
+    "gaussian_mean_ml",
+    "gaussian_variance_ml",
+    "hypothesis_posteriors",
+    "map_hypothesis",
+    "ml_hypothesis",
     "BayesianNetwork",
     "Factor",
     "FactorGraph",

@@ -729,22 +729,51 @@ def contrastive_divergence(
 
 @functools.partial(jax.jit, static_argnames=("k",))
 def _contrastive_divergence(key, params, visible, k, chains):
+    rows = visible.shape[0] if chains is None else chains.shape[0]
+    noise = _draw_gibbs_noise(key, params, (k, rows))
+    return _contrastive_divergence_from_noise(params, visible, chains, noise)
+
+
+def _draw_gibbs_noise(key: Key, params: AnyRBMParams, leading: tuple[int, ...]):
+    """All the randomness of ``leading`` block Gibbs sweeps, drawn in two calls.
+
+    Returns ``(hidden_uniforms [*leading, H], visible_noise [*leading, V])``; the visible
+    noise is uniform for Bernoulli units and standard normal for Gaussian ones. Drawing a
+    whole block at once is much cheaper on CPU than many tiny per-sweep draws.
+    """
+    num_visible, num_hidden = params.weights.shape
+    dtype = params.weights.dtype
+    hidden_key, visible_key = jax.random.split(key)
+    hidden_noise = jax.random.uniform(hidden_key, (*leading, num_hidden), dtype)
+    draw = jax.random.normal if _is_gaussian(params) else jax.random.uniform
+    return hidden_noise, draw(visible_key, (*leading, num_visible), dtype)
+
+
+def _gibbs_sweep_from_noise(params, p_hidden, hidden_uniform, visible_noise):
+    """One block Gibbs sweep ``h ~ P(h | v)``, ``v ~ P(v | h)`` from pre-drawn noise."""
+    hidden = (hidden_uniform < p_hidden).astype(p_hidden.dtype)
+    mean = _visible_mean(params, hidden)
+    if _is_gaussian(params):
+        v = mean + _row(jnp.exp(0.5 * params.log_variance), mean.ndim) * visible_noise
+    else:
+        v = (visible_noise < mean).astype(mean.dtype)
+    return v, jax.nn.sigmoid(_hidden_preactivation(params, v))
+
+
+def _contrastive_divergence_from_noise(params, visible, chains, noise):
+    """CD-k / PCD with the sweeps' noise given: ``noise = (hidden [k, C, H], visible [k, C, V])``."""
     p_positive = jax.nn.sigmoid(_hidden_preactivation(params, visible))
     if chains is None:
         v_start, p_start = visible, p_positive
     else:
         v_start, p_start = chains, jax.nn.sigmoid(_hidden_preactivation(params, chains))
 
-    def sweep(carry, t):
+    def sweep(carry, sweep_noise):
         _, p_hidden = carry
-        key_hidden, key_visible = jax.random.split(jax.random.fold_in(key, t))
-        hidden = _bernoulli(key_hidden, p_hidden)
-        v = _sample_visible_given_mean(key_visible, params, _visible_mean(params, hidden))
-        return (v, jax.nn.sigmoid(_hidden_preactivation(params, v))), None
+        return _gibbs_sweep_from_noise(params, p_hidden, *sweep_noise), None
 
-    (v_negative, p_negative), _ = lax.scan(
-        sweep, (v_start, p_start), jnp.arange(k), unroll=min(k, 4)
-    )
+    k = noise[0].shape[0]
+    (v_negative, p_negative), _ = lax.scan(sweep, (v_start, p_start), noise, unroll=min(k, 4))
     positive = jax.tree.map(jnp.negative, _mean_free_energy_gradient(params, visible, p_positive))
     negative = jax.tree.map(
         jnp.negative, _mean_free_energy_gradient(params, v_negative, p_negative)
@@ -1049,11 +1078,12 @@ def _train_loop(
     tx = optax.sgd(learning_rate) if optimizer is None else optimizer
     num_batches = data.shape[0] // batch_size
     gaussian = _is_gaussian(params)
+    chain_rows = batch_size if chains is None else chains.shape[0]
 
     def update(carry, inputs):
         params, opt_state, chains = carry
-        batch, step_key = inputs
-        grads, info = _contrastive_divergence(step_key, params, batch, k, chains)
+        batch, noise = inputs
+        grads, info = _contrastive_divergence_from_noise(params, batch, chains, noise)
         if gaussian:
             # learn_variance is traced (one program for both settings).
             zero = jnp.zeros_like(grads.log_variance)
@@ -1067,8 +1097,7 @@ def _train_loop(
         perm_key, step_key, monitor_key = jax.random.split(epoch_key, 3)
         order = jax.random.permutation(perm_key, data.shape[0])[: num_batches * batch_size]
         batches = data[order].reshape(num_batches, batch_size, data.shape[1])
-        step_keys = jax.vmap(lambda i: jax.random.fold_in(step_key, i))(jnp.arange(num_batches))
-        carry, _ = lax.scan(update, carry, (batches, step_keys))
+        carry = _scan_updates_in_chunks(update, carry, batches, step_key, carry[0], k, chain_rows)
         if not monitor:
             del monitor_key
             return carry, None
@@ -1091,6 +1120,46 @@ def _train_loop(
         empty = jnp.zeros((0,), params.weights.dtype)
         stats = (empty, empty, empty)
     return RBMTrainResult(params, chains, opt_state, RBMTrainHistory(*stats))
+
+
+# Noise drawn at once per chunk of updates: at most this many numbers (128 MiB in float32).
+_NOISE_CHUNK_NUMBERS = 1 << 25
+import os
+_UNROLL = int(os.environ.get("UNROLL", "1"))
+
+
+def _scan_updates_in_chunks(update, carry, batches, key, params, k, chain_rows):
+    """``lax.scan`` of ``update`` over ``batches`` with the Gibbs noise drawn per chunk.
+
+    The updates are grouped into chunks of ``chunk`` consecutive minibatches (as many as
+    fit in :data:`_NOISE_CHUNK_NUMBERS`, usually the whole epoch); chunk ``c`` draws the
+    noise of all its updates in one call from ``fold_in(key, c)`` and an inner scan consumes
+    one ``[k, chain_rows, .]`` slice per update. A last, shorter chunk takes the remainder.
+    """
+    num_batches = batches.shape[0]
+    num_visible, num_hidden = params.weights.shape
+    per_update = k * chain_rows * (num_visible + num_hidden)
+    chunk = max(1, min(num_batches, _NOISE_CHUNK_NUMBERS // per_update))
+    num_chunks, remainder = divmod(num_batches, chunk)
+
+    def run_chunk(carry, chunk_batches, chunk_key):
+        noise = _draw_gibbs_noise(chunk_key, params, (chunk_batches.shape[0], k, chain_rows))
+        carry, _ = lax.scan(update, carry, (chunk_batches, noise), unroll=_UNROLL)
+        return carry
+
+    full = batches[: num_chunks * chunk].reshape(num_chunks, chunk, *batches.shape[1:])
+    if num_chunks == 1:
+        carry = run_chunk(carry, full[0], jax.random.fold_in(key, 0))
+    else:
+
+        def body(carry, inputs):
+            index, chunk_batches = inputs
+            return run_chunk(carry, chunk_batches, jax.random.fold_in(key, index)), None
+
+        carry, _ = lax.scan(body, carry, (jnp.arange(num_chunks), full))
+    if remainder:
+        carry = run_chunk(carry, batches[num_chunks * chunk :], jax.random.fold_in(key, num_chunks))
+    return carry
 
 
 # ----------------------------------------------------------------------------------------
