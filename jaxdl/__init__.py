@@ -10,7 +10,8 @@ Sub-packages (import them explicitly, e.g. ``from jaxdl import nn``):
 - ``jaxdl.data``: datasets that ship with packages or are generated locally;
 - ``jaxdl.testing``: gradient checking, hypothesis strategies, invariants;
 - ``jaxdl.sampling`` / ``jaxdl.probabilistic``: keyed samplers and probabilistic models;
-- ``jaxdl.selection``: model selection, ensembles.
+- ``jaxdl.selection``: model selection (splits, grid/random search), ensembles;
+- ``jaxdl.adversarial``: FGSM and PGD attacks, robust accuracy, adversarial training.
 """
 
 __version__ = "0.1.0"

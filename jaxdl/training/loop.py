@@ -651,6 +651,43 @@ def fit_many(
     if int(np.shape(keys)[0]) != num_members:
         raise ValueError(f"key must hold {num_members} member keys, got {np.shape(keys)[0]}")
 
+    run_all = _compiled_population_fn(
+        loss_fn,
+        eval_fn,
+        num_examples,
+        batch_size,
+        shuffle,
+        early_stopping,
+        eval_every,
+        num_epochs,
+        data_axis,
+        eval_data_axis,
+    )
+    final, best, logs, nonfinite, stopped = run_all(states, keys, train_data, eval_data)
+    ran = logs.pop("epoch_ran")
+    evaluated = logs.pop("evaluated")
+    history = {}
+    for name, values in logs.items():
+        mask = evaluated if name.startswith("eval_") else ran
+        history[name] = jnp.where(mask, values, jnp.nan) if name != "step" else values
+    return FitManyResult(final, best, history, nonfinite, stopped)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_population_fn(
+    loss_fn,
+    eval_fn,
+    num_examples,
+    batch_size,
+    shuffle,
+    early_stopping,
+    eval_every,
+    num_epochs,
+    data_axis,
+    eval_data_axis,
+):
+    """``jit(vmap(whole training run))``, cached like :func:`fit`'s chunk so that repeated
+    searches with the same loss, sizes and settings reuse one compiled program."""
     run_chunk, _ = _build_chunk_fn(
         loss_fn,
         eval_fn,
@@ -679,15 +716,7 @@ def fit_many(
         )
         return carry.state, best, logs, carry.nonfinite_step, stopped
 
-    run_all = jax.jit(jax.vmap(run_member, in_axes=(0, 0, data_axis, eval_data_axis)))
-    final, best, logs, nonfinite, stopped = run_all(states, keys, train_data, eval_data)
-    ran = logs.pop("epoch_ran")
-    evaluated = logs.pop("evaluated")
-    history = {}
-    for name, values in logs.items():
-        mask = evaluated if name.startswith("eval_") else ran
-        history[name] = jnp.where(mask, values, jnp.nan) if name != "step" else values
-    return FitManyResult(final, best, history, nonfinite, stopped)
+    return jax.jit(jax.vmap(run_member, in_axes=(0, 0, data_axis, eval_data_axis)))
 
 
 def epochs_for_steps(num_steps: int, num_examples: int, batch_size: int | None) -> int:

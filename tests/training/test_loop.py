@@ -392,3 +392,22 @@ def test_non_positive_learning_rate_raises():
     state = _state(model, x, optax.inject_hyperparams(optax.sgd)(learning_rate=-0.1))
     with pytest.raises(ValueError, match="learning_rate must be > 0"):
         fit(jax.random.key(26), state, supervised_loss(model), (x, y), num_epochs=1, progress=False)
+
+
+def test_fit_many_reuses_its_compiled_program():
+    x, y = _data()
+    model = _Net()
+    base = supervised_loss(model)
+    traces = []
+
+    def counting_loss(params, model_state, batch, key):
+        traces.append(1)
+        return base(params, model_state, batch, key)
+
+    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
+    for seed in (30, 31):
+        keys = jax.random.split(jax.random.key(seed), 2)
+        states = jax.vmap(lambda k: create_train_state(k, model, x[:2], tx))(keys)
+        fit_many(jax.random.key(seed + 10), states, counting_loss, (x, y), num_epochs=2,
+                 batch_size=32)
+    assert len(traces) == 1
