@@ -33,6 +33,7 @@ from jaxdl._checks import (
     check_positive_int,
     check_rank,
 )
+from jaxdl.nn.autoencoders import l1_code_penalty
 from jaxdl.typing import Array, ArrayLike, PyTree
 
 NON_WEIGHT_PATTERN = r"(^|/)(bias|scale)$"
@@ -321,8 +322,8 @@ def activation_l1_penalty(activations: ArrayLike, strength: ArrayLike = 1.0) -> 
     check_positive("strength", strength, allow_zero=True)
     h = jnp.asarray(activations)
     check_floating("activations", h)
-    check_rank("activations", h, tuple(range(1, 33)))
-    return strength * jnp.sum(jnp.abs(h), axis=-1)
+    check_rank("activations", h, tuple(range(1, 8)))
+    return strength * l1_code_penalty(h)
 
 
 def smooth_labels(labels: ArrayLike, epsilon: ArrayLike, num_classes: int | None = None) -> Array:
