@@ -20,6 +20,7 @@ used, and ``latest_step`` is the newest checkpoint that verifies.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import importlib.metadata
 import json
@@ -28,6 +29,7 @@ import math
 import os
 import pathlib
 import shutil
+import sys
 import time
 import warnings
 import zlib
@@ -502,19 +504,16 @@ class Checkpointer:
             return cache[3]
         if not fingerprint:
             raise _Corrupt("empty directory")
-        try:
-            restored = _quietly(
-                manager.restore,
-                step,
-                args=ocp.args.Composite(
-                    arrays=ocp.args.StandardRestore(),
-                    meta=ocp.args.JsonRestore(),
-                    extra=ocp.args.JsonRestore(),
-                ),
-            )
-            meta, extra, arrays = restored["meta"], restored["extra"], restored["arrays"]
-        except Exception as error:  # noqa: BLE001 - any read failure means corrupt
-            raise _Corrupt(f"unreadable ({_one_line(error)})") from None
+        restored = _quietly(
+            manager.restore,
+            step,
+            args=ocp.args.Composite(
+                arrays=ocp.args.StandardRestore(),
+                meta=ocp.args.JsonRestore(),
+                extra=ocp.args.JsonRestore(),
+            ),
+        )
+        meta, extra, arrays = restored["meta"], restored["extra"], restored["arrays"]
         _check_meta(meta)
         if meta.get("step") != step:
             raise _Corrupt(f"meta says step {meta.get('step')}")
@@ -755,11 +754,44 @@ def _one_line(error: BaseException) -> str:
 
 
 def _quietly(fn, *args, **kwargs):
-    """Call orbax without its log lines (a failed read is reported by us, in one line)."""
-    logger = logging.getLogger("absl")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL)
+    """Call orbax for a read that may fail, reporting a failure as one ``_Corrupt`` line.
+
+    A failed orbax read leaves noise behind: absl log lines, asyncio tasks whose exception
+    is "never retrieved", un-awaited coroutines, and tensorstore callbacks that later find
+    orbax's event loop closed. We report the failure ourselves in one line, so all of that
+    is silenced (the last by a narrow, process-wide ``sys.unraisablehook`` filter).
+    """
+    loggers = [logging.getLogger(name) for name in ("absl", "asyncio")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
+    _drop_closed_loop_reports()
+    failure = None
     try:
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except Exception as error:  # noqa: BLE001 - any read failure means corrupt
+            failure = _one_line(error)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            gc.collect()  # let the failed read's tasks and coroutines go, quietly
+        raise _Corrupt(f"unreadable ({failure})")
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _drop_closed_loop_reports() -> None:
+    """Drop 'Event loop is closed' reports of callbacks left behind by a failed read."""
+    previous = sys.unraisablehook
+    if getattr(previous, "_jaxdl_closed_loop_filter", False):
+        return
+
+    def hook(unraisable):
+        error = unraisable.exc_value
+        if isinstance(error, RuntimeError) and str(error) == "Event loop is closed":
+            return
+        previous(unraisable)
+
+    hook._jaxdl_closed_loop_filter = True
+    sys.unraisablehook = hook

@@ -1,0 +1,367 @@
+"""Verified checkpoints: round trip, corruption fallback, intervals, metadata, extra, best."""
+
+from __future__ import annotations
+
+import math
+import pathlib
+import shutil
+import warnings
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxdl.training import checkpoints
+from jaxdl.training.checkpoints import (
+    Checkpointer,
+    CheckpointError,
+    CheckpointMismatchError,
+    CheckpointWarning,
+    config_hash,
+    structure_hash,
+)
+
+
+class _Moments(NamedTuple):
+    mu: jax.Array
+    count: jax.Array
+
+
+def _tree(value: float = 0.0):
+    # random values: incompressible, so the array bytes sit in the largest file on disk
+    kernel = np.random.default_rng(int(value)).standard_normal((64, 32)).astype(np.float32)
+    return {
+        "step": jnp.asarray(int(value), jnp.int32),
+        "params": {"dense": {"kernel": jnp.asarray(kernel), "bias": jnp.arange(2.0) + value}},
+        "opt_state": (_Moments(jnp.full((64, 32), 2 * value), jnp.asarray(7, jnp.int32)), ()),
+        "key": jax.random.key(int(value)),
+    }
+
+
+def _like():
+    return _tree(0.0)
+
+
+def _assert_trees_equal(a, b):
+    leaves_a, leaves_b = jax.tree.leaves(a), jax.tree.leaves(b)
+    assert len(leaves_a) == len(leaves_b)
+    for u, v in zip(leaves_a, leaves_b, strict=True):
+        if jax.dtypes.issubdtype(u.dtype, jax.dtypes.prng_key):
+            u, v = jax.random.key_data(u), jax.random.key_data(v)
+        np.testing.assert_array_equal(np.asarray(u), np.asarray(v))
+    assert jax.tree.structure(a) == jax.tree.structure(b)
+
+
+def _two_checkpoints(directory: pathlib.Path) -> None:
+    with Checkpointer(directory) as checkpointer:
+        checkpointer.save(1, _tree(1.0), extra={"epochs": [1]})
+        checkpointer.save(2, _tree(2.0), extra={"epochs": [1, 2]})
+
+
+def _array_data_file(step_dir: pathlib.Path) -> pathlib.Path:
+    """The largest data file of the arrays item: the one holding the kernel's bytes."""
+    files = [p for p in (step_dir / "arrays").rglob("*") if p.is_file() and p.parent.name == "d"]
+    path = max(files, key=lambda p: p.stat().st_size)
+    assert path.stat().st_size > 64 * 32 * 2  # compressed, still the bulk of the kernel
+    return path
+
+
+def _flip_bit(path: pathlib.Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x04
+    path.write_bytes(bytes(data))
+
+
+def _truncate(path: pathlib.Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _empty_dir(path: pathlib.Path) -> None:
+    for child in path.iterdir():
+        shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+def _swap_arrays(step_dir: pathlib.Path, other: pathlib.Path) -> None:
+    """Well-formed arrays that are not the ones the checksums describe."""
+    shutil.rmtree(step_dir / "arrays")
+    shutil.copytree(other / "arrays", step_dir / "arrays")
+
+
+def test_round_trip_keeps_values_structure_keys_and_extra(tmp_path):
+    tree = _tree(3.0)
+    with Checkpointer(tmp_path, metadata={"config_hash": "abc"}) as checkpointer:
+        assert checkpointer.latest_step() is None
+        assert checkpointer.save(3, tree, {"val_loss": 0.5}, extra={"history": [{"a": 1.5}]})
+        checkpointer.wait()
+        assert checkpointer.latest_step() == 3
+        restored = checkpointer.restore(_like())
+        _assert_trees_equal(restored, tree)
+        assert isinstance(restored["opt_state"][0], _Moments)
+        assert checkpointer.restore_extra(3) == {"history": [{"a": 1.5}]}
+        stored = checkpointer.restore_metadata()
+        assert stored["step"] == 3
+        assert stored["metadata"] == {"config_hash": "abc"}
+        assert stored["metrics"] == {"val_loss": 0.5}
+        assert set(stored["versions"]) >= {"jaxdl_version", "jax_version", "flax_version"}
+    # a fresh object (another process) reads the same
+    _assert_trees_equal(Checkpointer(tmp_path).restore(_like()), tree)
+
+
+def test_numpy_and_python_leaves_round_trip(tmp_path):
+    tree = {"a": np.arange(4, dtype=np.int64), "b": 2.5, "c": jnp.ones((), jnp.bfloat16)}
+    with Checkpointer(tmp_path) as checkpointer:
+        checkpointer.save(1, tree)
+        restored = checkpointer.restore({"a": np.zeros(4, np.int64), "b": 0.0, "c": tree["c"]})
+    np.testing.assert_array_equal(restored["a"], tree["a"])
+    assert restored["b"] == 2.5 and isinstance(restored["b"], float)
+    assert restored["c"].dtype == jnp.bfloat16
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        pytest.param(lambda d, _: _flip_bit(_array_data_file(d)), id="bit-flip"),
+        pytest.param(lambda d, _: _truncate(_array_data_file(d)), id="truncated"),
+        pytest.param(lambda d, _: _empty_dir(d), id="emptied"),
+        pytest.param(lambda d, _: shutil.rmtree(d / "meta"), id="missing-item"),
+        pytest.param(lambda d, other: _swap_arrays(d, other), id="checksum-mismatch"),
+    ],
+)
+def test_corrupt_latest_falls_back_to_previous_with_one_warning(tmp_path, corrupt):
+    _two_checkpoints(tmp_path)
+    latest = tmp_path / "latest"
+    corrupt(latest / "2", latest / "1")
+    checkpointer = Checkpointer(tmp_path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert checkpointer.latest_step() == 1
+        restored = checkpointer.restore(_like())
+        assert checkpointer.restore_extra() == {"epochs": [1]}
+    _assert_trees_equal(restored, _tree(1.0))
+    ours = [w for w in caught if issubclass(w.category, CheckpointWarning)]
+    assert len(ours) == 1, [str(w.message) for w in caught]
+    message = str(ours[0].message)
+    assert "\n" not in message
+    assert str(latest / "2") in message and "using step 1" in message
+    # moved aside: never "the last good one", and step 2 can be written again
+    assert not (latest / "2").exists()
+    assert (tmp_path / "corrupt" / "latest-2").is_dir()
+    assert checkpointer.save(2, _tree(4.0))
+    checkpointer.wait()
+    _assert_trees_equal(checkpointer.restore(_like()), _tree(4.0))
+    checkpointer.close()
+
+
+def test_checksum_mismatch_is_named(tmp_path):
+    _two_checkpoints(tmp_path)
+    _swap_arrays(tmp_path / "latest" / "2", tmp_path / "latest" / "1")
+    with pytest.warns(CheckpointWarning, match=r"checksum mismatch in \['"):
+        assert Checkpointer(tmp_path).latest_step() == 1
+
+
+def test_all_corrupt_is_one_line_error_and_nothing_moves(tmp_path):
+    _two_checkpoints(tmp_path)
+    _truncate(_array_data_file(tmp_path / "latest" / "2"))
+    _flip_bit(_array_data_file(tmp_path / "latest" / "1"))
+    checkpointer = Checkpointer(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CheckpointWarning)
+        with pytest.raises(CheckpointError) as info:
+            checkpointer.restore(_like())
+    message = str(info.value)
+    assert "\n" not in message and "no valid checkpoint" in message
+    assert "step 2" in message and "step 1" in message
+    assert (tmp_path / "latest" / "2").is_dir() and (tmp_path / "latest" / "1").is_dir()
+    with pytest.raises(CheckpointError):
+        checkpointer.latest_step()
+
+
+def test_explicit_corrupt_step_is_an_error_not_a_fallback(tmp_path):
+    _two_checkpoints(tmp_path)
+    _flip_bit(_array_data_file(tmp_path / "latest" / "2"))
+    with pytest.raises(CheckpointError, match="latest/2 is corrupt"):
+        Checkpointer(tmp_path).restore(_like(), step=2)
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        Checkpointer(tmp_path).restore(_like(), step=9)
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        Checkpointer(tmp_path / "empty").restore(_like())
+
+
+def test_another_tree_is_a_mismatch(tmp_path):
+    with Checkpointer(tmp_path) as checkpointer:
+        checkpointer.save(1, {"w": jnp.zeros(3)})
+        with pytest.raises(CheckpointMismatchError, match=r"\['w'\] is float32\[3\]") as info:
+            checkpointer.restore({"w": jnp.zeros(4)})
+        assert "\n" not in str(info.value)
+        with pytest.raises(CheckpointMismatchError, match="1 leaves stored, 2 expected"):
+            checkpointer.restore({"w": jnp.zeros(3), "v": jnp.zeros(3)})
+
+
+def test_async_save_returns_before_the_write_and_wait_finishes_it(tmp_path):
+    big = {"w": jnp.ones((512, 512))}
+    with Checkpointer(tmp_path) as checkpointer:
+        assert checkpointer.save(1, big)
+        # while writing, the step lives under a temporary name; never a half step directory
+        finished = [p.name for p in (tmp_path / "latest").iterdir() if p.name.isdigit()]
+        assert finished in ([], ["1"])
+        checkpointer.wait()
+        assert (tmp_path / "latest" / "1" / "arrays").is_dir()
+        assert checkpointer.save(2, {"w": big["w"] + 1})
+        assert checkpointer.latest_step() == 2  # waits for the save in flight
+        np.testing.assert_array_equal(checkpointer.restore(big)["w"], np.full((512, 512), 2.0))
+
+
+def test_keeps_max_to_keep_latest(tmp_path):
+    with Checkpointer(tmp_path, max_to_keep=2) as checkpointer:
+        for step in (1, 2, 3):
+            checkpointer.save(step, {"w": jnp.full(2, float(step))})
+    assert sorted(p.name for p in (tmp_path / "latest").iterdir()) == ["2", "3"]
+
+
+def test_interval_in_steps_and_force(tmp_path):
+    with Checkpointer(tmp_path, save_interval_steps=10) as checkpointer:
+        saved = [step for step in (4, 8, 12, 16, 20, 24, 33) if checkpointer.save(step, _tree())]
+        assert saved == [12, 24]
+        assert checkpointer.save(27, _tree(), force=True)
+        assert not checkpointer.save(27, _tree(), force=True)  # already there
+        assert checkpointer.save(37, _tree())  # 10 steps after the forced one
+    # a resumed run counts from the newest checkpoint on disk
+    with Checkpointer(tmp_path, save_interval_steps=10) as checkpointer:
+        assert not checkpointer.should_save(40)
+        assert checkpointer.should_save(47)
+
+
+def test_interval_in_seconds_with_a_fake_clock(tmp_path, monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(checkpoints, "_now", lambda: now[0])
+    with Checkpointer(tmp_path, save_interval_seconds=60.0) as checkpointer:
+        assert not checkpointer.save(1, _tree())
+        now[0] += 59.0
+        assert not checkpointer.save(2, _tree())
+        now[0] += 1.0
+        assert checkpointer.save(3, _tree())
+        now[0] += 30.0
+        assert not checkpointer.save(4, _tree())
+        assert checkpointer.save(5, _tree(), force=True)
+        now[0] += 59.0
+        assert not checkpointer.save(6, _tree())  # counted from the forced save
+        now[0] += 1.0
+        assert checkpointer.save(7, _tree())
+
+
+def test_steps_or_seconds_whichever_comes_first(tmp_path, monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(checkpoints, "_now", lambda: now[0])
+    with Checkpointer(tmp_path, save_interval_steps=100, save_interval_seconds=10.0) as ckpt:
+        assert not ckpt.should_save(50)
+        now[0] = 11.0
+        assert ckpt.should_save(50)
+        now[0] = 0.0
+        assert ckpt.should_save(100)
+
+
+def test_without_interval_every_call_saves(tmp_path):
+    with Checkpointer(tmp_path) as checkpointer:
+        assert all(checkpointer.save(step, _tree()) for step in (1, 2, 3))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"save_interval_steps": 0},
+        {"save_interval_steps": 1.5},
+        {"save_interval_seconds": -1.0},
+        {"save_interval_seconds": math.nan},
+        {"max_to_keep": 0},
+        {"best_mode": "lowest"},
+    ],
+)
+def test_bad_options_raise(tmp_path, kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        Checkpointer(tmp_path, **kwargs)
+
+
+def test_metadata_mismatch_lists_the_differing_keys(tmp_path):
+    stored = {"config_hash": "aaa", "model_hash": "mmm", "seed": 0}
+    with Checkpointer(tmp_path, metadata=stored) as checkpointer:
+        checkpointer.check_metadata()  # nothing saved yet: nothing to compare
+        checkpointer.save(1, _tree())
+    checkpointer = Checkpointer(tmp_path)
+    checkpointer.check_metadata(stored)
+    checkpointer.check_metadata(None)  # no metadata given: nothing to compare
+    with pytest.raises(CheckpointMismatchError) as info:
+        checkpointer.check_metadata({"config_hash": "bbb", "model_hash": "mmm", "seed": 1})
+    message = str(info.value)
+    assert "\n" not in message
+    assert "config_hash" in message and "seed" in message and "model_hash" not in message
+    assert str(tmp_path / "latest" / "1") in message
+    with pytest.raises(CheckpointMismatchError, match="model_hash"):
+        checkpointer.check_metadata({"config_hash": "aaa", "seed": 0})  # a key went missing
+
+
+def test_metadata_versions_only_warn(tmp_path, monkeypatch):
+    with Checkpointer(tmp_path, metadata={"config_hash": "aaa"}) as checkpointer:
+        checkpointer.save(1, _tree())
+    versions = dict(checkpoints.run_versions(), jax_version="99.0")
+    monkeypatch.setattr(checkpoints, "run_versions", lambda: versions)
+    with pytest.warns(CheckpointWarning, match=r"jax_version \(checkpoint '.*', now '99.0'\)"):
+        Checkpointer(tmp_path).check_metadata({"config_hash": "aaa"})
+
+
+def test_extra_round_trip_keeps_nan_and_nesting(tmp_path):
+    extra = {"history": [{"epoch": 1, "loss": 0.25, "val": math.nan}], "note": "x"}
+    with Checkpointer(tmp_path) as checkpointer:
+        checkpointer.save(5, _tree(), extra=extra)
+        checkpointer.save(6, _tree(), extra={"history": []})
+        restored = checkpointer.restore_extra(5)
+        assert checkpointer.restore_extra() == {"history": []}
+    assert restored["history"][0]["loss"] == 0.25 and math.isnan(restored["history"][0]["val"])
+    assert restored["note"] == "x"
+
+
+def test_extra_flipped_is_detected(tmp_path):
+    with Checkpointer(tmp_path) as checkpointer:
+        checkpointer.save(1, _tree(), extra={"a": 1})
+        checkpointer.save(2, _tree(), extra={"a": 2})
+    extra_file = tmp_path / "latest" / "2" / "extra" / "metadata"
+    extra_file.write_text(extra_file.read_text().replace("2", "3"))
+    with pytest.raises(CheckpointError, match="checksum mismatch in extra"):
+        Checkpointer(tmp_path).restore_extra(2)
+    with pytest.warns(CheckpointWarning, match="checksum mismatch in extra"):
+        assert Checkpointer(tmp_path).restore_extra() == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("mode", "values", "best"),
+    [("min", [0.5, 0.3, math.nan, 0.4], 2), ("max", [0.5, 0.9, math.nan, 0.7], 2)],
+)
+def test_best_checkpoint_skips_nan(tmp_path, mode, values, best):
+    with Checkpointer(tmp_path, best_metric="val_loss", best_mode=mode) as checkpointer:
+        for step, value in enumerate(values, start=1):
+            checkpointer.save(step, _tree(float(step)), {"val_loss": value})
+        assert checkpointer.best_step() == best
+        _assert_trees_equal(checkpointer.restore(_like(), best=True), _tree(float(best)))
+        assert checkpointer.latest_step() == len(values)
+
+
+def test_best_is_remembered_across_objects_and_offered_between_intervals(tmp_path):
+    with Checkpointer(tmp_path, best_metric="val_loss") as checkpointer:
+        checkpointer.save(1, _tree(1.0), {"val_loss": 0.3})
+    with Checkpointer(tmp_path, best_metric="val_loss", save_interval_steps=100) as checkpointer:
+        assert not checkpointer.save(2, _tree(2.0), {"val_loss": 0.35})  # worse: no write
+        assert not checkpointer.save(3, _tree(3.0), {"val_loss": 0.1})  # better: best only
+        checkpointer.wait()
+        assert checkpointer.best_step() == 3
+        assert checkpointer.latest_step() == 1
+    with pytest.raises(ValueError, match="best_metric"):
+        Checkpointer(tmp_path).restore(_like(), best=True)
+
+
+def test_hash_helpers():
+    assert config_hash({"a": 1, "b": (1, 2)}) == config_hash({"b": [1, 2], "a": 1})
+    assert config_hash({"a": 1}) != config_hash({"a": 2})
+    assert structure_hash(_tree(1.0)) == structure_hash(_tree(2.0))
+    assert structure_hash({"w": jnp.zeros(3)}) != structure_hash({"w": jnp.zeros(3, jnp.int32)})
