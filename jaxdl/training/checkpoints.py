@@ -1,13 +1,14 @@
 """Verified orbax checkpoints: the latest few for resuming, the best one for keeping.
 
-Each checkpoint is one orbax step directory with three items, written asynchronously and
+Each checkpoint is one orbax step directory with two items, written asynchronously and
 made visible atomically by orbax (it writes ``<step>.orbax-checkpoint-tmp`` and renames it
 when every item is on disk)::
 
     <directory>/latest/<step>/arrays   every array leaf of the tree, flattened (a0, a1, ...)
                              /meta     JSON: the leaf paths, dtypes, shapes and CRC-32 of
-                                       every array, the run metadata, versions, metrics
-                             /extra    JSON passed by the caller (``fit`` stores its history)
+                                       every array, the run metadata, versions, metrics, the
+                                       caller's ``extra`` (``fit`` stores its history), and
+                                       a CRC-32 of this JSON itself
     <directory>/best/<step>/...        the checkpoint with the best ``best_metric``
     <directory>/corrupt/...            checkpoints that failed verification, moved aside
 
@@ -20,6 +21,7 @@ used, and ``latest_step`` is the newest checkpoint that verifies.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
 import hashlib
 import importlib.metadata
@@ -45,7 +47,7 @@ from jaxdl.typing import PyTree
 FORMAT = 1
 """Version of the on-disk layout written by :class:`Checkpointer`."""
 
-_ITEMS = ("arrays", "meta", "extra")
+_ITEMS = ("arrays", "meta")
 
 
 class CheckpointError(Exception):
@@ -66,6 +68,11 @@ _now = time.monotonic
 
 def run_versions() -> dict[str, str]:
     """Versions of jaxdl, jax, flax, optax and orbax, as stored with every checkpoint."""
+    return dict(_installed_versions())
+
+
+@functools.cache
+def _installed_versions() -> dict[str, str]:
     versions = {}
     for name, dist in (
         ("jaxdl", "jaxdl"),
@@ -285,16 +292,15 @@ class Checkpointer:
             "format": FORMAT,
             "step": step,
             "arrays": records,
-            "extra_crc32": _json_crc(extra_json),
             "metadata": self.metadata or {},
             "versions": run_versions(),
             "metrics": _to_json(dict(metrics or {})),
+            "extra": extra_json,
         }
         meta["meta_crc32"] = _json_crc(meta)
         items = ocp.args.Composite(
             arrays=ocp.args.StandardSave(arrays),
             meta=ocp.args.JsonSave(meta),
-            extra=ocp.args.JsonSave(extra_json),
         )
         if saving:
             self.latest.save(step, args=items, force=True)
@@ -329,7 +335,7 @@ class Checkpointer:
     def _stored_best_value(self) -> float | None:
         for step in reversed(_step_dirs(self.best)):
             try:
-                meta = self._read_json_items(self.best, step)[0]
+                meta = self._read_meta(self.best, step)
                 value = float(meta["metrics"][self.best_metric])
             except Exception:  # noqa: BLE001 - any unreadable best is ignored here
                 continue
@@ -389,11 +395,11 @@ class Checkpointer:
 
     def restore_extra(self, step: int | None = None, *, best: bool = False) -> dict[str, Any]:
         """The ``extra`` JSON saved with checkpoint ``step`` (default: the latest good one)."""
-        return self._json_of(step, best)[1]
+        return self._json_of(step, best)["extra"]
 
     def restore_metadata(self, step: int | None = None, *, best: bool = False) -> dict[str, Any]:
         """What was stored beside checkpoint ``step``: step, metadata, versions, metrics."""
-        meta = self._json_of(step, best)[0]
+        meta = self._json_of(step, best)
         return {k: meta[k] for k in ("step", "metadata", "versions", "metrics")}
 
     def check_metadata(self, metadata: Mapping[str, Any] | None = None) -> None:
@@ -413,7 +419,7 @@ class Checkpointer:
         step = self.latest_step()
         if metadata is None or step is None:
             return
-        meta = self._json_of(step, False)[0]
+        meta = self._json_of(step, False)
         stored = dict(meta.get("metadata") or {})
         differing, versions = [], []
         for key in sorted(set(stored) | set(metadata)):
@@ -439,25 +445,23 @@ class Checkpointer:
                 stacklevel=2,
             )
 
-    def _json_of(self, step: int | None, best: bool) -> tuple[dict, dict]:
+    def _json_of(self, step: int | None, best: bool) -> dict[str, Any]:
         manager = self._manager(best)
         self.wait()
         if step is None:
             loaded = self._newest_good(manager)
             if loaded is None:
                 raise CheckpointError(f"no checkpoint under {manager.directory}")
-            return loaded.meta, loaded.extra
+            return loaded.meta
         path = manager.directory / str(int(step))
         try:
-            meta, extra = self._read_json_items(manager, int(step))
+            meta = self._read_meta(manager, int(step))
             _check_meta(meta)
-            if _json_crc(extra) != meta["extra_crc32"]:
-                raise _Corrupt("checksum mismatch in extra")
         except _Corrupt as error:
             raise CheckpointError(f"checkpoint {path} is corrupt: {error}") from None
         except Exception as error:  # noqa: BLE001 - any read failure is one line
             raise CheckpointError(f"checkpoint {path} is unreadable: {_one_line(error)}") from None
-        return meta, extra
+        return meta
 
     def _manager(self, best: bool) -> ocp.CheckpointManager:
         if not best:
@@ -510,10 +514,9 @@ class Checkpointer:
             args=ocp.args.Composite(
                 arrays=ocp.args.StandardRestore(),
                 meta=ocp.args.JsonRestore(),
-                extra=ocp.args.JsonRestore(),
             ),
         )
-        meta, extra, arrays = restored["meta"], restored["extra"], restored["arrays"]
+        meta, arrays = restored["meta"], restored["arrays"]
         _check_meta(meta)
         if meta.get("step") != step:
             raise _Corrupt(f"meta says step {meta.get('step')}")
@@ -531,19 +534,15 @@ class Checkpointer:
             if _crc(array) != record["crc32"]:
                 raise _Corrupt(f"checksum mismatch in {record['path'] or 'the root leaf'}")
             values.append(array)
-        if _json_crc(extra) != meta["extra_crc32"]:
-            raise _Corrupt("checksum mismatch in extra")
-        loaded = _Loaded(step, values, meta, extra)
+        loaded = _Loaded(step, values, meta, meta["extra"])
         self._cache = (str(manager.directory), step, fingerprint, loaded)
         return loaded
 
-    def _read_json_items(self, manager: ocp.CheckpointManager, step: int) -> tuple[dict, dict]:
+    def _read_meta(self, manager: ocp.CheckpointManager, step: int) -> dict[str, Any]:
         restored = _quietly(
-            manager.restore,
-            step,
-            args=ocp.args.Composite(meta=ocp.args.JsonRestore(), extra=ocp.args.JsonRestore()),
+            manager.restore, step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())
         )
-        return restored["meta"], restored["extra"]
+        return restored["meta"]
 
     def _set_aside(
         self, manager: ocp.CheckpointManager, step: int, reason: str, good_step: int
@@ -708,7 +707,7 @@ def _check_meta(meta: Any) -> None:
     if not isinstance(meta, Mapping) or meta.get("format") != FORMAT:
         found = meta.get("format") if isinstance(meta, Mapping) else None
         raise _Corrupt(f"meta of format {found!r}, expected {FORMAT}")
-    if not isinstance(meta.get("arrays"), list) or "extra_crc32" not in meta:
+    if not isinstance(meta.get("arrays"), list) or not isinstance(meta.get("extra"), dict):
         raise _Corrupt("meta incomplete")
     unsigned = {k: v for k, v in meta.items() if k != "meta_crc32"}
     if meta.get("meta_crc32") != _json_crc(unsigned):

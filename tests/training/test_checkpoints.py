@@ -322,15 +322,17 @@ def test_extra_round_trip_keeps_nan_and_nesting(tmp_path):
     assert restored["note"] == "x"
 
 
-def test_extra_flipped_is_detected(tmp_path):
+def test_extra_changed_on_disk_is_detected(tmp_path):
     with Checkpointer(tmp_path) as checkpointer:
         checkpointer.save(1, _tree(), extra={"a": 1})
         checkpointer.save(2, _tree(), extra={"a": 2})
-    extra_file = tmp_path / "latest" / "2" / "extra" / "metadata"
-    extra_file.write_text(extra_file.read_text().replace("2", "3"))
-    with pytest.raises(CheckpointError, match="checksum mismatch in extra"):
+    meta_file = tmp_path / "latest" / "2" / "meta" / "metadata"
+    text = meta_file.read_text()
+    assert '"a": 2' in text
+    meta_file.write_text(text.replace('"a": 2', '"a": 3'))
+    with pytest.raises(CheckpointError, match="checksum mismatch in meta"):
         Checkpointer(tmp_path).restore_extra(2)
-    with pytest.warns(CheckpointWarning, match="checksum mismatch in extra"):
+    with pytest.warns(CheckpointWarning, match="checksum mismatch in meta"):
         assert Checkpointer(tmp_path).restore_extra() == {"a": 1}
 
 

@@ -1,0 +1,181 @@
+"""What checkpoints cost the main job: ``fit`` with and without ``checkpoint_dir``.
+
+The main job is ``experiments/mnist1d_mlp`` with its default config: MLP 40-100-100-10
+(ReLU) on MNIST-1D, Adam 1e-2 after ``add_decayed_weights(1e-3)``, batch 100, 3,000 steps,
+5-epoch chunks, the test split evaluated every epoch. Each repetition trains from scratch
+(a fresh checkpoint directory, so nothing is resumed); the two variants alternate so that
+a busy machine slows both alike. Prints one JSON object: the median wall time of each
+variant, with compilation (caches cleared before every run) and without (after a
+warm-up), the ratios (target: within 1.15x), and how many checkpoints each run wrote.
+
+``fit`` decides when to save; ``--interval-steps N`` passes ``checkpoint_every_steps=N``
+when ``fit`` has that argument, and otherwise makes the ``Checkpointer`` inside ``fit``
+save every N steps (so the interval policy can be measured before ``fit`` exposes it).
+
+Run: ``python benchmarks/checkpoint_overhead.py`` (``--repetitions``, ``--interval-steps``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import inspect
+import json
+import statistics
+import tempfile
+import time
+
+import jax
+import optax
+
+from jaxdl.data import load_mnist1d
+from jaxdl.nn import MLP
+from jaxdl.training import (
+    checkpoints,
+    create_train_state,
+    epochs_for_steps,
+    fit,
+    loop,
+    supervised_loss,
+)
+
+CONFIG = {  # experiments/mnist1d_mlp/configs/default.py
+    "seed": 0,
+    "data_seed": 42,
+    "num_samples": 5000,
+    "hidden": [100, 100],
+    "learning_rate": 1e-2,
+    "batch_size": 100,
+    "num_steps": 3000,
+    "weight_decay": 1e-3,
+    "epochs_per_chunk": 5,
+}
+
+
+_WRITTEN = [0]
+
+
+def _count_and_set_interval(interval_steps: int | None) -> None:
+    """Wrap the library's Checkpointer: count what it writes, optionally set its interval."""
+    cls = checkpoints.Checkpointer
+    save, init = cls.save, cls.__init__
+
+    def counting_save(self, *args, **kwargs):
+        saved = save(self, *args, **kwargs)
+        _WRITTEN[0] += int(saved)
+        return saved
+
+    def init_with_interval(self, *args, **kwargs):
+        if interval_steps is not None and kwargs.get("save_interval_steps") is None:
+            kwargs["save_interval_steps"] = interval_steps
+        init(self, *args, **kwargs)
+
+    cls.save, cls.__init__ = counting_save, init_with_interval
+
+
+def _main_job():
+    data = load_mnist1d(num_samples=CONFIG["num_samples"], seed=CONFIG["data_seed"])
+    model = MLP(features=(*CONFIG["hidden"], data.num_classes), activation="relu", output=None)
+    tx = optax.chain(
+        optax.add_decayed_weights(CONFIG["weight_decay"]),
+        optax.inject_hyperparams(optax.adam)(learning_rate=CONFIG["learning_rate"]),
+    )
+    init_key, train_key = jax.random.split(jax.random.key(CONFIG["seed"]))
+    state = create_train_state(init_key, model, data.x_train[:1], tx)
+    loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
+    num_epochs = epochs_for_steps(CONFIG["num_steps"], len(data.x_train), CONFIG["batch_size"])
+    parameters = inspect.signature(fit).parameters
+    split = "val_data" if "val_data" in parameters else "eval_data"
+    kwargs = {
+        "num_epochs": num_epochs,
+        "batch_size": CONFIG["batch_size"],
+        split: (data.x_test, data.y_test),
+        "epochs_per_chunk": CONFIG["epochs_per_chunk"],
+        "progress": False,
+    }
+    run = functools.partial(fit, train_key, state, loss_fn, (data.x_train, data.y_train), **kwargs)
+    steps = num_epochs * (len(data.x_train) // CONFIG["batch_size"])
+    return run, steps
+
+
+def _fit_has_interval() -> bool:
+    return "checkpoint_every_steps" in inspect.signature(fit).parameters
+
+
+def _timed(run, checkpoint_dir: str | None, extra: dict) -> tuple[float, int]:
+    before = _WRITTEN[0]
+    started = time.perf_counter()
+    result = run(checkpoint_dir=checkpoint_dir, **(extra if checkpoint_dir else {}))
+    jax.block_until_ready(result.state.params)
+    return time.perf_counter() - started, _WRITTEN[0] - before
+
+
+def _clear_compilation_caches() -> None:
+    jax.clear_caches()
+    for name in dir(loop):
+        cached = getattr(getattr(loop, name), "cache_clear", None)
+        if cached is not None:
+            cached()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repetitions", type=int, default=3)
+    parser.add_argument("--interval-steps", type=int, default=None)
+    args = parser.parse_args()
+
+    run, steps = _main_job()
+    extra = {}
+    if args.interval_steps is not None and _fit_has_interval():
+        extra["checkpoint_every_steps"] = args.interval_steps
+        _count_and_set_interval(None)
+    else:
+        _count_and_set_interval(args.interval_steps)
+
+    times = {"without": {"compiled": [], "with_compile": []}, "with": {}}
+    times["with"] = {"compiled": [], "with_compile": []}
+    written = []
+    with tempfile.TemporaryDirectory() as root:
+        for repetition in range(args.repetitions):
+            for variant in ("without", "with"):
+                directory = f"{root}/{variant}-compile-{repetition}" if variant == "with" else None
+                _clear_compilation_caches()
+                elapsed, _ = _timed(run, directory, extra)
+                times[variant]["with_compile"].append(elapsed)
+        _timed(run, None, extra)  # warm-up: compiled once for the runs below
+        for repetition in range(args.repetitions):
+            for variant in ("without", "with"):
+                directory = f"{root}/{variant}-{repetition}" if variant == "with" else None
+                elapsed, count = _timed(run, directory, extra)
+                times[variant]["compiled"].append(elapsed)
+                if variant == "with":
+                    written.append(count)
+
+    def summary(variant: str) -> dict:
+        return {
+            key: {"median_seconds": statistics.median(values), "runs": values}
+            for key, values in times[variant].items()
+        }
+
+    report = {
+        "benchmark": "checkpoint_overhead_mnist1d_mlp_main_job",
+        "device": str(jax.devices()[0]),
+        "steps": steps,
+        "epochs_per_chunk": CONFIG["epochs_per_chunk"],
+        "repetitions": args.repetitions,
+        "interval_steps": args.interval_steps,
+        "fit_has_checkpoint_interval": _fit_has_interval(),
+        "checkpoints_written_per_run": written,
+        "without_checkpoints": summary("without"),
+        "with_checkpoints": summary("with"),
+        "ratio_compiled": statistics.median(times["with"]["compiled"])
+        / statistics.median(times["without"]["compiled"]),
+        "ratio_with_compile": statistics.median(times["with"]["with_compile"])
+        / statistics.median(times["without"]["with_compile"]),
+        "target_ratio": 1.15,
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
