@@ -153,7 +153,8 @@ class Checkpointer:
     checksums and returns while orbax writes in the background; ``wait`` blocks until
     they are on disk. ``save`` writes only when an interval is due
     (``save_interval_steps`` steps or ``save_interval_seconds`` seconds since the last
-    checkpoint; with neither, every call), or with ``force=True``.
+    checkpoint, and the previous save finished; with neither interval, every call), or
+    with ``force=True``.
 
     Args:
         directory: where checkpoints live (created if missing).
@@ -237,8 +238,9 @@ class Checkpointer:
         """Whether ``save(step, ...)`` would write a latest checkpoint now.
 
         Never for a step that already has a checkpoint; always with ``force=True``;
-        otherwise when ``save_interval_steps`` or ``save_interval_seconds`` is due (every
-        call when neither is set).
+        every call when no interval is set. Otherwise when ``save_interval_steps`` or
+        ``save_interval_seconds`` is due and the previous save is on disk: a due save
+        never waits for a slow disk, it is taken at the next call instead.
         """
         step = int(step)
         if step in self.latest.all_steps() or step in _step_dirs(self.latest):
@@ -247,6 +249,8 @@ class Checkpointer:
             return True
         if self.save_interval_steps is None and self.save_interval_seconds is None:
             return True
+        if self.latest.is_saving_in_progress():
+            return False
         if self.save_interval_steps is not None:
             if step - (self._last_step or 0) >= self.save_interval_steps:
                 return True

@@ -221,13 +221,20 @@ def test_keeps_max_to_keep_latest(tmp_path):
     assert sorted(p.name for p in (tmp_path / "latest").iterdir()) == ["2", "3"]
 
 
+def _save(checkpointer, step, **kwargs) -> bool:
+    """Save and wait, so that no save is in flight at the next decision."""
+    saved = checkpointer.save(step, _tree(), **kwargs)
+    checkpointer.wait()
+    return saved
+
+
 def test_interval_in_steps_and_force(tmp_path):
     with Checkpointer(tmp_path, save_interval_steps=10) as checkpointer:
-        saved = [step for step in (4, 8, 12, 16, 20, 24, 33) if checkpointer.save(step, _tree())]
+        saved = [step for step in (4, 8, 12, 16, 20, 24, 33) if _save(checkpointer, step)]
         assert saved == [12, 24]
-        assert checkpointer.save(27, _tree(), force=True)
-        assert not checkpointer.save(27, _tree(), force=True)  # already there
-        assert checkpointer.save(37, _tree())  # 10 steps after the forced one
+        assert _save(checkpointer, 27, force=True)
+        assert not _save(checkpointer, 27, force=True)  # already there
+        assert _save(checkpointer, 37)  # 10 steps after the forced one
     # a resumed run counts from the newest checkpoint on disk
     with Checkpointer(tmp_path, save_interval_steps=10) as checkpointer:
         assert not checkpointer.should_save(40)
@@ -238,18 +245,18 @@ def test_interval_in_seconds_with_a_fake_clock(tmp_path, monkeypatch):
     now = [100.0]
     monkeypatch.setattr(checkpoints, "_now", lambda: now[0])
     with Checkpointer(tmp_path, save_interval_seconds=60.0) as checkpointer:
-        assert not checkpointer.save(1, _tree())
+        assert not _save(checkpointer, 1)
         now[0] += 59.0
-        assert not checkpointer.save(2, _tree())
+        assert not _save(checkpointer, 2)
         now[0] += 1.0
-        assert checkpointer.save(3, _tree())
+        assert _save(checkpointer, 3)
         now[0] += 30.0
-        assert not checkpointer.save(4, _tree())
-        assert checkpointer.save(5, _tree(), force=True)
+        assert not _save(checkpointer, 4)
+        assert _save(checkpointer, 5, force=True)
         now[0] += 59.0
-        assert not checkpointer.save(6, _tree())  # counted from the forced save
+        assert not _save(checkpointer, 6)  # counted from the forced save
         now[0] += 1.0
-        assert checkpointer.save(7, _tree())
+        assert _save(checkpointer, 7)
 
 
 def test_steps_or_seconds_whichever_comes_first(tmp_path, monkeypatch):
@@ -261,6 +268,16 @@ def test_steps_or_seconds_whichever_comes_first(tmp_path, monkeypatch):
         assert ckpt.should_save(50)
         now[0] = 0.0
         assert ckpt.should_save(100)
+
+
+def test_a_due_save_waits_for_the_previous_one_to_finish_unless_forced(tmp_path, monkeypatch):
+    with Checkpointer(tmp_path, save_interval_steps=10) as checkpointer:
+        monkeypatch.setattr(checkpointer.latest, "is_saving_in_progress", lambda: True)
+        assert not checkpointer.save(10, _tree())  # due, but the disk is still busy
+        assert checkpointer.save(11, _tree(), force=True)
+        monkeypatch.undo()
+        checkpointer.wait()
+        assert checkpointer.should_save(21) and not checkpointer.should_save(20)
 
 
 def test_without_interval_every_call_saves(tmp_path):
