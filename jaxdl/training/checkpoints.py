@@ -228,6 +228,7 @@ class Checkpointer:
         self._cache: tuple[str, int, tuple, _Loaded] | None = None
         self._best_value: float | None = None
         self._best_value_known = False
+        self._pending_best: tuple[int, ocp.args.Composite] | None = None
         existing = _step_dirs(self.latest)
         self._last_step = existing[-1] if existing else None
         self._last_time = _now()
@@ -271,7 +272,9 @@ class Checkpointer:
         """Save ``tree`` as checkpoint ``step`` when due (see :meth:`should_save`).
 
         The best-checkpoint manager (with ``best_metric``) is offered ``metrics`` on every
-        call, due or not, and writes only when the metric improves (NaN never does).
+        call, due or not, and keeps only an improvement (NaN never is one). While a best
+        save is being written, a newer improvement waits in memory and is written at a
+        later call, or by ``wait``/``close``: the best checkpoint is always the best seen.
 
         Args:
             step: the training step (checkpoint name).
@@ -310,10 +313,22 @@ class Checkpointer:
             self.latest.save(step, args=items, force=True)
             self._last_step = step
             self._last_time = _now()
-        if best_value is not None and self.best is not None:
-            self.best.save(step, args=items, force=True)
+        if best_value is not None:
             self._best_value = best_value
+            self._pending_best = (step, items)  # replaces a worse candidate not yet written
+        self._write_best(block=force)
         return saving
+
+    def _write_best(self, *, block: bool) -> None:
+        """Write the pending best candidate, unless (without ``block``) a best save is busy."""
+        if self.best is None or self._pending_best is None:
+            return
+        if not block and self.best.is_saving_in_progress():
+            return  # written at a later call, at the latest by wait() or close()
+        step, items = self._pending_best
+        self._pending_best = None
+        if step not in self.best.all_steps():
+            self.best.save(step, args=items, force=True)
 
     def _improved_best(self, step: int, metrics: Mapping[str, Any] | None) -> float | None:
         """The metric value if it beats the best checkpoint's, else ``None``."""
@@ -569,9 +584,10 @@ class Checkpointer:
     # ---------------------------------------------------------------- lifecycle
 
     def wait(self) -> None:
-        """Block until asynchronous saves are on disk."""
+        """Block until asynchronous saves (and a deferred best candidate) are on disk."""
         self.latest.wait_until_finished()
         if self.best is not None:
+            self._write_best(block=True)
             self.best.wait_until_finished()
 
     def close(self) -> None:

@@ -379,6 +379,19 @@ def test_best_is_remembered_across_objects_and_offered_between_intervals(tmp_pat
         Checkpointer(tmp_path).restore(_like(), best=True)
 
 
+def test_best_improvements_during_a_busy_save_are_kept_in_memory_then_written(
+    tmp_path, monkeypatch
+):
+    with Checkpointer(tmp_path, best_metric="val_loss") as checkpointer:
+        monkeypatch.setattr(checkpointer.best, "is_saving_in_progress", lambda: True)
+        for step, value in enumerate([0.5, 0.4, 0.45, 0.3], start=1):
+            checkpointer.save(step, _tree(float(step)), {"val_loss": value})
+        assert not (tmp_path / "best").exists() or not any((tmp_path / "best").iterdir())
+        monkeypatch.undo()
+        assert checkpointer.best_step() == 4  # written by the wait inside best_step
+        _assert_trees_equal(checkpointer.restore(_like(), best=True), _tree(4.0))
+
+
 def test_hash_helpers():
     assert config_hash({"a": 1, "b": (1, 2)}) == config_hash({"b": [1, 2], "a": 1})
     assert config_hash({"a": 1}) != config_hash({"a": 2})
