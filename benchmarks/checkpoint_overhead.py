@@ -13,6 +13,12 @@ when ``fit`` has that argument, and otherwise makes the ``Checkpointer`` inside 
 save every N steps (so the interval policy can be measured before ``fit`` exposes it).
 
 Run: ``python benchmarks/checkpoint_overhead.py`` (``--repetitions``, ``--interval-steps``).
+
+Measured on the shared 2-core CPU machine (busy; medians of 3), today's ``fit`` saving
+after every 5-epoch chunk (15 checkpoints): 1.06 s -> 3.06 s compiled (2.88x), 17.3 s ->
+18.3 s with compilation (1.06x); each save is bounded by the previous one's write
+(~130 ms with fsync). With ``--interval-steps 600`` (5 due, 4-5 written): 1.26 s ->
+1.41 s compiled (1.12x), 11.0 s -> 10.7 s with compilation (0.97x).
 """
 
 from __future__ import annotations
