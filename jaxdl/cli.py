@@ -25,6 +25,7 @@ import json
 import math
 import os
 import pathlib
+import re
 import shutil
 import signal
 import subprocess
@@ -84,7 +85,8 @@ def describe(name: str) -> str:
     """The first line of the experiment's ``train.py`` docstring (read, not imported)."""
     source = (_folder(available_experiments()[name]) / "train.py").read_text()
     doc = ast.get_docstring(ast.parse(source)) or ""
-    return " ".join(doc.split("\n\n", 1)[0].split()).rstrip(".")
+    text = " ".join(doc.split("\n\n", 1)[0].split()).rstrip(".")
+    return re.sub(r":\w+:`([^`]*)`|`+([^`]*)`+", lambda m: m.group(1) or m.group(2), text)
 
 
 def available_configs(name: str) -> list[str]:

@@ -94,7 +94,7 @@ def closest(name: str, choices: Sequence[str]) -> str:
 
 
 # Rules read from key names (the last dotted part). Each returns an error or None.
-_POSITIVE_INT = re.compile(r"^(batch_size|num_.+|.+_steps|.*epochs.*|.+_size|seed_count)$")
+_POSITIVE_INT = re.compile(r"^(batch_size|(.+_)?num_.+|.+_steps|.*epochs.*|.+_size|.+_rounds)$")
 _NON_NEGATIVE_INT = re.compile(r"^(seed|.+_seed|burn_in)$")
 _POSITIVE_FLOAT = re.compile(r"^(.*learning_rates?.*)$")
 _PROBABILITY = re.compile(r"^(.+_rate|rate|.*momentum.*)$")  # dropout-like: [0, 1)
@@ -204,7 +204,8 @@ def validate_config(
     default's elements), a section (dict) only a dict, ``None`` anything. Rules read from
     the key names (the last part of a dotted name), on ints, floats and list elements:
 
-    - ``batch_size``, ``num_*``, ``*_steps``, ``*epochs*``, ``*_size``: positive ints;
+    - ``batch_size``, ``num_*``, ``*_num_*``, ``*_steps``, ``*epochs*``, ``*_size``,
+      ``*_rounds``: positive ints;
       ``seed``, ``*_seed``, ``burn_in``: non-negative ints;
     - ``*learning_rate*``: finite and positive; other ``*_rate`` and ``*momentum*``
       (dropout-like probabilities): in [0, 1); ``*keep_probability*``: in (0, 1];

@@ -1,5 +1,8 @@
-"""The course's Iris demo: 2 inputs, 10 sigmoid hidden units, 3 sigmoid outputs on one-hot
-targets, mean squared error minimized by (online) stochastic gradient descent."""
+"""The course's Iris demo: a 2-10-3 sigmoid network, MSE on one-hot targets, online SGD.
+
+Two inputs, ten sigmoid hidden units and three sigmoid outputs; the mean squared error
+against one-hot targets is minimized by (online) stochastic gradient descent.
+"""
 
 from __future__ import annotations
 
