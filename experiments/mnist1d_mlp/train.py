@@ -55,9 +55,13 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         **workdir.fit_kwargs(checkpoint=config["checkpoint"]),
     )
 
-    logits = model.apply({"params": result.state.params}, data.x_test)
-    test_accuracy = float(accuracy(logits, data.y_test))
-    confusion = np.asarray(confusion_matrix(data.y_test, logits.argmax(-1), data.num_classes))
+    @jax.jit  # one compiled program for the test evaluation (no one-off eager ops)
+    def evaluate(params, x, y):
+        logits = model.apply({"params": params}, x)
+        return accuracy(logits, y), confusion_matrix(y, logits.argmax(-1), data.num_classes)
+
+    test_accuracy, confusion = evaluate(result.state.params, data.x_test, data.y_test)
+    test_accuracy, confusion = float(test_accuracy), np.asarray(confusion)
     history = result.history  # the whole run, restored epochs included
     line_plot(
         workdir / "loss.png",
