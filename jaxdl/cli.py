@@ -330,8 +330,8 @@ def plan_run(
             )
         if not os.access(path, os.W_OK | os.X_OK):
             raise UsageError(f"workdir {path} is not writable")
-    if stored is not None and config_name is None and not overrides:
-        config = load_config(name, "default", base=stored)
+    if stored is not None and config_name is None:
+        config = load_config(name, "default", overrides, base=stored)
     else:
         config = load_config(name, config_name or "default", overrides)
     if stored is not None:
@@ -607,8 +607,10 @@ def summary_table(summary: Mapping[str, Any], *, max_rows: int = 40) -> str:
     if isinstance(env, Mapping):
         parts = [f"{k} {env[k]}" for k in ("jaxdl", "jax", "flax", "optax") if env.get(k)]
         parts.append(str(env.get("device_kind", "")))
-        if env.get("git_commit"):
-            parts.append(f"git {str(env['git_commit'])[:12]}")
+        commit = str(env.get("git_commit") or "")
+        if commit:
+            dirty = " (uncommitted changes)" if commit.endswith("-dirty") else ""
+            parts.append(f"git {commit[:12]}{dirty}")
         lines.append(" | ".join(parts))
     return "\n".join(lines)
 
@@ -680,7 +682,8 @@ def _build_parser() -> _Parser:
     mode.add_argument(
         "--resume",
         action="store_true",
-        help="continue the interrupted run in --workdir (its stored config by default)",
+        help="continue the interrupted run in --workdir with its stored config.json "
+        "(--set may change only entries that do not change the run, such as progress)",
     )
     mode.add_argument(
         "--overwrite", action="store_true", help="clear --workdir (an earlier run) first"

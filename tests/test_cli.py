@@ -157,6 +157,14 @@ def test_resume_with_another_config_is_refused_listing_the_keys(finished_run, ca
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "hidden" in err[0] and "learning_rate" in err[0] and "batch_size" not in err[0]
+    # without --config the stored config.json is the base: only the changed key is listed
+    argv = ["run", "mnist1d-mlp", "--set", "learning_rate=0.02", "--set", "progress=true"]
+    assert cli.main([*argv, "--workdir", str(finished_run), "--resume"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith(
+        "differs from its config.json in learning_rate (omit --config/--set to reuse the "
+        "stored one)"
+    )
     assert tree_hash(finished_run) == before
 
 
@@ -324,3 +332,33 @@ def test_plots_need_axis_labels_and_get_legends_and_integer_ticks(tmp_path):
 
     line_plot(tmp_path / "one.png", {"loss": [1.0, 0.5]}, xlabel="step", ylabel="loss (nats)")
     assert (tmp_path / "one.png").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_sigint_during_a_run_is_one_line_and_exit_130(tmp_path):
+    import signal
+
+    workdir = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JAXDL_NO_XLA_CACHE": "1"}
+    argv = ["run", "mnist1d-mlp", "--config", "smoke", "--set", "num_steps=100000"]
+    argv += ["--set", "progress=true", "--workdir", str(workdir)]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jaxdl.cli", *argv],
+        env=env,
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen = ""
+    while "epoch" not in seen:  # training has started
+        char = process.stderr.read(1)
+        assert char, seen
+        seen += char
+    process.send_signal(signal.SIGINT)
+    rest = process.stderr.read()
+    assert process.wait(timeout=300) == 130
+    lines = [line for line in rest.replace("\r", "\n").splitlines() if line.strip()]
+    assert "Traceback" not in rest
+    assert lines[-1].startswith("jaxdl: interrupted")
+    assert lines[-1].endswith(f"resume with: jaxdl run mnist1d-mlp --workdir {workdir} --resume")
+    assert not (workdir / "summary.json").exists()
