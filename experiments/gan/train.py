@@ -22,6 +22,17 @@ from jaxdl.probabilistic.gan import (
 )
 
 
+def validate(config: dict) -> None:
+    """Names checked before the run directory is created."""
+    if config["optimizer"] not in ("adam", "momentum"):
+        raise ValueError(f"optimizer must be 'adam' or 'momentum', got {config['optimizer']!r}")
+    if config["generator_loss"] not in ("non_saturating", "minimax"):
+        raise ValueError(
+            "generator_loss must be 'non_saturating' or 'minimax', "
+            f"got {config['generator_loss']!r}"
+        )
+
+
 def _optimizer(config: dict, prefix: str) -> optax.GradientTransformation:
     rate = config[f"{prefix}_learning_rate"]
     if config["optimizer"] == "adam":

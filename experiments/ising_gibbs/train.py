@@ -37,13 +37,25 @@ def onsager_magnetization(temperature: float) -> float:
     return (1.0 - math.sinh(2.0 / temperature) ** -4) ** 0.125
 
 
+def validate(config: dict) -> None:
+    """Checked before the run directory is created."""
+    if config["kernel"] not in ("checkerboard", "single_site"):
+        raise ValueError(
+            f"kernel must be 'checkerboard' or 'single_site', got {config['kernel']!r}"
+        )
+    if config["burn_in"] >= config["num_sweeps"]:
+        raise ValueError(
+            f"burn_in ({config['burn_in']}) must be below num_sweeps ({config['num_sweeps']})"
+        )
+
+
 @functools.partial(jax.jit, static_argnames=("size", "num_chains", "num_sweeps", "kernel_name"))
 def run_temperature(key, temperature, *, size, num_chains, num_sweeps, kernel_name):
     """Chains at one temperature; returns |m| and energy-per-site traces [chains, sweeps]."""
     model = IsingModel(coupling=1.0, field=0.0, inverse_temperature=1.0 / temperature)
     if kernel_name == "checkerboard":
         kernel = functools.partial(gibbs.ising_checkerboard_kernel, model=model)
-    else:
+    else:  # "single_site"
         kernel = functools.partial(gibbs.ising_single_site_kernel, model=model)
     starts = gibbs.init(jnp.ones((num_chains, size, size)))
     _, (states, infos) = gibbs.sample_chains(key, kernel, starts, num_sweeps)

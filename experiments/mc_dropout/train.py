@@ -25,6 +25,12 @@ from jaxdl.sampling.dropout import monte_carlo_dropout
 from jaxdl.training import create_train_state, fit, supervised_loss
 
 
+def validate(config: dict) -> None:
+    """Names checked before the run directory is created."""
+    if config["rule"] not in ("inverted", "classic"):
+        raise ValueError(f"rule must be 'inverted' or 'classic', got {config['rule']!r}")
+
+
 def target(x):
     """The noiseless regression function."""
     return jnp.sin(2.0 * x) + 0.5 * x

@@ -13,6 +13,14 @@ from jaxdl.probabilistic.vae import VAE, vae_loss
 from jaxdl.training import create_train_state, fit
 
 
+def validate(config: dict) -> None:
+    """Names checked before the run directory is created."""
+    if config["likelihood"] not in ("bernoulli", "gaussian"):
+        raise ValueError(
+            f"likelihood must be 'bernoulli' or 'gaussian', got {config['likelihood']!r}"
+        )
+
+
 def _batch(config: dict, x, y):
     return (x, y) if config["conditional"] else (x,)
 
