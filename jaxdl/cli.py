@@ -694,6 +694,17 @@ def _build_parser() -> _Parser:
     return parser
 
 
+def _close_progress_bars() -> None:
+    """Close bars an interrupted loop left open, so the last message starts its own line."""
+    tqdm = sys.modules.get("tqdm")
+    for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ()) or ()):
+        try:
+            bar.close()
+        except Exception:  # pragma: no cover - a bar in a broken state
+            pass
+    sys.stderr.flush()
+
+
 def _resume_hint(name: str, workdir: pathlib.Path | None) -> str:
     if workdir is None:
         return ""
@@ -741,10 +752,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"jaxdl: {error}", file=sys.stderr)
         return USAGE_ERROR
     except _Terminated:
+        _close_progress_bars()
         name = getattr(args, "name", "")
         print(f"jaxdl: terminated (SIGTERM){_resume_hint(name, workdir)}", file=sys.stderr)
         return 128 + signal.SIGTERM
     except KeyboardInterrupt as interrupt:
+        _close_progress_bars()
         name = getattr(args, "name", "")
         step = getattr(interrupt, "step", None)
         signum = getattr(interrupt, "signal", signal.SIGINT)
@@ -755,6 +768,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as error:
         interrupted = _training_interrupted()
         if interrupted is not None and isinstance(error, interrupted):
+            _close_progress_bars()
             name = getattr(args, "name", "")
             step = getattr(error, "step", None)
             signum = int(getattr(error, "signal", signal.SIGINT) or signal.SIGINT)
