@@ -472,6 +472,19 @@ def environment() -> dict[str, Any]:
     }
 
 
+def _latest_checkpoint_step(directory: pathlib.Path) -> int | None:
+    """The step of the newest checkpoint in ``directory`` (None: none, or no directory)."""
+    if not directory.is_dir() or not any(directory.iterdir()):
+        return None
+    from jaxdl.training import Checkpointer
+
+    try:
+        with Checkpointer(str(directory)) as checkpointer:
+            return checkpointer.latest_step()
+    except Exception:  # an unreadable directory: fit decides (and reports) on restore
+        return 0
+
+
 def _raise_terminated(signum, frame):
     raise _Terminated()
 
@@ -524,7 +537,7 @@ def run(
     _CURRENT_RUN["path"] = path
     verb = "resuming" if plan.resume else "running"
     _say(f"{verb} {name} in {path}")
-    if plan.resume and not (path / "checkpoints").exists():
+    if plan.resume and _latest_checkpoint_step(path / "checkpoints") is None:
         _say("no checkpoint to continue from: the run restarts (metrics.jsonl cleared)")
         (path / "metrics.jsonl").unlink(missing_ok=True)
     enable_compilation_cache()
