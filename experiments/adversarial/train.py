@@ -23,7 +23,7 @@ CLIP_RANGE = (0.0, 1.0)
 
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
-    """Train both models, attack them, write the run directory, return the summary."""
+    """Train both models, attack them, write the plots; return the metrics."""
     logger = workdir.logger
     data = load_digits(seed=config["data_seed"])
     num_train = config["num_train"] or len(data.x_train)

@@ -76,7 +76,7 @@ def validate(config: dict) -> None:
 
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
-    """Train every variant, evaluate on the test split, write plots and the summary."""
+    """Train every variant, evaluate on the test split, write the plots; return the metrics."""
     logger = workdir.logger
     data = load_digits(test_fraction=config["test_fraction"], seed=config["data_seed"])
     x_train = jnp.asarray(data.x_train) / 16.0

@@ -40,7 +40,7 @@ def _accuracy(predicted, labels) -> float:
 
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
-    """Run bagging and boosting, write the run directory and return the summary."""
+    """Run bagging and boosting, write the plots; return the metrics."""
     logger = workdir.logger
     keys = jax.random.split(workdir.key, 7)
     x, y = moons(keys[0], config["num_train"], config["noise"])

@@ -258,7 +258,7 @@ def _digits(config: dict, key, logger, workdir: Run) -> dict:
 
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
-    """Train both GANs, write plots, metrics and the summary into ``workdir``."""
+    """Train both GANs, write the plots; return the metrics."""
     logger = workdir.logger
     ring_key, digits_key = jax.random.split(workdir.key)
     summary = _ring(config, ring_key, logger, workdir)

@@ -35,7 +35,7 @@ def _errors(result) -> tuple[list[float], list[float]]:
 
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
-    """Run the three parts, write the run directory and return the summary."""
+    """Run the three parts, write the plots; return the metrics."""
     logger = workdir.logger
     data = load_mnist1d(num_samples=config["num_samples"], seed=config["data_seed"])
     x, y = data.x_train, data.y_train

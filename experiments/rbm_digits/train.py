@@ -57,7 +57,7 @@ def _logistic_accuracy(c: float, max_iter: int, x_train, y_train, x_test, y_test
 
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
-    """Train the RBM, evaluate features and likelihood, write the run directory."""
+    """Train the RBM, evaluate features and likelihood; write the plots."""
     logger = workdir.logger
 
     data = load_digits(test_fraction=config["test_fraction"], seed=config["data_seed"])

@@ -68,7 +68,7 @@ def _train_population(key, hidden, x, y, x_fine, y_fine, config):
 
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
-    """Run both parts, write the run directory and return the summary."""
+    """Run both parts, write the plots; return the metrics."""
     logger = workdir.logger
     x = jnp.linspace(-math.pi, math.pi, config["num_train"])[:, None]
     y = target(x)
