@@ -708,14 +708,16 @@ def _build_parser() -> _Parser:
 
 
 def _close_progress_bars() -> None:
-    """Close bars an interrupted loop left open, so the last message starts its own line."""
+    """End a progress bar's line, so that the interruption message is a line of its own."""
     tqdm = sys.modules.get("tqdm")
+    if tqdm is None:
+        return
     for bar in list(getattr(getattr(tqdm, "tqdm", None), "_instances", ()) or ()):
         try:
             bar.close()
         except Exception:  # pragma: no cover - a bar in a broken state
             pass
-    sys.stderr.flush()
+    print(file=sys.stderr, flush=True)  # a bar may have left the cursor on its line
 
 
 def _resume_hint(name: str, workdir: pathlib.Path | None) -> str:
