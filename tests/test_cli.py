@@ -362,3 +362,22 @@ def test_sigint_during_a_run_is_one_line_and_exit_130(tmp_path):
     assert lines[-1].startswith("jaxdl: interrupted")
     assert lines[-1].endswith(f"resume with: jaxdl run mnist1d-mlp --workdir {workdir} --resume")
     assert not (workdir / "summary.json").exists()
+
+
+def test_compilation_cache_is_announced_once_and_filled(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "JAXDL_NO_XLA_CACHE"}
+    env.update(PYTHONPATH=str(ROOT), JAXDL_CACHE_DIR=str(tmp_path), JAX_PLATFORMS="cpu")
+    code = (
+        "import jax; from jaxdl import cli; cli.enable_compilation_cache(); "
+        "print(float(jax.jit(lambda x: x * 2.0 + 1.0)(3.0)))"
+    )
+    first, second = (
+        subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+        )
+        for _ in range(2)
+    )
+    assert first.stdout.strip() == second.stdout.strip() == "7.0"
+    assert f"caching compiled programs in {tmp_path / 'xla'}" in first.stderr
+    assert "caching compiled programs" not in second.stderr
+    assert any((tmp_path / "xla").iterdir())  # small programs are cached too
