@@ -7,31 +7,31 @@ linear, and so are the decision boundaries.
 
 from __future__ import annotations
 
-import pathlib
-
 import jax
 import jax.numpy as jnp
-import matplotlib.pyplot as plt
 import numpy as np
 import optax
 
-from experiments._common import plot_decision_boundary
 from jaxdl.data import moons
+from jaxdl.experiment import Run, decision_boundary, figure
 from jaxdl.metrics import accuracy
 from jaxdl.nn import MLP, constant
-from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, supervised_loss
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    path = pathlib.Path(workdir)
-    logger = RunLogger(path)
-    logger.write_config(config)
-    data_key, init_key, train_key = jax.random.split(jax.random.key(config["seed"]), 3)
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    logger = workdir.logger
+    data_key, init_key, train_key = jax.random.split(workdir.key, 3)
     x, y = moons(data_key, config["num_samples"], noise=config["noise"])
-    fig, axes = plt.subplots(
-        1, len(config["activations"]), figsize=(5 * len(config["activations"]), 5), dpi=100
-    )
-    axes = np.atleast_1d(axes)
+    num = len(config["activations"])
+    with figure(
+        workdir / "decision_boundaries.png", 1, num, figsize=(5 * num, 5), squeeze=False
+    ) as axes:
+        summary = _train_each(config, workdir, logger, x, y, init_key, train_key, axes[0])
+    return summary
+
+
+def _train_each(config, workdir, logger, x, y, init_key, train_key, axes) -> dict:
     summary: dict = {}
     for name, ax in zip(config["activations"], axes, strict=True):
         # a small positive bias keeps the 2-unit ReLU layer from dying at initialization
@@ -53,7 +53,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
             (x, y),
             num_epochs=config["num_epochs"],
             batch_size=config["batch_size"],
-            progress=config["progress"],
+            progress=workdir.progress,
         )
         for record in result.history:
             logger.log(record["step"], activation=name, **record)
@@ -62,19 +62,14 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
             return jnp.argmax(model.apply({"params": params}, jnp.asarray(points)), axis=-1)
 
         acc = float(accuracy(predict(x), y))
-        plot_decision_boundary(
+        decision_boundary(
+            ax,
             predict,
             np.asarray(x),
             np.asarray(y),
-            None,
-            ax=ax,
             title=f"{name}: training accuracy {acc:.2f}",
         )
         summary[f"{name}_train_accuracy"] = acc
         summary[f"{name}_first_train_loss"] = result.history[0]["train_loss"]
         summary[f"{name}_final_train_loss"] = result.history[-1]["train_loss"]
-    fig.tight_layout()
-    fig.savefig(path / "decision_boundaries.png")
-    plt.close(fig)
-    logger.write_summary(summary)
     return summary

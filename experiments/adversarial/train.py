@@ -9,32 +9,28 @@ steps) at several radii ``epsilon`` (L-inf, clipped to [0, 1]).
 
 from __future__ import annotations
 
-import pathlib
-
 import jax
 import numpy as np
 import optax
 
-from experiments._common import history_columns, plot_curves
 from jaxdl.adversarial import adversarial_loss, robust_accuracy
 from jaxdl.data import load_digits
+from jaxdl.experiment import Run, history_columns, line_plot
 from jaxdl.nn import MLP
-from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, supervised_loss
 
 CLIP_RANGE = (0.0, 1.0)
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Train both models, attack them, write the run directory, return the summary."""
-    workdir_path = pathlib.Path(workdir)
-    logger = RunLogger(workdir_path)
-    logger.write_config(config)
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Train both models, attack them, write the plots; return the metrics."""
+    logger = workdir.logger
     data = load_digits(seed=config["data_seed"])
     num_train = config["num_train"] or len(data.x_train)
     x_train, y_train = data.x_train[:num_train] / 16.0, data.y_train[:num_train]
     x_test, y_test = data.x_test / 16.0, data.y_test
     model = MLP(features=(*config["hidden"], data.num_classes), activation="relu", output=None)
-    init_key, fit_key, attack_key = jax.random.split(jax.random.key(config["seed"]), 3)
+    init_key, fit_key, attack_key = jax.random.split(workdir.key, 3)
 
     losses = {
         "standard": supervised_loss(model, "cross_entropy", ("accuracy",)),
@@ -60,7 +56,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
             num_epochs=config["num_epochs"],
             batch_size=config["batch_size"],
             eval_data=(x_test, y_test),
-            progress=config["progress"],
+            progress=workdir.progress,
         )
         for record in result.history:
             logger.log(record["step"], run=name, **record)
@@ -91,21 +87,26 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         summary[f"clean_accuracy_{name}"] = float(
             robust_accuracy(None, model.apply, variables, x_test, y_test, 0.0)
         )
-        if config["progress"]:
+        if workdir.progress:
             print(name, {k: v for k, v in summary.items() if k.endswith(name)})
 
-    plot_curves(curves, workdir_path / "loss.png", title="digits MLP: training loss")
-    plot_curves(
+    line_plot(
+        workdir / "loss.png",
+        curves,
+        xlabel="epoch",
+        ylabel="training loss (cross-entropy, nats)",
+        title="digits MLP: training loss",
+    )
+    line_plot(
+        workdir / "robust_accuracy.png",
         {
             f"{attack.upper()}, {name}": summary[f"{attack}_accuracy_{name}"]
             for name in losses
             for attack in ("fgsm", "pgd")
         },
-        workdir_path / "robust_accuracy.png",
         x=np.asarray(config["epsilons"]),
         xlabel="epsilon (L-inf, pixels in [0, 1])",
         ylabel="test accuracy",
         title="Robust accuracy before / after adversarial training",
     )
-    logger.write_summary(summary)
     return summary

@@ -8,16 +8,13 @@ reconstruction error, code sparsity, denoising error and encoder Jacobian norms.
 
 from __future__ import annotations
 
-import pathlib
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from experiments._common import plot_curves
-from experiments.vae.plots import image_grid
 from jaxdl.data import load_digits
+from jaxdl.experiment import Run, image_grid, line_plot
 from jaxdl.nn.autoencoders import (
     Autoencoder,
     autoencoder_loss,
@@ -26,7 +23,7 @@ from jaxdl.nn.autoencoders import (
     pca_basis,
     principal_angles,
 )
-from jaxdl.training import RunLogger, create_train_state, fit
+from jaxdl.training import create_train_state, fit
 
 
 def _variants(config: dict) -> dict[str, tuple[Autoencoder, dict]]:
@@ -68,15 +65,23 @@ def _variants(config: dict) -> dict[str, tuple[Autoencoder, dict]]:
     return {name: table[name] for name in config["variants"]}
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Train every variant, evaluate on the test split, write plots and the summary."""
-    workdir_path = pathlib.Path(workdir)
-    logger = RunLogger(workdir_path)
-    logger.write_config(config)
+VARIANTS = ("linear", "deep", "overcomplete", "sparse", "denoising", "contractive", "code_dropout")
+
+
+def validate(config: dict) -> None:
+    """Variant names must be known (checked before the run directory is created)."""
+    unknown = sorted(set(config["variants"]) - set(VARIANTS))
+    if unknown:
+        raise ValueError(f"variants must be among {list(VARIANTS)}, got {unknown}")
+
+
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Train every variant, evaluate on the test split, write the plots; return the metrics."""
+    logger = workdir.logger
     data = load_digits(test_fraction=config["test_fraction"], seed=config["data_seed"])
     x_train = jnp.asarray(data.x_train) / 16.0
     x_test = jnp.asarray(data.x_test) / 16.0
-    root = jax.random.key(config["seed"])
+    root = workdir.key
     init_key, fit_key, noise_key = jax.random.split(root, 3)
     corrupted_test = masking_noise(noise_key, x_test, config["masking_rate"])
 
@@ -114,7 +119,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
             num_epochs=config["num_epochs"],
             batch_size=config["batch_size"],
             epochs_per_chunk=config["epochs_per_chunk"],
-            progress=config["progress"],
+            progress=workdir.progress,
             callback=log_epoch,
         )
         variables = {"params": result.state.params}
@@ -151,33 +156,24 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
             denoised[f"{name} AE"] = np.asarray(from_masked[:12])
 
     summary["masked_input_mse"] = float(jnp.mean(jnp.square(corrupted_test - x_test)))
-    plot_curves(
+    line_plot(
+        workdir / "losses.png",
         curves,
-        workdir_path / "losses.png",
+        xlabel="epoch",
         ylabel="training loss (MSE + penalty)",
         title="Autoencoders on digits",
         log_y=True,
     )
     image_grid(
         list(shown.values()),
-        workdir_path / "reconstructions.png",
+        workdir / "reconstructions.png",
         row_titles=list(shown),
         title=f"Test reconstructions, code size {k}",
     )
     image_grid(
         list(denoised.values()),
-        workdir_path / "denoising.png",
+        workdir / "denoising.png",
         row_titles=list(denoised),
         title=f"Masking noise (rate {config['masking_rate']}): reconstructions",
     )
-    logger.write_summary(summary)
     return summary
-
-
-if __name__ == "__main__":
-    import sys
-
-    from experiments.autoencoders.configs import default, smoke
-
-    chosen = smoke if "--smoke" in sys.argv else default
-    print(train_and_evaluate(chosen.get_config(), "runs/autoencoders"))

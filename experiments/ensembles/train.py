@@ -13,15 +13,13 @@ single weak learner of each kind.
 
 from __future__ import annotations
 
-import pathlib
-
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from experiments._common import plot_curves
 from jaxdl.data import moons
+from jaxdl.experiment import Run, line_plot
 from jaxdl.nn import MLP
 from jaxdl.selection import (
     adaboost_samme,
@@ -34,19 +32,17 @@ from jaxdl.selection import (
     out_of_bag_accuracy,
     stump_weak_learner,
 )
-from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, supervised_loss
 
 
 def _accuracy(predicted, labels) -> float:
     return float(jnp.mean((predicted == labels).astype(jnp.float32)))
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Run bagging and boosting, write the run directory and return the summary."""
-    workdir_path = pathlib.Path(workdir)
-    logger = RunLogger(workdir_path)
-    logger.write_config(config)
-    keys = jax.random.split(jax.random.key(config["seed"]), 7)
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Run bagging and boosting, write the plots; return the metrics."""
+    logger = workdir.logger
+    keys = jax.random.split(workdir.key, 7)
     x, y = moons(keys[0], config["num_train"], config["noise"])
     x_test, y_test = moons(keys[1], config["num_test"], config["noise"])
     model = MLP(features=(*config["hidden"], 2), activation="relu", output=None)
@@ -130,32 +126,31 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     summary["boosted_linear_test_accuracy"] = _accuracy(boosted_predict(networks, x_test), y_test)
     summary["boosted_linear_rounds"] = len(networks.learners)
 
-    plot_curves(
+    line_plot(
+        workdir / "bagging_members.png",
         {
             "bagged MLPs (average)": by_size,
             "single MLP": [summary["single_mlp_test_accuracy"]] * len(by_size),
         },
-        workdir_path / "bagging_members.png",
         xlabel="members",
         ylabel="test accuracy",
         title="Bagging: test accuracy vs ensemble size",
     )
-    plot_curves(
+    line_plot(
+        workdir / "boosting_rounds.png",
         {
             "boosted stumps": by_round,
             "single stump": [summary["single_stump_test_accuracy"]] * len(by_round),
         },
-        workdir_path / "boosting_rounds.png",
         xlabel="round",
         ylabel="test accuracy",
         title="AdaBoost (SAMME) with decision stumps",
     )
-    plot_curves(
+    line_plot(
+        workdir / "loss.png",
         {"mean over members": member_losses.mean(axis=0)},
-        workdir_path / "loss.png",
+        xlabel="epoch",
+        ylabel="training loss (cross-entropy, nats)",
         title="Bagged members: training loss",
     )
-    if config["progress"]:
-        print({k: v for k, v in summary.items() if not isinstance(v, list)})
-    logger.write_summary(summary)
     return summary

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import pathlib
-
 import jax
 import jax.numpy as jnp
-import matplotlib
+import numpy as np
+import optax
+from tqdm.auto import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import optax  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
-
-from experiments._common import plot_curves  # noqa: E402
-from experiments.vae.plots import image_grid  # noqa: E402
-from jaxdl.data import load_digits  # noqa: E402
-from jaxdl.data.toy import gaussian_mixture_2d, gaussian_mixture_2d_centers  # noqa: E402
-from jaxdl.probabilistic.gan import (  # noqa: E402
+from jaxdl.data import load_digits
+from jaxdl.data.toy import gaussian_mixture_2d, gaussian_mixture_2d_centers
+from jaxdl.experiment import Run, figure, image_grid, line_plot
+from jaxdl.probabilistic.gan import (
     Discriminator,
     Generator,
     array_sampler,
@@ -27,7 +20,17 @@ from jaxdl.probabilistic.gan import (  # noqa: E402
     mode_coverage,
     train_gan,
 )
-from jaxdl.training import RunLogger  # noqa: E402
+
+
+def validate(config: dict) -> None:
+    """Names checked before the run directory is created."""
+    if config["optimizer"] not in ("adam", "momentum"):
+        raise ValueError(f"optimizer must be 'adam' or 'momentum', got {config['optimizer']!r}")
+    if config["generator_loss"] not in ("non_saturating", "minimax"):
+        raise ValueError(
+            "generator_loss must be 'non_saturating' or 'minimax', "
+            f"got {config['generator_loss']!r}"
+        )
 
 
 def _optimizer(config: dict, prefix: str) -> optax.GradientTransformation:
@@ -55,7 +58,7 @@ def _train_in_chunks(key, gan, state, num_steps, num_chunks, desc, progress, on_
     return state
 
 
-def _ring(config: dict, key, logger: RunLogger, workdir: pathlib.Path) -> dict:
+def _ring(config: dict, key, logger, workdir: Run) -> dict:
     std, radius, modes = config["ring_std"], config["ring_radius"], config["ring_modes"]
     centers = gaussian_mixture_2d_centers(modes, radius)
     latent = config["ring_latent_size"]
@@ -115,44 +118,53 @@ def _ring(config: dict, key, logger: RunLogger, workdir: pathlib.Path) -> dict:
         config["ring_steps"],
         config["num_chunks"],
         "gan-ring",
-        config["progress"],
+        workdir.progress,
         on_chunk,
     )
     samples, final = coverage(state)
     real, _ = gaussian_mixture_2d(jax.random.fold_in(eval_key, 1), num_eval, modes, radius, std)
 
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.4), dpi=100)
-    for ax, points, name in (
-        (axes[0], real, "data"),
-        (axes[1], initial_samples, f"generator at init: {int(initial.num_modes_covered)} modes"),
-        (
-            axes[2],
-            samples,
-            f"after {config['ring_steps']} steps: {int(final.num_modes_covered)}/{modes} modes",
-        ),
-    ):
-        points = np.asarray(points)
-        ax.scatter(points[:, 0], points[:, 1], s=3, alpha=0.5)
-        ax.scatter(np.asarray(centers)[:, 0], np.asarray(centers)[:, 1], marker="x", c="red")
-        ax.set_xlim(-radius * 1.6, radius * 1.6)
-        ax.set_ylim(-radius * 1.6, radius * 1.6)
-        ax.set_aspect("equal")
-        ax.set_title(name)
-    fig.tight_layout()
-    fig.savefig(workdir / "ring_samples.png")
-    plt.close(fig)
-    plot_curves(
-        {"modes covered": curve["modes"]},
+    with figure(workdir / "ring_samples.png", 1, 3, figsize=(13, 4.4)) as axes:
+        for ax, points, name in (
+            (axes[0], real, "data"),
+            (
+                axes[1],
+                initial_samples,
+                f"generator at init: {int(initial.num_modes_covered)} modes",
+            ),
+            (
+                axes[2],
+                samples,
+                f"after {config['ring_steps']} steps: {int(final.num_modes_covered)}/{modes} modes",
+            ),
+        ):
+            points = np.asarray(points)
+            ax.scatter(points[:, 0], points[:, 1], s=3, alpha=0.5, label="samples")
+            ax.scatter(
+                np.asarray(centers)[:, 0],
+                np.asarray(centers)[:, 1],
+                marker="x",
+                c="red",
+                label="mode centres",
+            )
+            ax.set_xlim(-radius * 1.6, radius * 1.6)
+            ax.set_ylim(-radius * 1.6, radius * 1.6)
+            ax.set_aspect("equal")
+            ax.set_title(name)
+            ax.set(xlabel="x1", ylabel="x2")
+    line_plot(
         workdir / "ring_modes.png",
+        {"modes covered": curve["modes"]},
         x=curve["steps"],
         xlabel="generator step",
         ylabel="modes covered (within 3 std)",
         title="GAN on a ring of Gaussians",
     )
-    plot_curves(
-        {"discriminator": curve["d_loss"], "generator": curve["g_loss"]},
+    line_plot(
         workdir / "ring_losses.png",
+        {"discriminator": curve["d_loss"], "generator": curve["g_loss"]},
         x=curve["steps"][1:],
+        ylabel="loss (binary cross-entropy, nats)",
         xlabel="generator step",
         title="GAN on a ring of Gaussians: losses",
     )
@@ -166,7 +178,7 @@ def _ring(config: dict, key, logger: RunLogger, workdir: pathlib.Path) -> dict:
     }
 
 
-def _digits(config: dict, key, logger: RunLogger, workdir: pathlib.Path) -> dict:
+def _digits(config: dict, key, logger, workdir: Run) -> dict:
     data = load_digits(test_fraction=config["test_fraction"], seed=config["data_seed"])
     x_train = jnp.asarray(data.x_train) / 16.0
     latent = config["digits_latent_size"]
@@ -208,7 +220,7 @@ def _digits(config: dict, key, logger: RunLogger, workdir: pathlib.Path) -> dict
         config["digits_steps"],
         config["num_chunks"],
         "gan-digits",
-        config["progress"],
+        workdir.progress,
         on_chunk,
     )
     samples = np.asarray(
@@ -219,10 +231,11 @@ def _digits(config: dict, key, logger: RunLogger, workdir: pathlib.Path) -> dict
         workdir / "digits_samples.png",
         title=f"GAN samples after {config['digits_steps']} steps",
     )
-    plot_curves(
-        {"discriminator": losses["d_loss"], "generator": losses["g_loss"]},
+    line_plot(
         workdir / "digits_losses.png",
+        {"discriminator": losses["d_loss"], "generator": losses["g_loss"]},
         x=losses["steps"],
+        ylabel="loss (binary cross-entropy, nats)",
         xlabel="generator step",
         title="GAN on digits: losses",
     )
@@ -244,23 +257,11 @@ def _digits(config: dict, key, logger: RunLogger, workdir: pathlib.Path) -> dict
     }
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Train both GANs, write plots, metrics and the summary into ``workdir``."""
-    workdir_path = pathlib.Path(workdir)
-    logger = RunLogger(workdir_path)
-    logger.write_config(config)
-    ring_key, digits_key = jax.random.split(jax.random.key(config["seed"]))
-    summary = _ring(config, ring_key, logger, workdir_path)
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Train both GANs, write the plots; return the metrics."""
+    logger = workdir.logger
+    ring_key, digits_key = jax.random.split(workdir.key)
+    summary = _ring(config, ring_key, logger, workdir)
     if config["digits_steps"] > 0:
-        summary.update(_digits(config, digits_key, logger, workdir_path))
-    logger.write_summary(summary)
+        summary.update(_digits(config, digits_key, logger, workdir))
     return summary
-
-
-if __name__ == "__main__":
-    import sys
-
-    from experiments.gan.configs import default, smoke
-
-    chosen = smoke if "--smoke" in sys.argv else default
-    print(train_and_evaluate(chosen.get_config(), "runs/gan"))

@@ -15,17 +15,14 @@ a small training set (a separate compiled search per width, since shapes differ)
 
 from __future__ import annotations
 
-import pathlib
-
 import jax
 import numpy as np
 import optax
 
-from experiments._common import plot_curves
 from jaxdl.data import load_mnist1d
+from jaxdl.experiment import Run, figure, line_plot
 from jaxdl.nn import MLP
 from jaxdl.selection import grid_search, log_uniform, random_search, stratified_kfold, uniform
-from jaxdl.training import RunLogger
 
 
 def _sgd():
@@ -37,14 +34,12 @@ def _errors(result) -> tuple[list[float], list[float]]:
     return (list(1.0 - table["mean_train_score"]), list(1.0 - table["mean_test_score"]))
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Run the three parts, write the run directory and return the summary."""
-    workdir_path = pathlib.Path(workdir)
-    logger = RunLogger(workdir_path)
-    logger.write_config(config)
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Run the three parts, write the plots; return the metrics."""
+    logger = workdir.logger
     data = load_mnist1d(num_samples=config["num_samples"], seed=config["data_seed"])
     x, y = data.x_train, data.y_train
-    keys = jax.random.split(jax.random.key(config["seed"]), 6)
+    keys = jax.random.split(workdir.key, 6)
     folds = stratified_kfold(keys[0], y, config["num_folds"], data.num_classes)
     model = MLP(features=(config["hidden"], data.num_classes), activation="relu", output=None)
     settings = dict(num_epochs=config["num_epochs"], batch_size=config["batch_size"])
@@ -93,7 +88,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     finite = np.all(np.isfinite(history), axis=1)
     summary["first_train_loss"] = float(np.median(history[finite, 0]))
     summary["final_train_loss"] = float(np.median(history[finite, -1]))
-    if config["progress"]:
+    if workdir.progress:
         print({k: v for k, v in summary.items() if k.startswith(("grid", "random"))})
 
     # Part 2: learning-rate U-curve (plain SGD, momentum 0).
@@ -151,7 +146,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
             train_error=train_error[0],
             validation_error=validation_error[0],
         )
-        if config["progress"]:
+        if workdir.progress:
             print(
                 f"width {width}: train error {train_error[0]:.3f}, "
                 f"validation error {validation_error[0]:.3f}"
@@ -162,57 +157,52 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
 
     # Diverged runs (non-finite loss, no score) are drawn at chance error, 1 - 1/K.
     chance = 1.0 - 1.0 / data.num_classes
-    plot_curves(
+    line_plot(
+        workdir / "learning_rate_u_curve.png",
         {
             "train": np.nan_to_num(summary["learning_rate_train_error"], nan=chance),
             "validation": np.nan_to_num(summary["learning_rate_validation_error"], nan=chance),
         },
-        workdir_path / "learning_rate_u_curve.png",
         x=np.log10(rates),
         xlabel="log10 learning rate (diverged runs drawn at chance error)",
         ylabel="error",
         title="Error vs learning rate (k-fold CV)",
     )
-    plot_curves(
+    line_plot(
+        workdir / "capacity_u_curve.png",
         {"train": capacity_train, "validation": capacity_validation},
-        workdir_path / "capacity_u_curve.png",
         x=np.log2(config["widths"]),
         xlabel="log2 hidden units",
         ylabel="error",
         title="Error vs capacity (k-fold CV)",
     )
-    plot_curves(
+    line_plot(
+        workdir / "loss.png",
         {"median member": np.median(history[finite], axis=0)},
-        workdir_path / "loss.png",
+        xlabel="epoch",
+        ylabel="training loss (cross-entropy, nats)",
         title="Search members: training loss",
     )
-    _scatter_searches(searches, workdir_path / "grid_vs_random.png")
-    logger.write_summary(summary)
+    _scatter_searches(searches, workdir / "grid_vs_random.png")
     return summary
 
 
 def _scatter_searches(searches, path) -> None:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-    for marker, (name, result) in zip("os", searches.items(), strict=True):
-        table = result.cv_results
-        points = ax.scatter(
-            table["param_learning_rate"],
-            table["param_momentum"],
-            c=table["mean_test_score"],
-            marker=marker,
-            cmap="viridis",
-            vmin=0.0,
-            vmax=1.0,
-            label=name,
-            edgecolors="k",
-        )
-    ax.set_xscale("log")
-    ax.set_xlabel("learning rate")
-    ax.set_ylabel("momentum")
-    ax.legend()
-    fig.colorbar(points, label="mean CV accuracy")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    with figure(path) as ax:
+        for marker, (name, result) in zip("os", searches.items(), strict=True):
+            table = result.cv_results
+            points = ax.scatter(
+                table["param_learning_rate"],
+                table["param_momentum"],
+                c=table["mean_test_score"],
+                marker=marker,
+                cmap="viridis",
+                vmin=0.0,
+                vmax=1.0,
+                label=name,
+                edgecolors="k",
+            )
+        ax.set_xscale("log")
+        ax.set_xlabel("learning rate")
+        ax.set_ylabel("momentum")
+        ax.figure.colorbar(points, ax=ax, label="mean CV accuracy")

@@ -17,23 +17,18 @@ from __future__ import annotations
 
 import functools
 import math
-import pathlib
 
 import jax
 import jax.numpy as jnp
-import matplotlib
+import numpy as np
+import optax
+from jax import lax
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import optax  # noqa: E402
-from jax import lax  # noqa: E402
-
-from experiments._common import plot_curves  # noqa: E402
-from jaxdl.data.toy import xor  # noqa: E402
-from jaxdl.nn.initializers import constant  # noqa: E402
-from jaxdl.nn.mlp import MLP  # noqa: E402
-from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss  # noqa: E402
+from jaxdl.data.toy import xor
+from jaxdl.experiment import Run, figure, line_plot
+from jaxdl.nn.initializers import constant
+from jaxdl.nn.mlp import MLP
+from jaxdl.training import create_train_state, fit, supervised_loss
 
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
 
@@ -83,7 +78,7 @@ def signal_propagation(
     }
 
 
-def scale_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
+def scale_study(key, config: dict, workdir: Run, logger) -> dict:
     summary: dict = {}
     results: dict[str, dict[str, dict[str, np.ndarray]]] = {}
     for activation in config["activations"]:
@@ -118,21 +113,23 @@ def scale_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> 
                 summary[f"last_layer_saturation_{tag}"] = float(stats["saturation"][-1])
 
     layers = np.arange(1, config["depth"] + 1)
-    fig, axes = plt.subplots(2, len(results), figsize=(6 * len(results), 8), dpi=100, squeeze=False)
-    for column, (activation, per_gain) in enumerate(results.items()):
-        for label, stats in per_gain.items():
-            axes[0, column].plot(layers, stats["std"], marker="o", ms=3, label=label)
-            axes[1, column].plot(layers, stats["grad_norm"], marker="o", ms=3, label=label)
-        axes[0, column].set_title(f"{activation}: activation std per layer")
-        axes[1, column].set_title(f"{activation}: ||dL/dW_l|| per layer")
-        for row in range(2):
-            axes[row, column].set_yscale("log")
-            axes[row, column].set_xlabel("layer")
-            axes[row, column].grid(alpha=0.3)
-            axes[row, column].legend(title="W ~ N(0, g^2/m)", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(workdir / "activation_scale.png")
-    plt.close(fig)
+    num = len(results)
+    with figure(
+        workdir / "activation_scale.png", 2, num, figsize=(6 * num, 8), squeeze=False
+    ) as axes:
+        for column, (activation, per_gain) in enumerate(results.items()):
+            for label, stats in per_gain.items():
+                axes[0, column].plot(layers, stats["std"], marker="o", ms=3, label=label)
+                axes[1, column].plot(layers, stats["grad_norm"], marker="o", ms=3, label=label)
+            axes[0, column].set_title(f"{activation}: activation std per layer")
+            axes[1, column].set_title(f"{activation}: ||dL/dW_l|| per layer")
+            axes[0, column].set_ylabel("std of the layer's activations")
+            axes[1, column].set_ylabel("gradient norm ||dL/dW_l||")
+            for row in range(2):
+                axes[row, column].set_yscale("log")
+                axes[row, column].set_xlabel("layer")
+                axes[row, column].grid(alpha=0.3)
+                axes[row, column].legend(title="W ~ N(0, g^2/m)", fontsize=8)
     return summary
 
 
@@ -142,7 +139,7 @@ def unit_spread(kernel: np.ndarray) -> float:
     return float(np.max(np.abs(kernel - kernel[:, :1])))
 
 
-def symmetry_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
+def symmetry_study(key, config: dict, workdir: Run, logger) -> dict:
     train_key, test_key, init_key, fit_key = jax.random.split(key, 4)
     x, y = jax.jit(lambda k: xor(k, config["xor_num_train"], config["xor_noise"]))(train_key)
     x_test, y_test = jax.jit(lambda k: xor(k, config["xor_num_test"], config["xor_noise"]))(
@@ -172,7 +169,7 @@ def symmetry_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) 
             (x, y),
             num_epochs=config["num_epochs"],
             epochs_per_chunk=config["epochs_per_chunk"],
-            progress=config["progress"],
+            progress=workdir.progress,
             callback=lambda r, name=name: logger.log(
                 r["step"],
                 study="symmetry",
@@ -188,23 +185,22 @@ def symmetry_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) 
         summary[f"{name}_test_accuracy"] = float(test["accuracy"])
         summary[f"{name}_first_train_loss"] = result.history[0]["train_loss"]
         summary[f"{name}_final_train_loss"] = result.history[-1]["train_loss"]
-    plot_curves(
-        curves,
+    line_plot(
         workdir / "symmetry_loss.png",
+        curves,
+        xlabel="epoch",
+        ylabel="training loss (cross-entropy, nats)",
         title="XOR: random vs constant (symmetric) initial weights",
     )
     return summary
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Run both studies, write config, metrics, summary and plots into ``workdir``."""
-    workdir_path = pathlib.Path(workdir)
-    logger = RunLogger(workdir_path)
-    logger.write_config(config)
-    scale_key, symmetry_key = jax.random.split(jax.random.key(config["seed"]))
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Run both studies, write the plots into ``workdir``; return the metrics."""
+    logger = workdir.logger
+    scale_key, symmetry_key = jax.random.split(workdir.key)
     summary = {
-        **scale_study(scale_key, config, workdir_path, logger),
-        **symmetry_study(symmetry_key, config, workdir_path, logger),
+        **scale_study(scale_key, config, workdir, logger),
+        **symmetry_study(symmetry_key, config, workdir, logger),
     }
-    logger.write_summary(summary)
     return summary

@@ -1,26 +1,24 @@
-"""The course's Iris demo: 2 inputs, 10 sigmoid hidden units, 3 sigmoid outputs on one-hot
-targets, mean squared error minimized by (online) stochastic gradient descent."""
+"""The course's Iris demo: a 2-10-3 sigmoid network, MSE on one-hot targets, online SGD.
+
+Two inputs, ten sigmoid hidden units and three sigmoid outputs; the mean squared error
+against one-hot targets is minimized by (online) stochastic gradient descent.
+"""
 
 from __future__ import annotations
-
-import pathlib
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from experiments._common import history_columns, plot_curves, plot_decision_boundary
 from jaxdl.data import load_iris, one_hot, standardize
+from jaxdl.experiment import Run, decision_boundary, figure, history_columns, line_plot
 from jaxdl.metrics import accuracy
 from jaxdl.nn import MLP
-from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, supervised_loss
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    path = pathlib.Path(workdir)
-    logger = RunLogger(path)
-    logger.write_config(config)
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
     data = load_iris(features=tuple(config["features"]))
     _, (x_train, x_test) = standardize(data.x_train, data.x_test)
     t_train = one_hot(data.y_train, data.num_classes)
@@ -29,7 +27,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     model = MLP(
         features=(config["num_hidden"], data.num_classes), activation="sigmoid", output="sigmoid"
     )
-    init_key, train_key = jax.random.split(jax.random.key(config["seed"]))
+    init_key, train_key = jax.random.split(workdir.key)
     state = create_train_state(init_key, model, x_train[:1], optax.sgd(config["learning_rate"]))
     loss_fn = supervised_loss(model, "mse", ())
     result = fit(
@@ -40,8 +38,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         num_epochs=config["num_epochs"],
         batch_size=config["batch_size"],
         eval_data=(x_test, t_test),
-        progress=config["progress"],
-        logger=logger,
+        **workdir.fit_kwargs(),
     )
 
     def predict(points):
@@ -49,25 +46,26 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
 
     train_accuracy = float(accuracy(predict(x_train), data.y_train))
     test_accuracy = float(accuracy(predict(x_test), data.y_test))
-    plot_curves(
+    line_plot(
+        workdir / "loss.png",
         history_columns(result.history, "train_loss", "eval_loss"),
-        path / "loss.png",
-        ylabel="MSE",
+        xlabel="epoch",
+        ylabel="MSE (one-hot targets)",
         title="Iris 2-10-3 sigmoid network, SGD",
     )
-    plot_decision_boundary(
-        lambda p: np.asarray(predict(jnp.asarray(p))),
-        np.asarray(x_train),
-        np.asarray(data.y_train),
-        path / "decision_regions.png",
-        title=f"Iris, test accuracy {test_accuracy:.2f}",
-    )
-    summary = {
+    with figure(workdir / "decision_regions.png", figsize=(5, 5)) as ax:
+        decision_boundary(
+            ax,
+            lambda p: np.asarray(predict(jnp.asarray(p))),
+            np.asarray(x_train),
+            np.asarray(data.y_train),
+            title=f"Iris, test accuracy {test_accuracy:.2f}",
+        )
+        ax.set(xlabel="feature 1 (standardized)", ylabel="feature 2 (standardized)")
+    return {
         "train_accuracy": train_accuracy,
         "test_accuracy": test_accuracy,
         "first_train_loss": result.history[0]["train_loss"],
         "final_train_loss": result.history[-1]["train_loss"],
         "num_steps": int(result.state.step),
     }
-    logger.write_summary(summary)
-    return summary

@@ -20,17 +20,12 @@ import pathlib
 
 import jax
 import jax.numpy as jnp
-import matplotlib
+import numpy as np
+from tqdm import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from tqdm import tqdm  # noqa: E402
-
-from experiments._common import plot_curves  # noqa: E402
-from jaxdl.probabilistic.undirected import IsingModel, ising_exact, magnetization  # noqa: E402
-from jaxdl.sampling import diagnostics, gibbs  # noqa: E402
-from jaxdl.training import RunLogger  # noqa: E402
+from jaxdl.experiment import Run, figure, line_plot
+from jaxdl.probabilistic.undirected import IsingModel, ising_exact, magnetization
+from jaxdl.sampling import diagnostics, gibbs
 
 CRITICAL_TEMPERATURE = 2.0 / math.log(1.0 + math.sqrt(2.0))
 
@@ -42,20 +37,32 @@ def onsager_magnetization(temperature: float) -> float:
     return (1.0 - math.sinh(2.0 / temperature) ** -4) ** 0.125
 
 
+def validate(config: dict) -> None:
+    """Checked before the run directory is created."""
+    if config["kernel"] not in ("checkerboard", "single_site"):
+        raise ValueError(
+            f"kernel must be 'checkerboard' or 'single_site', got {config['kernel']!r}"
+        )
+    if config["burn_in"] >= config["num_sweeps"]:
+        raise ValueError(
+            f"burn_in ({config['burn_in']}) must be below num_sweeps ({config['num_sweeps']})"
+        )
+
+
 @functools.partial(jax.jit, static_argnames=("size", "num_chains", "num_sweeps", "kernel_name"))
 def run_temperature(key, temperature, *, size, num_chains, num_sweeps, kernel_name):
     """Chains at one temperature; returns |m| and energy-per-site traces [chains, sweeps]."""
     model = IsingModel(coupling=1.0, field=0.0, inverse_temperature=1.0 / temperature)
     if kernel_name == "checkerboard":
         kernel = functools.partial(gibbs.ising_checkerboard_kernel, model=model)
-    else:
+    else:  # "single_site"
         kernel = functools.partial(gibbs.ising_single_site_kernel, model=model)
     starts = gibbs.init(jnp.ones((num_chains, size, size)))
     _, (states, infos) = gibbs.sample_chains(key, kernel, starts, num_sweeps)
     return jnp.abs(magnetization(states.position)), infos.energy / size**2
 
 
-def exact_check(key, config: dict, logger: RunLogger) -> dict:
+def exact_check(key, config: dict, logger) -> dict:
     """Single-site Gibbs on 3x3 (free boundaries) against enumeration."""
     summary = {}
     worst = 0.0
@@ -95,37 +102,33 @@ def plot_magnetization(rows: list[dict], size: int, filename: pathlib.Path) -> N
     """<|m|> with error bars against T, over Onsager's curve."""
     temperatures = np.array([r["temperature"] for r in rows])
     fine = np.linspace(temperatures.min(), temperatures.max(), 300)
-    fig, ax = plt.subplots(figsize=(6, 4), dpi=100)
-    ax.plot(fine, [onsager_magnetization(t) for t in fine], "k-", label="Onsager (L = infinity)")
-    ax.errorbar(
-        temperatures,
-        [r["abs_magnetization"] for r in rows],
-        yerr=[2 * r["standard_error"] for r in rows],
-        fmt="o",
-        label=f"checkerboard Gibbs, L = {size}",
-    )
-    ax.axvline(CRITICAL_TEMPERATURE, color="gray", linestyle=":", label="T_c")
-    ax.set_xlabel("temperature T")
-    ax.set_ylabel("<|m|>")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(filename)
-    plt.close(fig)
+    with figure(filename) as ax:
+        ax.plot(
+            fine, [onsager_magnetization(t) for t in fine], "k-", label="Onsager (L = infinity)"
+        )
+        ax.errorbar(
+            temperatures,
+            [r["abs_magnetization"] for r in rows],
+            yerr=[2 * r["standard_error"] for r in rows],
+            fmt="o",
+            label=f"checkerboard Gibbs, L = {size}",
+        )
+        ax.axvline(CRITICAL_TEMPERATURE, color="gray", linestyle=":", label="T_c")
+        ax.set_xlabel("temperature T")
+        ax.set_ylabel("<|m|> (magnetization per spin)")
+        ax.grid(alpha=0.3)
+        ax.legend()
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Sweep temperatures; write config, metrics, summary and plots into ``workdir``."""
-    path = pathlib.Path(workdir)
-    path.mkdir(parents=True, exist_ok=True)
-    logger = RunLogger(path)
-    logger.write_config(config)
-    key_grid, key_exact = jax.random.split(jax.random.key(config["seed"]))
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Sweep temperatures; write the plots into ``workdir``; return the metrics."""
+    logger = workdir.logger
+    key_grid, key_exact = jax.random.split(workdir.key)
     temperatures = [float(t) for t in config["temperatures"]]
     burn_in = config["burn_in"]
     rows = []
     for index, temperature in enumerate(
-        tqdm(temperatures, desc="temperatures", disable=not config.get("progress", True))
+        tqdm(temperatures, desc="temperatures", disable=not workdir.progress)
     ):
         abs_m, energy = run_temperature(
             jax.random.fold_in(key_grid, index),
@@ -174,14 +177,13 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
             b["temperature"] - a["temperature"]
         )
     summary.update(exact_check(key_exact, config, logger))
-    plot_magnetization(rows, config["size"], path / "magnetization.png")
-    plot_curves(
+    plot_magnetization(rows, config["size"], workdir / "magnetization.png")
+    line_plot(
+        workdir / "energy.png",
         {"energy per site": [r["energy_per_site"] for r in rows]},
-        path / "energy.png",
         x=temperatures,
         xlabel="temperature T",
         ylabel="<E> / N",
         title="2-D Ising model",
     )
-    logger.write_summary(summary)
     return summary

@@ -16,17 +16,19 @@ import pathlib
 
 import jax
 import jax.numpy as jnp
-import matplotlib
+import numpy as np
 import optax
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from jaxdl.experiment import Run, figure, line_plot
+from jaxdl.nn.dropout import DropoutMLP
+from jaxdl.sampling.dropout import monte_carlo_dropout
+from jaxdl.training import create_train_state, fit, supervised_loss
 
-from experiments._common import plot_curves  # noqa: E402
-from jaxdl.nn.dropout import DropoutMLP  # noqa: E402
-from jaxdl.sampling.dropout import monte_carlo_dropout  # noqa: E402
-from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss  # noqa: E402
+
+def validate(config: dict) -> None:
+    """Names checked before the run directory is created."""
+    if config["rule"] not in ("inverted", "classic"):
+        raise ValueError(f"rule must be 'inverted' or 'classic', got {config['rule']!r}")
 
 
 def target(x):
@@ -46,30 +48,25 @@ def make_data(key, config: dict):
 
 def plot_predictive(x, y, grid, mean, std, config: dict, filename: pathlib.Path) -> None:
     """Training points, the true function and the MC mean with a 2-sd band."""
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    g, m, s = np.asarray(grid[:, 0]), np.asarray(mean[:, 0]), np.asarray(std[:, 0])
-    ax.fill_between(g, m - 2 * s, m + 2 * s, alpha=0.3, label="MC dropout mean +- 2 sd")
-    ax.plot(g, m, label="MC dropout mean")
-    ax.plot(g, np.asarray(target(grid)[:, 0]), "k--", label="true function")
-    ax.scatter(np.asarray(x[:, 0]), np.asarray(y[:, 0]), s=6, c="k", alpha=0.5, label="training")
-    r = config["data_range"]
-    ax.axvspan(-r, r, color="gray", alpha=0.08)
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title(f"MC dropout, T = {config['num_passes']} passes")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(filename)
-    plt.close(fig)
+    with figure(filename, figsize=(7, 4)) as ax:
+        g, m, s = np.asarray(grid[:, 0]), np.asarray(mean[:, 0]), np.asarray(std[:, 0])
+        ax.fill_between(g, m - 2 * s, m + 2 * s, alpha=0.3, label="MC dropout mean +- 2 sd")
+        ax.plot(g, m, label="MC dropout mean")
+        ax.plot(g, np.asarray(target(grid)[:, 0]), "k--", label="true function")
+        ax.scatter(
+            np.asarray(x[:, 0]), np.asarray(y[:, 0]), s=6, c="k", alpha=0.5, label="training"
+        )
+        r = config["data_range"]
+        ax.axvspan(-r, r, color="gray", alpha=0.08)
+        ax.set_xlabel("x (input, no unit)")
+        ax.set_ylabel("y (target, no unit)")
+        ax.set_title(f"MC dropout, T = {config['num_passes']} passes")
+        ax.legend(fontsize=8)
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Train, then evaluate MC dropout; write config, metrics, summary and plots."""
-    path = pathlib.Path(workdir)
-    path.mkdir(parents=True, exist_ok=True)
-    logger = RunLogger(path)
-    logger.write_config(config)
-    k_data, k_init, k_fit, k_mc = jax.random.split(jax.random.key(config["seed"]), 4)
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Train, then evaluate MC dropout; write the plots and return the metrics."""
+    k_data, k_init, k_fit, k_mc = jax.random.split(workdir.key, 4)
     (x, y), (x_test, y_test) = make_data(k_data, config)
     model = DropoutMLP(
         features=tuple(config["features"]),
@@ -86,8 +83,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         (x, y),
         num_epochs=config["num_epochs"],
         batch_size=config["batch_size"],
-        progress=config.get("progress", True),
-        logger=logger,
+        **workdir.fit_kwargs(),
     )
     params = result.state.params
     variables = {"params": params}
@@ -123,11 +119,12 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         "mc_std_outside_training_range": std_outside,
         "std_ratio_outside_inside": std_outside / std_inside,
     }
-    plot_predictive(x, y, grid, grid_mean, grid_std, config, path / "predictive.png")
-    plot_curves(
+    plot_predictive(x, y, grid, grid_mean, grid_std, config, workdir / "predictive.png")
+    line_plot(
+        workdir / "loss.png",
         {"train loss (MSE, dropout on)": [h["train_loss"] for h in history]},
-        path / "loss.png",
+        xlabel="epoch",
+        ylabel="training MSE (dropout on)",
         log_y=True,
     )
-    logger.write_summary(summary)
     return summary

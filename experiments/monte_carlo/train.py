@@ -20,7 +20,6 @@ the stationary law (tolerance from the effective sample size).
 from __future__ import annotations
 
 import math
-import pathlib
 
 import jax
 import jax.numpy as jnp
@@ -28,13 +27,12 @@ import numpy as np
 from jax.scipy.stats import norm
 from tqdm import tqdm
 
-from experiments._common import plot_curves
+from jaxdl.experiment import Run, line_plot
 from jaxdl.sampling import diagnostics, markov
 from jaxdl.sampling import monte_carlo as mc
-from jaxdl.training import RunLogger
 
 
-def rare_event(key, config: dict, logger: RunLogger) -> tuple[dict, dict]:
+def rare_event(key, config: dict, logger) -> tuple[dict, dict]:
     """Repeated plain-MC and IS estimates of P(x > threshold) for each sample size."""
     threshold = float(config["threshold"])
     exact = float(norm.sf(threshold))
@@ -96,7 +94,7 @@ def rare_event(key, config: dict, logger: RunLogger) -> tuple[dict, dict]:
     return summary, {"sizes": sizes, **curves}
 
 
-def optimal_proposal(key, config: dict, logger: RunLogger) -> dict:
+def optimal_proposal(key, config: dict, logger) -> dict:
     """Plain MC, uniform IS and q* IS on a discrete distribution with f >= 0."""
     p = jnp.asarray(config["discrete_p"], jnp.float32)
     f = jnp.asarray(config["discrete_f"], jnp.float32)
@@ -133,7 +131,7 @@ def optimal_proposal(key, config: dict, logger: RunLogger) -> dict:
     return summary
 
 
-def markov_chain(key, config: dict, logger: RunLogger) -> tuple[dict, np.ndarray]:
+def markov_chain(key, config: dict, logger) -> tuple[dict, np.ndarray]:
     """Distribution propagation, stationary distribution and a simulated chain."""
     a = jnp.asarray(config["transition_matrix"], jnp.float32)
     pi_power = markov.stationary_distribution_power(a)
@@ -163,14 +161,11 @@ def markov_chain(key, config: dict, logger: RunLogger) -> tuple[dict, np.ndarray
     return summary, np.asarray(tv)
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Run the three parts; write config, metrics, summary and plots into ``workdir``."""
-    path = pathlib.Path(workdir)
-    path.mkdir(parents=True, exist_ok=True)
-    logger = RunLogger(path)
-    logger.write_config(config)
-    k_rare, k_discrete, k_chain = jax.random.split(jax.random.key(config["seed"]), 3)
-    with tqdm(total=3, desc="monte-carlo", disable=not config.get("progress", True)) as bar:
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Run the three parts; write the plots into ``workdir``; return the metrics."""
+    logger = workdir.logger
+    k_rare, k_discrete, k_chain = jax.random.split(workdir.key, 3)
+    with tqdm(total=3, desc="monte-carlo", disable=not workdir.progress) as bar:
         bar.set_postfix_str("rare event: plain MC vs importance sampling")
         summary, curves = rare_event(k_rare, config, logger)
         bar.update()
@@ -182,24 +177,24 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         summary.update(chain_summary)
         bar.update()
     sizes = curves.pop("sizes")
-    plot_curves(
+    line_plot(
+        workdir / "rare_event_sd.png",
         curves,
-        path / "rare_event_sd.png",
         x=sizes,
         xlabel="samples n",
+        log_x=True,
         log_y=True,
         ylabel="sd of the estimate over repeats",
         title=f"P(x > {config['threshold']}), x ~ N(0, 1)",
     )
     rate = summary["markov_second_eigenvalue_modulus"]
-    plot_curves(
+    line_plot(
+        workdir / "markov_convergence.png",
         {"TV(v_t, pi)": np.maximum(tv, 1e-12), "|lambda_2|^t": rate ** np.arange(tv.shape[0])},
-        path / "markov_convergence.png",
         x=np.arange(tv.shape[0]),
         xlabel="step t",
         ylabel="total variation",
         log_y=True,
         title="Markov chain convergence",
     )
-    logger.write_summary(summary)
     return summary

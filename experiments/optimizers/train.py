@@ -14,23 +14,17 @@ steps each first-order method needs to bring the loss below a tolerance.
 
 from __future__ import annotations
 
-import pathlib
-
 import jax
 import jax.numpy as jnp
-import matplotlib
+import numpy as np
+import optax
+from jax import lax
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import optax  # noqa: E402
-from jax import lax  # noqa: E402
-
-from experiments._common import plot_curves  # noqa: E402
-from jaxdl import optim  # noqa: E402
-from jaxdl.data import load_digits  # noqa: E402
-from jaxdl.nn.mlp import MLP  # noqa: E402
-from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss  # noqa: E402
+from jaxdl import optim
+from jaxdl.data import load_digits
+from jaxdl.experiment import Run, figure, line_plot
+from jaxdl.nn.mlp import MLP
+from jaxdl.training import create_train_state, fit, supervised_loss
 
 OPTIMIZERS = {
     "sgd": optim.sgd,
@@ -42,7 +36,7 @@ OPTIMIZERS = {
 }
 
 
-def loss_curves(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
+def loss_curves(key, config: dict, workdir: Run, logger) -> dict:
     """Train one MLP per optimizer from the same initial weights; plot the loss curves."""
     data = load_digits()
     x_train, y_train = data.x_train / 16.0, data.y_train
@@ -67,7 +61,7 @@ def loss_curves(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> 
             (x_train, y_train),
             num_epochs=config["num_epochs"],
             batch_size=config["batch_size"],
-            progress=config["progress"],
+            progress=workdir.progress,
             callback=lambda record, name=name: logger.log(
                 record["step"],
                 part="loss_curves",
@@ -80,9 +74,10 @@ def loss_curves(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> 
         summary[f"{name}_first_train_loss"] = curves[name][0]
         summary[f"{name}_final_train_loss"] = curves[name][-1]
         summary[f"{name}_test_accuracy"] = float(test["accuracy"])
-    plot_curves(
-        curves,
+    line_plot(
         workdir / "loss_curves.png",
+        curves,
+        xlabel="epoch",
         log_y=True,
         title=f"digits, MLP 64-{config['hidden']}-10, batch {config['batch_size']}",
         ylabel="training loss (epoch mean)",
@@ -114,7 +109,7 @@ def steps_to_tolerance(losses: np.ndarray, tolerance: float) -> int:
     return int(below[0]) if below.size else -1
 
 
-def valley(config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
+def valley(config: dict, workdir: Run, logger) -> dict:
     """GD vs momentum (and CG, Newton) on an ill-conditioned quadratic, over its contours."""
     kappa = config["condition_number"]
 
@@ -144,39 +139,39 @@ def valley(config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
         for k, value in enumerate(np.asarray(losses)):
             logger.log(k, part="valley", method=tag, loss=float(value))
 
-    fig, ax = plt.subplots(figsize=(8, 4), dpi=110)
-    grid_x, grid_y = np.meshgrid(np.linspace(-10, 10, 300), np.linspace(-2.5, 2.5, 200))
-    levels = np.geomspace(0.05, 200, 14)
-    ax.contour(
-        grid_x,
-        grid_y,
-        0.5 * (grid_x**2 + kappa * grid_y**2),
-        levels=levels,
-        colors="0.7",
-        linewidths=0.7,
-    )
-    shown = 60  # the first steps carry the picture
-    for (label, (points, _)), colour in zip(paths.items(), ("tab:red", "tab:blue"), strict=True):
-        points = np.asarray(points)[: shown + 1]
-        ax.plot(points[:, 0], points[:, 1], "-o", ms=2.5, lw=1, color=colour, label=label)
-    for label, result, colour in (
-        ("conjugate gradients", cg, "tab:green"),
-        ("Newton", newton, "k"),
-    ):
-        points = np.asarray(result.trajectory)
-        ax.plot(points[:, 0], points[:, 1], "--s", ms=4, lw=1.2, color=colour, label=label)
-    ax.set_title(f"J = (x^2 + {kappa:g} y^2) / 2: first {shown} steps, learning rate {rate:g}")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_aspect("equal")
-    ax.legend(fontsize=8, loc="upper right")
-    fig.tight_layout()
-    fig.savefig(workdir / "valley_trajectories.png")
-    plt.close(fig)
-    plot_curves(
-        {label: np.asarray(losses) + 1e-30 for label, (_, losses) in paths.items()},
+    with figure(workdir / "valley_trajectories.png", figsize=(8, 4)) as ax:
+        grid_x, grid_y = np.meshgrid(np.linspace(-10, 10, 300), np.linspace(-2.5, 2.5, 200))
+        levels = np.geomspace(0.05, 200, 14)
+        ax.contour(
+            grid_x,
+            grid_y,
+            0.5 * (grid_x**2 + kappa * grid_y**2),
+            levels=levels,
+            colors="0.7",
+            linewidths=0.7,
+        )
+        shown = 60  # the first steps carry the picture
+        for (label, (points, _)), colour in zip(
+            paths.items(), ("tab:red", "tab:blue"), strict=True
+        ):
+            points = np.asarray(points)[: shown + 1]
+            ax.plot(points[:, 0], points[:, 1], "-o", ms=2.5, lw=1, color=colour, label=label)
+        for label, result, colour in (
+            ("conjugate gradients", cg, "tab:green"),
+            ("Newton", newton, "k"),
+        ):
+            points = np.asarray(result.trajectory)
+            ax.plot(points[:, 0], points[:, 1], "--s", ms=4, lw=1.2, color=colour, label=label)
+        ax.set_title(f"J = (x^2 + {kappa:g} y^2) / 2: first {shown} steps, learning rate {rate:g}")
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.set_aspect("equal")
+        ax.legend(fontsize=8, loc="upper right")
+    line_plot(
         workdir / "valley_loss.png",
+        {label: np.asarray(losses) + 1e-30 for label, (_, losses) in paths.items()},
         xlabel="step",
+        ylabel="loss f(w) - f(w*)",
         log_y=True,
         x=np.arange(steps + 1),
         title="loss on the valley",
@@ -184,15 +179,18 @@ def valley(config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
     return summary
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Run both parts; write config, metrics, summary and plots into ``workdir``."""
-    workdir_path = pathlib.Path(workdir)
-    workdir_path.mkdir(parents=True, exist_ok=True)
-    logger = RunLogger(workdir_path)
-    logger.write_config(config)
+def validate(config: dict) -> None:
+    """Optimizer names must be known (checked before the run directory is created)."""
+    unknown = sorted(set(config["optimizers"]) - set(OPTIMIZERS))
+    if unknown:
+        raise ValueError(f"optimizers must be among {sorted(OPTIMIZERS)}, got {unknown}")
+
+
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Run both parts; write the plots into ``workdir``; return the metrics."""
+    logger = workdir.logger
     summary = {
-        **loss_curves(jax.random.key(config["seed"]), config, workdir_path, logger),
-        **valley(config, workdir_path, logger),
+        **loss_curves(workdir.key, config, workdir, logger),
+        **valley(config, workdir, logger),
     }
-    logger.write_summary(summary)
     return summary

@@ -7,22 +7,17 @@ the margin of ``w*``. Every run must converge after at most R^2/gamma^2 updates.
 
 from __future__ import annotations
 
-import pathlib
-
 import jax
-import matplotlib.pyplot as plt
 import numpy as np
 
 from jaxdl.data import linearly_separable
+from jaxdl.experiment import Run, figure
 from jaxdl.nn import perceptron_bound, perceptron_fit
-from jaxdl.training import RunLogger
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    path = pathlib.Path(workdir)
-    logger = RunLogger(path)
-    logger.write_config(config)
-    data_key, run_key = jax.random.split(jax.random.key(config["seed"]))
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    logger = workdir.logger
+    data_key, run_key = jax.random.split(workdir.key)
     data = linearly_separable(data_key, config["num_samples"], config["dim"], config["margin"])
     bound = perceptron_bound(data.x, data.y, data.w_star)
 
@@ -42,27 +37,30 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         )
 
     x, y = np.asarray(data.x), np.asarray(data.y)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.5), dpi=100)
-    if x.shape[1] == 2:
-        left.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=12)
-        line = np.linspace(x.min(), x.max(), 10)
-        for w, style in ((np.asarray(runs.weights[0]), "-"), (np.asarray(data.w_star), "--")):
-            if abs(w[1]) > 1e-9:
-                left.plot(line, -w[0] / w[1] * line, "k" + style)
-        left.set_title("data, learned (solid) and reference (dashed) separators")
-        left.set_xlim(x[:, 0].min(), x[:, 0].max())
-        left.set_ylim(x[:, 1].min(), x[:, 1].max())
-    right.bar(np.arange(len(updates)), updates, color="C0")
-    right.axhline(float(bound.bound), color="C3", label="bound R^2/gamma^2")
-    right.set_yscale("log")
-    right.set_xlabel("run")
-    right.set_ylabel("updates until convergence")
-    right.legend()
-    fig.tight_layout()
-    fig.savefig(path / "perceptron.png")
-    plt.close(fig)
+    with figure(workdir / "perceptron.png", 1, 2, figsize=(10, 4.5)) as (left, right):
+        if x.shape[1] == 2:
+            left.scatter(x[:, 0], x[:, 1], c=y, cmap="coolwarm", s=12)
+            line = np.linspace(x.min(), x.max(), 10)
+            separators = (
+                (np.asarray(runs.weights[0]), "-", "learned (run 0)"),
+                (np.asarray(data.w_star), "--", "reference w*"),
+            )
+            for w, style, label in separators:
+                if abs(w[1]) > 1e-9:
+                    left.plot(line, -w[0] / w[1] * line, "k" + style, label=label)
+            left.set_title("data and separators")
+            left.set_xlim(x[:, 0].min(), x[:, 0].max())
+            left.set_ylim(x[:, 1].min(), x[:, 1].max())
+            left.set(xlabel="x1", ylabel="x2")
+        else:
+            left.set_axis_off()
+        right.bar(np.arange(len(updates)), updates, color="C0", label="updates")
+        right.axhline(float(bound.bound), color="C3", label="bound R^2/gamma^2")
+        right.set_yscale("log")
+        right.set_xlabel("run (visiting order)")
+        right.set_ylabel("updates until convergence")
 
-    summary = {
+    return {
         "radius": float(bound.radius),
         "margin": float(bound.margin),
         "bound": float(bound.bound),
@@ -71,5 +69,3 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         "all_converged": bool(np.all(np.asarray(runs.converged))),
         "within_bound": bool(updates.max() <= float(bound.bound)),
     }
-    logger.write_summary(summary)
-    return summary

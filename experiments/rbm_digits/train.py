@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import pathlib
 import time
 import warnings
 
 import jax
 import jax.numpy as jnp
-import matplotlib
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from tqdm.auto import tqdm
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.exceptions import ConvergenceWarning  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from tqdm.auto import tqdm  # noqa: E402
-
-from experiments._common import plot_curves  # noqa: E402
-from jaxdl.data import load_digits  # noqa: E402
-from jaxdl.probabilistic import rbm  # noqa: E402
-from jaxdl.training import RunLogger  # noqa: E402
+from jaxdl.data import load_digits
+from jaxdl.experiment import Run, image_grid, line_plot
+from jaxdl.probabilistic import rbm
 
 
 def binarize(pixels: np.ndarray) -> np.ndarray:
@@ -42,22 +36,15 @@ def nudge(images: np.ndarray) -> np.ndarray:
     return np.concatenate(shifted).reshape(-1, 64)
 
 
-def _image_grid(images: np.ndarray, path: pathlib.Path, title: str, cmap: str) -> None:
+def _image_grid(images: np.ndarray, path, title: str, cmap: str) -> None:
     count = images.shape[0]
     cols = int(np.ceil(np.sqrt(count)))
-    rows = int(np.ceil(count / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.8, rows * 0.8 + 0.4), dpi=100)
-    for i, ax in enumerate(np.ravel(axes)):
-        ax.axis("off")
-        if i < count:
-            image = images[i].reshape(8, 8)
-            limit = np.abs(image).max() if cmap == "RdBu_r" else 1.0
-            vmin = -limit if cmap == "RdBu_r" else 0.0
-            ax.imshow(image, cmap=cmap, vmin=vmin, vmax=limit, interpolation="nearest")
-    fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    rows = [images[i : i + cols] for i in range(0, count, cols)]
+    if cmap == "RdBu_r":  # filters: symmetric colour scale around 0
+        limit = float(np.abs(images).max())
+        image_grid(rows, path, title=title, cmap=cmap, value_range=(-limit, limit))
+    else:
+        image_grid(rows, path, title=title, cmap=cmap)
 
 
 def _logistic_accuracy(c: float, max_iter: int, x_train, y_train, x_test, y_test) -> float:
@@ -69,11 +56,9 @@ def _logistic_accuracy(c: float, max_iter: int, x_train, y_train, x_test, y_test
     return float(model.score(np.asarray(x_test, np.float64), np.asarray(y_test)))
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Train the RBM, evaluate features and likelihood, write the run directory."""
-    workdir_path = pathlib.Path(workdir)
-    logger = RunLogger(workdir_path)
-    logger.write_config(config)
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Train the RBM, evaluate features and likelihood; write the plots."""
+    logger = workdir.logger
 
     data = load_digits(test_fraction=config["test_fraction"], seed=config["data_seed"])
     x_train, y_train = np.asarray(data.x_train), np.asarray(data.y_train)
@@ -82,13 +67,13 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     x_train = jnp.asarray(binarize(x_train))
     x_test = jnp.asarray(binarize(data.x_test))
 
-    root = jax.random.key(config["seed"])
+    root = workdir.key
     init_key, train_key, sample_key, ais_key = jax.random.split(root, 4)
     params = rbm.init(init_key, 64, config["num_hidden"])
     initial_pll = float(jnp.mean(rbm.exact_pseudo_log_likelihood(params, x_test)))
     chains, opt_state = None, None
     start = time.perf_counter()
-    epochs = tqdm(range(config["num_epochs"]), desc="rbm-digits", disable=not config["progress"])
+    epochs = tqdm(range(config["num_epochs"]), desc="rbm-digits", disable=not workdir.progress)
     history = []
     for epoch in epochs:
         # One compiled epoch per call (the same program each time), resuming chains and
@@ -153,24 +138,26 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     shown = np.asarray(rbm.visible_mean(params, samples_state.hidden))
     _image_grid(
         shown,
-        workdir_path / "samples.png",
+        workdir / "samples.png",
         f"P(v | h) after {config['sample_sweeps']} Gibbs sweeps",
         "gray_r",
     )
     filters = np.asarray(params.weights.T[: min(100, config["num_hidden"])])
-    _image_grid(filters, workdir_path / "filters.png", "RBM filters (weight columns)", "RdBu_r")
-    plot_curves(
+    _image_grid(filters, workdir / "filters.png", "RBM filters (weight columns)", "RdBu_r")
+    line_plot(
+        workdir / "pseudo_likelihood.png",
         {
             "train (stochastic)": [r["train_pseudo_log_likelihood"] for r in history],
             "test (exact)": [r["test_pseudo_log_likelihood"] for r in history],
         },
-        workdir_path / "pseudo_likelihood.png",
+        xlabel="epoch",
         ylabel="pseudo-log-likelihood (nats/image)",
         title="RBM on binarized digits",
     )
-    plot_curves(
+    line_plot(
+        workdir / "reconstruction_error.png",
         {"train": [r["train_reconstruction_error"] for r in history]},
-        workdir_path / "reconstruction_error.png",
+        xlabel="epoch",
         ylabel="squared reconstruction error",
         title="RBM on binarized digits",
     )
@@ -192,13 +179,4 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     }
     if config["num_hidden"] <= 20:
         summary["exact_log_partition"] = float(rbm.log_partition_function(params))
-    logger.write_summary(summary)
     return summary
-
-
-if __name__ == "__main__":
-    import sys
-
-    from experiments.rbm_digits.configs import default
-
-    print(train_and_evaluate(default.get_config(), sys.argv[1] if len(sys.argv) > 1 else "runs"))

@@ -13,33 +13,26 @@ boundaries.
 
 from __future__ import annotations
 
-import pathlib
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import matplotlib
+import numpy as np
+import optax
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import optax  # noqa: E402
-
-from experiments._common import plot_curves, plot_decision_boundary  # noqa: E402
-from jaxdl.data.augment import flip_labels  # noqa: E402
-from jaxdl.data.toy import moons  # noqa: E402
-from jaxdl.losses.regularizers import weight_decay  # noqa: E402
-from jaxdl.nn.dropout import DropoutMLP  # noqa: E402
-from jaxdl.nn.mlp import MLP  # noqa: E402
-from jaxdl.optim.constraints import l1_proximal_sgd  # noqa: E402
-from jaxdl.training import (  # noqa: E402
+from jaxdl.data.augment import flip_labels
+from jaxdl.data.toy import moons
+from jaxdl.experiment import Run, decision_boundary, figure, line_plot
+from jaxdl.losses.regularizers import weight_decay
+from jaxdl.nn.dropout import DropoutMLP
+from jaxdl.nn.mlp import MLP
+from jaxdl.optim.constraints import l1_proximal_sgd
+from jaxdl.training import (
     EarlyStopping,
-    RunLogger,
     create_train_state,
     fit,
     supervised_loss,
 )
-from jaxdl.training.transfer import retrain_on_all_data  # noqa: E402
+from jaxdl.training.transfer import retrain_on_all_data
 
 
 def compiled_train_state(key, model, example_input, tx):
@@ -47,7 +40,7 @@ def compiled_train_state(key, model, example_input, tx):
     return jax.jit(lambda k, x: create_train_state(k, model, x, tx))(key, example_input)
 
 
-def _logging_callback(logger: RunLogger, run: str):
+def _logging_callback(logger, run: str):
     def callback(record: dict) -> None:
         logger.log(record["step"], run=run, **{k: v for k, v in record.items() if k != "step"})
 
@@ -68,7 +61,7 @@ def _sparse_problem(key, config):
     return (x, y), (x_test, y_test)
 
 
-def sparsity_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
+def sparsity_study(key, config: dict, workdir: Run, logger) -> dict:
     """Train the same MLP with no penalty, L2 and proximal L1; count exact zeros."""
     data_key, init_key, fit_key = jax.random.split(key, 3)
     train, test = jax.jit(lambda k: _sparse_problem(k, config))(data_key)
@@ -97,7 +90,7 @@ def sparsity_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) 
             train,
             num_epochs=config["sparsity_num_epochs"],
             epochs_per_chunk=config["epochs_per_chunk"],
-            progress=config["progress"],
+            progress=workdir.progress,
             callback=_logging_callback(logger, f"sparsity_{name}"),
         )
         params = result.state.params
@@ -121,24 +114,33 @@ def sparsity_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) 
         summary[f"sparsity_first_train_loss_{name}"] = result.history[0]["train_loss"]
         summary[f"sparsity_final_train_loss_{name}"] = result.history[-1]["train_loss"]
 
-    plot_curves(curves, workdir / "sparsity_loss.png", title="training loss", log_y=True)
-    num_runs = len(first_layers)
-    fig, axes = plt.subplots(
-        1, num_runs, figsize=(4 * num_runs, 3.5), dpi=100, sharey=True, squeeze=False
+    line_plot(
+        workdir / "sparsity_loss.png",
+        curves,
+        xlabel="epoch",
+        ylabel="training loss (MSE + penalty)",
+        title="training loss",
+        log_y=True,
     )
-    axes = axes[0]
-    limit = max(float(np.abs(k).max()) for k in first_layers.values())
-    bins = np.linspace(-limit, limit, 61)
-    for ax, (name, kernel) in zip(axes, first_layers.items(), strict=True):
-        ax.hist(kernel.ravel(), bins=bins, color="tab:blue")
-        zeros = summary[f"zero_fraction_{name}"]
-        ax.set_title(f"{name}: {100 * zeros:.0f}% of weights exactly 0")
-        ax.set_yscale("log")
-        ax.set_xlabel("first-layer weight")
-    axes[0].set_ylabel("count")
-    fig.tight_layout()
-    fig.savefig(workdir / "weights_histogram.png")
-    plt.close(fig)
+    num_runs = len(first_layers)
+    with figure(
+        workdir / "weights_histogram.png",
+        1,
+        num_runs,
+        figsize=(4 * num_runs, 3.5),
+        sharey=True,
+        squeeze=False,
+    ) as axes:
+        axes = axes[0]
+        limit = max(float(np.abs(k).max()) for k in first_layers.values())
+        bins = np.linspace(-limit, limit, 61)
+        for ax, (name, kernel) in zip(axes, first_layers.items(), strict=True):
+            ax.hist(kernel.ravel(), bins=bins, color="tab:blue")
+            zeros = summary[f"zero_fraction_{name}"]
+            ax.set_title(f"{name}: {100 * zeros:.0f}% of weights exactly 0")
+            ax.set_yscale("log")
+            ax.set_xlabel("first-layer weight")
+            ax.set_ylabel("number of weights")
     return summary
 
 
@@ -150,7 +152,7 @@ def _moons_problem(key, config):
     return (x, y), (x_test, y_test)
 
 
-def overfitting_study(key, config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
+def overfitting_study(key, config: dict, workdir: Run, logger) -> dict:
     """None vs weight decay vs dropout vs early stopping on a small noisy problem."""
     data_key, init_key, split_key, fit_key = jax.random.split(key, 4)
     train, test = jax.jit(lambda k: _moons_problem(k, config))(data_key)
@@ -177,7 +179,7 @@ def overfitting_study(key, config: dict, workdir: pathlib.Path, logger: RunLogge
         num_epochs=config["overfit_num_epochs"],
         eval_every=config["eval_every"],
         epochs_per_chunk=config["epochs_per_chunk"],
-        progress=config["progress"],
+        progress=workdir.progress,
     )
     known = [*runs, "early_stopping"]
     unknown = set(config["overfit_runs"]) - set(known)
@@ -264,62 +266,70 @@ def _report_overfitting(config, workdir, train, test, final_params, histories, s
         summary[f"first_train_loss_{name}"] = history[0]["train_loss"]
         summary[f"final_train_loss_{name}"] = history[-1]["train_loss"]
 
-    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=100)
-    for (name, history), color in zip(histories.items(), plt.cm.tab10.colors, strict=False):
-        epochs = [r["epoch"] for r in history]
-        ax.plot(epochs, [r["train_loss"] for r in history], "--", color=color, alpha=0.7)
-        evaluated = [r for r in history if "eval_loss" in r]
-        label = "validation" if name == "early_stopping" else "test"
-        ax.plot(
-            [r["epoch"] for r in evaluated],
-            [r["eval_loss"] for r in evaluated],
-            color=color,
-            label=f"{name} ({label}; dashed: train)",
-        )
-    ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("cross-entropy")
-    ax.set_title(f"noisy two moons, {config['moons_num_train']} points")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(workdir / "overfitting_loss.png")
-    plt.close(fig)
-
-    fig, axes = plt.subplots(
-        1, len(final_params), figsize=(4 * len(final_params), 4), dpi=100, squeeze=False
-    )
-    for ax, (name, (model, params)) in zip(axes[0], final_params.items(), strict=True):
-        predict = jax.jit(
-            lambda points, model=model, params=params: jnp.argmax(
-                model.apply({"params": params}, points, train=False), axis=-1
+    with figure(workdir / "overfitting_loss.png", figsize=(7, 4.5)) as ax:
+        for (name, history), color in zip(
+            histories.items(), [f"C{i}" for i in range(10)], strict=False
+        ):
+            epochs = [r["epoch"] for r in history]
+            ax.plot(epochs, [r["train_loss"] for r in history], "--", color=color, alpha=0.7)
+            evaluated = [r for r in history if "eval_loss" in r]
+            label = "validation" if name == "early_stopping" else "test"
+            ax.plot(
+                [r["epoch"] for r in evaluated],
+                [r["eval_loss"] for r in evaluated],
+                color=color,
+                label=f"{name} ({label}; dashed: train)",
             )
-        )
-        accuracy = summary[f"test_accuracy_{name}"]
-        plot_decision_boundary(
-            predict,
-            np.asarray(train[0]),
-            np.asarray(train[1]),
-            None,
-            title=f"{name}: test acc {accuracy:.2f}",
-            resolution=100,
-            ax=ax,
-        )
-    fig.tight_layout()
-    fig.savefig(workdir / "decision_boundaries.png")
-    plt.close(fig)
+        ax.set_yscale("log")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("cross-entropy (nats)")
+        ax.set_title(f"noisy two moons, {config['moons_num_train']} points")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+
+    with figure(
+        workdir / "decision_boundaries.png",
+        1,
+        len(final_params),
+        figsize=(4 * len(final_params), 4),
+        squeeze=False,
+    ) as axes:
+        for ax, (name, (model, params)) in zip(axes[0], final_params.items(), strict=True):
+            predict = jax.jit(
+                lambda points, model=model, params=params: jnp.argmax(
+                    model.apply({"params": params}, points, train=False), axis=-1
+                )
+            )
+            accuracy = summary[f"test_accuracy_{name}"]
+            decision_boundary(
+                ax,
+                predict,
+                np.asarray(train[0]),
+                np.asarray(train[1]),
+                title=f"{name}: test acc {accuracy:.2f}",
+                resolution=100,
+            )
     return summary
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Run both studies, write config, metrics, summary and plots into ``workdir``."""
-    workdir_path = pathlib.Path(workdir)
-    logger = RunLogger(workdir_path)
-    logger.write_config(config)
-    sparsity_key, overfit_key = jax.random.split(jax.random.key(config["seed"]))
+SPARSITY_RUNS = ("none", "l2", "l1")
+OVERFIT_RUNS = ("none", "weight_decay", "dropout", "early_stopping")
+
+
+def validate(config: dict) -> None:
+    """Run names must be known (checked before the run directory is created)."""
+    for key, known in (("sparsity_runs", SPARSITY_RUNS), ("overfit_runs", OVERFIT_RUNS)):
+        unknown = sorted(set(config[key]) - set(known))
+        if unknown:
+            raise ValueError(f"{key} must be among {sorted(known)}, got {unknown}")
+
+
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Run both studies; write the plots and return the metrics."""
+    logger = workdir.logger
+    sparsity_key, overfit_key = jax.random.split(workdir.key)
     summary = {
-        **sparsity_study(sparsity_key, config, workdir_path, logger),
-        **overfitting_study(overfit_key, config, workdir_path, logger),
+        **sparsity_study(sparsity_key, config, workdir, logger),
+        **overfitting_study(overfit_key, config, workdir, logger),
     }
-    logger.write_summary(summary)
     return summary

@@ -7,25 +7,26 @@ epoch are averaged in the history, and the per-step noise shows in the final spr
 
 from __future__ import annotations
 
-import pathlib
-
 import jax
 import optax
 
-from experiments._common import plot_curves
 from jaxdl.data import load_digits
+from jaxdl.experiment import Run, line_plot
 from jaxdl.nn import MLP
-from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, supervised_loss
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    path = pathlib.Path(workdir)
-    logger = RunLogger(path)
-    logger.write_config(config)
+def validate(config: dict) -> None:
+    if any(b < 0 for b in config["batch_sizes"]):
+        raise ValueError("batch_sizes must be >= 0 (0: full batch)")
+
+
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    logger = workdir.logger
     data = load_digits()
     x_train, x_test = data.x_train / 16.0, data.x_test / 16.0  # pixel intensities in [0, 1]
     model = MLP(features=(config["num_hidden"], data.num_classes), activation="relu", output=None)
-    init_key, train_key = jax.random.split(jax.random.key(config["seed"]))
+    init_key, train_key = jax.random.split(workdir.key)
     state = create_train_state(init_key, model, x_train[:1], optax.sgd(config["learning_rate"]))
     loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
     curves, summary = {}, {}
@@ -39,7 +40,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
             num_epochs=config["num_epochs"],
             batch_size=None if batch_size == 0 else batch_size,
             eval_data=(x_test, data.y_test),
-            progress=config["progress"],
+            progress=workdir.progress,
         )
         for record in result.history:
             logger.log(record["step"], batch_size=batch_size, **record)
@@ -49,12 +50,12 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         summary[f"{key}_final_train_loss"] = result.history[-1]["train_loss"]
         summary[f"{key}_test_accuracy"] = result.history[-1]["eval_accuracy"]
         summary[f"{key}_steps"] = int(result.state.step)
-    plot_curves(
+    line_plot(
+        workdir / "loss.png",
         curves,
-        path / "loss.png",
-        ylabel="log-loss (epoch mean)",
+        xlabel="epoch",
+        ylabel="cross-entropy (nats, epoch mean)",
         log_y=True,
         title="digits 64-256-10: GD vs SGD batch sizes",
     )
-    logger.write_summary(summary)
     return summary

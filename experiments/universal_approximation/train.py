@@ -15,16 +15,15 @@ reported error is the median over seeds (the best is logged too).
 from __future__ import annotations
 
 import math
-import pathlib
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from experiments._common import plot_curves
+from jaxdl.experiment import Run, line_plot
 from jaxdl.nn import MLP, mlp_num_params
-from jaxdl.training import RunLogger, create_train_state, fit_many, supervised_loss
+from jaxdl.training import create_train_state, fit_many, supervised_loss
 
 
 def target(x):
@@ -68,16 +67,14 @@ def _train_population(key, hidden, x, y, x_fine, y_fine, config):
     }
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Run both parts, write the run directory and return the summary."""
-    workdir_path = pathlib.Path(workdir)
-    logger = RunLogger(workdir_path)
-    logger.write_config(config)
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Run both parts, write the plots; return the metrics."""
+    logger = workdir.logger
     x = jnp.linspace(-math.pi, math.pi, config["num_train"])[:, None]
     y = target(x)
     x_fine = jnp.linspace(-math.pi, math.pi, config["num_eval"])[:, None]
     y_fine = target(x_fine)
-    key = jax.random.key(config["seed"])
+    key = workdir.key
     width_key, depth_key = jax.random.split(key)
 
     summary: dict = {"widths": list(config["widths"])}
@@ -90,7 +87,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         curve = row.pop("loss_curve")
         width_rows.append(row)
         logger.log(i, part="width", width=width, **row)
-        if config["progress"]:
+        if workdir.progress:
             print(f"width {width:4d}: sup-error {row['sup_error_median']:.4f}")
         if i == len(config["widths"]) - 1:
             summary["widest_loss_curve_first"] = float(curve[0])
@@ -110,40 +107,39 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         row.update(depth=depth, width=width)
         depth_rows.append((row, curve))
         logger.log(len(config["widths"]) + depth, part="depth", **row)
-        if config["progress"]:
+        if workdir.progress:
             print(
                 f"depth {depth} x width {width} ({row['num_params']} params): "
                 f"sup-error {row['sup_error_median']:.4f}"
             )
     summary["depth_comparison"] = [r for r, _ in depth_rows]
 
-    plot_curves(
+    line_plot(
+        workdir / "sup_error_vs_width.png",
         {
             "median over seeds": summary["sup_error_by_width"],
             "best seed": summary["best_sup_error_by_width"],
         },
-        workdir_path / "sup_error_vs_width.png",
         x=config["widths"],
         xlabel="hidden units",
         ylabel="max |f - f_hat|",
         title="One hidden layer (tanh)",
         log_y=True,
     )
-    plot_curves(
+    line_plot(
+        workdir / "depth_vs_width_loss.png",
         {f"{r['depth']} x {r['width']} ({r['num_params']} params)": c for r, c in depth_rows},
-        workdir_path / "depth_vs_width_loss.png",
         xlabel="step",
         ylabel="train MSE",
         title="Equal parameter count",
         log_y=True,
     )
-    plot_curves(
+    line_plot(
+        workdir / "fits.png",
         {"target": np.asarray(y_fine[:, 0]), **{f"H={w}": fits[w] for w in config["widths"]}},
-        workdir_path / "fits.png",
         x=np.asarray(x_fine[:, 0]),
         xlabel="x",
         ylabel="f(x)",
         title="Best fit per width",
     )
-    logger.write_summary(summary)
     return summary

@@ -2,33 +2,31 @@
 
 from __future__ import annotations
 
-import pathlib
-
 import jax
 import jax.numpy as jnp
-import matplotlib
+import numpy as np
+import optax
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import optax  # noqa: E402
+from jaxdl.data import load_digits
+from jaxdl.experiment import Run, figure, history_columns, image_grid, line_plot
+from jaxdl.probabilistic.vae import VAE, vae_loss
+from jaxdl.training import create_train_state, fit
 
-from experiments._common import history_columns, plot_curves  # noqa: E402
-from experiments.vae.plots import image_grid  # noqa: E402
-from jaxdl.data import load_digits  # noqa: E402
-from jaxdl.probabilistic.vae import VAE, vae_loss  # noqa: E402
-from jaxdl.training import RunLogger, create_train_state, fit  # noqa: E402
+
+def validate(config: dict) -> None:
+    """Names checked before the run directory is created."""
+    if config["likelihood"] not in ("bernoulli", "gaussian"):
+        raise ValueError(
+            f"likelihood must be 'bernoulli' or 'gaussian', got {config['likelihood']!r}"
+        )
 
 
 def _batch(config: dict, x, y):
     return (x, y) if config["conditional"] else (x,)
 
 
-def train_and_evaluate(config: dict, workdir: str) -> dict:
-    """Train the VAE, evaluate the test ELBO, write plots and the run directory."""
-    workdir_path = pathlib.Path(workdir)
-    logger = RunLogger(workdir_path)
-    logger.write_config(config)
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Train the VAE, evaluate the test ELBO, write the plots; return the metrics."""
     data = load_digits(test_fraction=config["test_fraction"], seed=config["data_seed"])
     # Grey levels 0..16 scaled to [0, 1]: fractional Bernoulli targets.
     x_train = jnp.asarray(data.x_train) / 16.0
@@ -44,7 +42,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         num_classes=data.num_classes if config["conditional"] else None,
         activation=config["activation"],
     )
-    root = jax.random.key(config["seed"])
+    root = workdir.key
     init_key, train_key, eval_key, sample_key = jax.random.split(root, 4)
     example = _batch(config, x_train[:2], y_train[:2])
     state = create_train_state(
@@ -72,17 +70,17 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         eval_data=_batch(config, x_test, y_test),
         eval_fn=eval_fn,
         epochs_per_chunk=config["epochs_per_chunk"],
-        progress=config["progress"],
-        logger=logger,
+        **workdir.fit_kwargs(),
     )
     params = result.state.params
     variables = {"params": params}
     history = result.history
 
     # ELBO curve.
-    plot_curves(
+    line_plot(
+        workdir / "elbo.png",
         history_columns(history, "train_elbo", "eval_elbo"),
-        workdir_path / "elbo.png",
+        xlabel="epoch",
         ylabel="ELBO (nats / image)",
         title="VAE on digits: evidence lower bound",
     )
@@ -96,7 +94,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     )
     image_grid(
         [np.asarray(x_test[:12]), np.asarray(reconstruction)],
-        workdir_path / "reconstructions.png",
+        workdir / "reconstructions.png",
         row_titles=["test", "VAE"],
         title="Reconstructions (decoder mean at the posterior mean)",
     )
@@ -126,7 +124,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         titles = None
     image_grid(
         rows,
-        workdir_path / "prior_samples.png",
+        workdir / "prior_samples.png",
         row_titles=titles,
         title="Samples: z ~ N(0, I), decoder mean",
     )
@@ -135,15 +133,12 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         variables, x_test, y_test if config["conditional"] else None, method=VAE.encode
     )
     mean = np.asarray(mean)
-    fig, ax = plt.subplots(figsize=(5.5, 5), dpi=100)
-    scatter = ax.scatter(mean[:, 0], mean[:, 1], c=np.asarray(y_test), cmap="tab10", s=8)
-    fig.colorbar(scatter, ax=ax, label="digit")
-    ax.set_xlabel("latent 1 (posterior mean)")
-    ax.set_ylabel("latent 2 (posterior mean)")
-    ax.set_title("VAE latent space of the test digits")
-    fig.tight_layout()
-    fig.savefig(workdir_path / "latent.png")
-    plt.close(fig)
+    with figure(workdir / "latent.png", figsize=(5.5, 5)) as ax:
+        scatter = ax.scatter(mean[:, 0], mean[:, 1], c=np.asarray(y_test), cmap="tab10", s=8)
+        ax.figure.colorbar(scatter, ax=ax, label="digit")
+        ax.set_xlabel("latent 1 (posterior mean)")
+        ax.set_ylabel("latent 2 (posterior mean)")
+        ax.set_title("VAE latent space of the test digits")
 
     summary = {
         "initial_test_elbo": float(initial["elbo"]),
@@ -158,19 +153,4 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         "num_epochs": len(history),
         "num_steps": int(result.state.step),
     }
-    logger.write_summary(summary)
     return summary
-
-
-if __name__ == "__main__":
-    import sys
-
-    from experiments.vae.configs import default, smoke
-
-    chosen = smoke if "--smoke" in sys.argv else default
-    print(
-        train_and_evaluate(
-            chosen.get_config(),
-            sys.argv[1] if len(sys.argv) > 1 and not sys.argv[1].startswith("--") else "runs/vae",
-        )
-    )

@@ -19,6 +19,7 @@ import functools
 import os
 import pathlib
 import random
+import sys
 import zipfile
 from typing import NamedTuple
 
@@ -141,6 +142,12 @@ def _mnist1d_arrays(
                 return stored["x"], stored["y"], stored["x_test"], stored["y_test"]
         except (OSError, KeyError, ValueError, zipfile.BadZipFile):
             pass  # unreadable cache file: regenerate and overwrite it below
+    where = f"; caching it in {path}" if use_disk_cache else ""
+    print(
+        f"jaxdl: generating MNIST-1D ({num_samples} sequences, seed {seed}; once){where}",
+        file=sys.stderr,
+        flush=True,
+    )
     data = _generate_mnist1d(num_samples, seed, train_fraction)
     arrays = (
         data["x"].astype(np.float32),

@@ -111,13 +111,27 @@ def create_train_state(
 
         check_positive("max_grad_norm", max_grad_norm)
         tx = optax.chain(optax.clip_by_global_norm(max_grad_norm), tx)
-    params_key, dropout_key = jax.random.split(key)
-    variables = model.init(
-        {"params": params_key, "dropout": dropout_key}, example_input, **(init_kwargs or {})
-    )
-    variables = dict(variables)
-    params = variables.pop("params", {})
+    init_kwargs = dict(init_kwargs or {})
+
+    def init(key: Key, example_input: Array) -> tuple[Array, PyTree, PyTree, PyTree]:
+        params_key, dropout_key = jax.random.split(key)
+        variables = dict(
+            model.init({"params": params_key, "dropout": dropout_key}, example_input, **init_kwargs)
+        )
+        params = variables.pop("params", {})
+        return jnp.zeros((), jnp.int32), params, tx.init(params), variables
+
+    # One compiled program instead of dozens of one-off eager ops (each initializer, each
+    # optimizer-state leaf): the set-up of a run compiles once and hits the persistent
+    # compilation cache on the next run.
+    step, params, opt_state, model_state = jax.jit(init)(key, example_input)
     input_spec = (tuple(jnp.shape(example_input)[1:]), str(jnp.result_type(example_input)))
-    return TrainState.create(
-        apply_fn=model.apply, params=params, tx=tx, model_state=variables, input_spec=input_spec
+    return TrainState(
+        step=step,
+        params=params,
+        opt_state=opt_state,
+        model_state=model_state,
+        apply_fn=model.apply,
+        tx=tx,
+        input_spec=input_spec,
     )

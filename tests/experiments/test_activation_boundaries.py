@@ -2,13 +2,12 @@
 
 import pytest
 
-from experiments.activation_boundaries.configs import smoke
-from experiments.activation_boundaries.train import train_and_evaluate
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion
 def test_smoke(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("activation-boundaries", tmp_path)
     for name in ("tanh", "relu"):
         assert summary[f"{name}_final_train_loss"] < summary[f"{name}_first_train_loss"]
     assert (tmp_path / "decision_boundaries.png").exists()

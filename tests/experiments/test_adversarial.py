@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.adversarial.configs import smoke
-from experiments.adversarial.train import train_and_evaluate
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion
 def test_adversarial_smoke(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("adversarial", tmp_path)
     for name in ("standard", "adversarial"):
         assert summary[f"final_train_loss_{name}"] < summary[f"first_train_loss_{name}"]
         clean, attacked = summary[f"fgsm_accuracy_{name}"]

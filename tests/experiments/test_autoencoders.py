@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from experiments.autoencoders import train
 from experiments.autoencoders.configs import smoke
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion
 def test_smoke_run_learns_and_writes_files(tmp_path):
     config = smoke.get_config()
-    summary = train.train_and_evaluate(config, str(tmp_path))
+    summary = run_smoke("autoencoders", tmp_path)
     for name in (
         "config.json",
         "metrics.jsonl",

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.ensembles.configs import smoke
-from experiments.ensembles.train import train_and_evaluate
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion
 def test_ensembles_smoke(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("ensembles", tmp_path)
     assert summary["final_train_loss"] < summary["first_train_loss"]
     assert summary["boosted_stumps_test_accuracy"] > summary["single_stump_test_accuracy"]
     assert len(summary["bagging_accuracy_by_members"]) == 3

@@ -7,13 +7,13 @@ import math
 
 import pytest
 
-from experiments.gan import train
 from experiments.gan.configs import smoke
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion
 def test_smoke_run_learns_and_writes_files(tmp_path):
-    summary = train.train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("gan", tmp_path)
     for name in (
         "config.json",
         "metrics.jsonl",

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.hyperparameter_search.configs import smoke
-from experiments.hyperparameter_search.train import train_and_evaluate
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion
 def test_hyperparameter_search_smoke(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("hyperparameter-search", tmp_path)
     assert summary["final_train_loss"] < summary["first_train_loss"]
     assert summary["random_distinct_learning_rates"] == 4
     assert summary["grid_distinct_learning_rates"] == 2

@@ -6,13 +6,13 @@ import jax
 import numpy as np
 import pytest
 
-from experiments.initialization.configs import smoke
-from experiments.initialization.train import signal_propagation, train_and_evaluate
+from experiments.initialization.train import signal_propagation
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion
 def test_initialization_smoke(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("initialization", tmp_path)
     assert summary["random_final_train_loss"] < summary["random_first_train_loss"]
     # constant weights: the hidden units start and stay identical
     assert summary["symmetric_initial_unit_spread"] == 0.0

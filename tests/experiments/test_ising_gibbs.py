@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.ising_gibbs.configs import smoke
-from experiments.ising_gibbs.train import onsager_magnetization, train_and_evaluate
+from experiments.ising_gibbs.train import onsager_magnetization
+from tests.experiments import run_smoke
 
 
 def test_ising_gibbs_smoke(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("ising-gibbs", tmp_path)
     assert summary["abs_magnetization_lowest_temperature"] > 0.95
     assert summary["abs_magnetization_highest_temperature"] < 0.4
     # The energy per site (the "loss" here) rises with temperature.

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.mc_dropout.configs import smoke
-from experiments.mc_dropout.train import train_and_evaluate
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion  # optax's Adam mixes int32 and floats
 def test_mc_dropout_smoke(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("mc-dropout", tmp_path)
     assert summary["final_train_loss"] < summary["first_train_loss"]
     assert summary["mc_std_inside_training_range"] > 0
     assert summary["mc_std_outside_training_range"] > 0

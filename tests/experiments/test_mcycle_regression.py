@@ -2,13 +2,12 @@
 
 import pytest
 
-from experiments.mcycle_regression.configs import smoke
-from experiments.mcycle_regression.train import train_and_evaluate
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion
 def test_smoke(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("mcycle-regression", tmp_path)
     assert summary["final_train_loss"] < 0.8 * summary["first_train_loss"]
     assert summary["train_rmse_g"] < summary["target_std_g"]
     for name in ("fit.png", "loss.png", "metrics.jsonl", "summary.json"):

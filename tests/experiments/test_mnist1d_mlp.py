@@ -6,14 +6,13 @@ import json
 
 import pytest
 
-from experiments.mnist1d_mlp.configs import smoke
-from experiments.mnist1d_mlp.train import train_and_evaluate
+from tests.experiments import run_smoke
 
 pytestmark = pytest.mark.standard_dtype_promotion
 
 
 def test_smoke_run_learns_and_writes_its_directory(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("mnist1d-mlp", tmp_path)
     assert summary["final_train_loss"] < 0.8 * summary["first_train_loss"]
     assert summary["test_accuracy"] > 0.2  # ten classes: chance is 0.1
     for name in ("config.json", "metrics.jsonl", "summary.json", "loss.png", "accuracy.png"):

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from experiments.monte_carlo.configs import smoke
-from experiments.monte_carlo.train import train_and_evaluate
+from tests.experiments import run_smoke
 
 
 def test_monte_carlo_smoke(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("monte-carlo", tmp_path)
     # The estimators' spread (the "loss" of this experiment) falls with n and with IS.
     assert summary["rare_event_plain_sd_n1000"] < summary["rare_event_plain_sd_n100"]
     assert summary["rare_event_is_sd_n1000"] < summary["rare_event_is_sd_n100"]

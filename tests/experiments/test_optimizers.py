@@ -6,13 +6,14 @@ import numpy as np
 import pytest
 
 from experiments.optimizers.configs import smoke
-from experiments.optimizers.train import OPTIMIZERS, steps_to_tolerance, train_and_evaluate
+from experiments.optimizers.train import OPTIMIZERS, steps_to_tolerance
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion  # optax's Adam mixes int32 and floats
 def test_optimizers_smoke(tmp_path):
     config = smoke.get_config()
-    summary = train_and_evaluate(config, str(tmp_path))
+    summary = run_smoke("optimizers", tmp_path)
     assert set(config["optimizers"]) <= set(OPTIMIZERS)
     for name in config["optimizers"]:
         assert summary[f"{name}_final_train_loss"] < summary[f"{name}_first_train_loss"], name

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 
-from experiments.rbm_digits import train
-from experiments.rbm_digits.configs import smoke
+from tests.experiments import run_smoke
 
 
 def test_smoke_run_learns_and_writes_files(tmp_path):
-    summary = train.train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("rbm-digits", tmp_path)
     for name in (
         "config.json",
         "metrics.jsonl",

@@ -6,13 +6,12 @@ import json
 
 import pytest
 
-from experiments.regularization.configs import smoke
-from experiments.regularization.train import train_and_evaluate
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion
 def test_regularization_smoke(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("regularization", tmp_path)
     assert summary["final_train_loss_early_stopping"] < summary["first_train_loss_early_stopping"]
     for run in ("l2",):
         final = summary[f"sparsity_final_train_loss_{run}"]
@@ -39,7 +38,8 @@ def test_regularization_smoke(tmp_path):
 
 
 def test_regularization_rejects_unknown_runs(tmp_path):
-    config = smoke.get_config()
-    config["sparsity_runs"] = ["l3"]
-    with pytest.raises(ValueError, match="sparsity_runs must be among"):
-        train_and_evaluate(config, str(tmp_path))
+    from jaxdl.cli import UsageError
+
+    with pytest.raises(UsageError, match="sparsity_runs must be among"):
+        run_smoke("regularization", tmp_path / "run", sparsity_runs=["l3"])
+    assert not (tmp_path / "run").exists()

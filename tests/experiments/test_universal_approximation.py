@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.universal_approximation.configs import smoke
-from experiments.universal_approximation.train import train_and_evaluate
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion
 def test_universal_approximation_smoke(tmp_path):
-    summary = train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("universal-approximation", tmp_path)
     assert summary["final_train_loss"] < 0.5 * summary["first_train_loss"]
     narrow, wide = summary["sup_error_by_width"]
     assert wide < narrow

@@ -6,13 +6,13 @@ import json
 
 import pytest
 
-from experiments.vae import train
 from experiments.vae.configs import smoke
+from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion
 def test_smoke_run_learns_and_writes_files(tmp_path):
-    summary = train.train_and_evaluate(smoke.get_config(), str(tmp_path))
+    summary = run_smoke("vae", tmp_path)
     for name in (
         "config.json",
         "metrics.jsonl",

@@ -11,7 +11,7 @@ def get_config() -> dict:
     return {
         "seed": 0,
         "data_seed": 0,
-        "num_train": 0,  # 0: the whole training split (1,437 images)
+        "num_train": None,  # None: the whole training split (1,437 images)
         "hidden": [64],
         "learning_rate": 1e-2,
         "batch_size": 50,

@@ -1,6 +1,6 @@
 """Full autoencoders run: seven autoencoders on scikit-learn digits, code size 8.
 
-Command: ``jaxdl run autoencoders`` (or ``python -m experiments.autoencoders.train``).
+Command: ``jaxdl run autoencoders``.
 
 Expected (2-core CPU, about 5 minutes): the linear autoencoder matches PCA (test MSE
 0.0248 vs 0.0246; mean principal angle about 12 degrees); the deep autoencoder halves

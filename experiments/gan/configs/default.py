@@ -1,6 +1,6 @@
 """Full gan run: a ring of 8 Gaussians (std 0.05, radius 2) and scikit-learn digits.
 
-Command: ``jaxdl run gan`` (or ``python -m experiments.gan.train``).
+Command: ``jaxdl run gan``.
 
 Expected (2-core CPU, a few minutes): on the ring the generator starts near the origin
 (1 of 8 modes touched, 0.2% of samples within 3 std of a mode) and covers all 8 modes

@@ -1,6 +1,6 @@
 """Full vae run: a VAE with a 2-D latent space on scikit-learn digits (grey levels in [0, 1]).
 
-Command: ``jaxdl run vae`` (or ``python -m experiments.vae.train``).
+Command: ``jaxdl run vae``.
 
 Expected (2-core CPU, a few minutes): the test ELBO rises from about -46 nats per image
 at initialization to about -25 (KL about 2 nats); the 2-D latent plot groups most digits;
