@@ -143,7 +143,7 @@ def test_max_grad_norm_clips_the_global_norm(key):
     grads = jax.tree.map(lambda p: jnp.full_like(p, 10.0), state.params)
     new = state.apply_gradients(grads)
     step = jax.tree.map(lambda a, b: a - b, state.params, new.params)
-    np.testing.assert_allclose(optax.global_norm(step), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(optax.tree.norm(step), 1.0, rtol=1e-5)
 
 
 @pytest.mark.parametrize("max_grad_norm", [0.0, -1.0])
