@@ -23,6 +23,19 @@ pytestmark = pytest.mark.standard_dtype_promotion
 # Modules that define nothing an example would show (type aliases only).
 MODULES_WITHOUT_EXAMPLES = frozenset({"jaxdl.typing"})
 
+# Modules whose examples compile whole training runs (over 60 s each in the 2-worker
+# baseline on a loaded 2-core machine): marked ``slow``, still run in CI.
+SLOW_MODULES = frozenset(
+    {
+        "jaxdl.data.toy",
+        "jaxdl.probabilistic.gan",
+        "jaxdl.probabilistic.rbm",
+        "jaxdl.probabilistic.vae",
+        "jaxdl.training.loop",
+        "jaxdl.training.transfer",
+    }
+)
+
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
@@ -42,7 +55,13 @@ def doctest_env(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.mark.parametrize("name", sorted(MODULES))
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.slow) if name in SLOW_MODULES else name
+        for name in sorted(MODULES)
+    ],
+)
 def test_docstring_examples(name, doctest_env):
     module = importlib.import_module(name)
     results = doctest.testmod(module, optionflags=FLAGS, verbose=False, report=True)

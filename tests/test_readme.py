@@ -35,6 +35,7 @@ def test_quick_examples_write_nowhere_fixed():
 
 
 @pytest.mark.standard_dtype_promotion
+@pytest.mark.slow
 def test_quick_examples_run(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # mkdtemp() lands in tmp_path
     monkeypatch.chdir(tmp_path)

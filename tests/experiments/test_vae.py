@@ -11,6 +11,7 @@ from experiments.vae.configs import smoke
 
 
 @pytest.mark.standard_dtype_promotion
+@pytest.mark.slow
 def test_smoke_run_learns_and_writes_files(tmp_path):
     summary = train.train_and_evaluate(smoke.get_config(), str(tmp_path))
     for name in (

@@ -47,6 +47,7 @@ def _run(tmp_path, checkpoint_dir: str, out: str, kill_at: int) -> subprocess.Co
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL is POSIX")
+@pytest.mark.slow
 def test_killed_run_resumes_bitwise(tmp_path):
     reference = _run(tmp_path, "", str(tmp_path / "reference.npz"), kill_at=-1)
     assert reference.returncode == 0, reference.stderr[-2000:]
