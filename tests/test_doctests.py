@@ -78,3 +78,4 @@ def test_every_module_is_found():
     assert "jaxdl.training.loop" in MODULES
     assert "jaxdl.nn.mlp" in MODULES
     assert MODULES_WITHOUT_EXAMPLES <= set(MODULES)
+    assert SLOW_MODULES <= set(MODULES), sorted(SLOW_MODULES - set(MODULES))
