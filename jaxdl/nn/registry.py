@@ -43,11 +43,27 @@ _REGISTRY: dict[str, ModelSpec] = {}
 
 
 def register_model(spec: ModelSpec) -> ModelSpec:
-    """Add ``spec`` to the registry (idempotent for the same name)."""
+    """Add ``spec`` to the registry (idempotent for the same name).
+
+    Example:
+        >>> import flax.linen as nn
+        >>> spec = register_model(
+        ...     ModelSpec(name="ExampleDense", make=lambda: nn.Dense(3), input_shape=(2,))
+        ... )
+        >>> registered_models()["ExampleDense"].input_shape
+        (2,)
+        >>> _ = _REGISTRY.pop("ExampleDense")  # keep the public registry unchanged
+    """
     _REGISTRY[spec.name] = spec
     return spec
 
 
 def registered_models() -> dict[str, ModelSpec]:
-    """A copy of the registry, keyed by class name."""
+    """A copy of the registry, keyed by class name.
+
+    Example:
+        >>> import jaxdl.nn
+        >>> registered_models()["MLP"].make().__class__.__name__
+        'MLP'
+    """
     return dict(_REGISTRY)

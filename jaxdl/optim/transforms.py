@@ -150,7 +150,9 @@ def scale_by_delta_bar_delta(
         )
 
     def adapt(rate, bar, g):
-        agreement = bar * g
+        # Signs, not the product: the product of two small gradients (1e-20 each)
+        # underflows to 0 in float32 and would read as "no sign information".
+        agreement = jnp.sign(bar) * jnp.sign(g)
         grown = rate + increment
         shrunk = rate * (1.0 - decrement)
         return jnp.where(agreement > 0, grown, jnp.where(agreement < 0, shrunk, rate))

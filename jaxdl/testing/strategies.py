@@ -344,10 +344,54 @@ def probability_vectors(
     return vectors()
 
 
+def class_labels(
+    num_classes: int | st.SearchStrategy[int],
+    shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]],
+    *,
+    as_jax: bool = True,
+) -> st.SearchStrategy[Any]:
+    """Integer class labels in ``[0, num_classes)``, int32, of a fixed or drawn shape.
+
+    Draw two with the same shape for a (labels, predictions) pair; ``st.data()`` lets a
+    test draw the number of classes and the length first.
+
+    Args:
+        num_classes: number of classes ``K`` (at least 1) or a strategy of them.
+        shape: a fixed shape or a strategy of shapes.
+        as_jax: return ``jax.Array`` (default) rather than ``np.ndarray``.
+
+    Returns:
+        A strategy of int32 arrays with entries in ``[0, K)``.
+
+    Example:
+        >>> from hypothesis import given, settings
+        >>> @settings(deadline=None, max_examples=5)
+        ... @given(class_labels(3, shape=(4,)))
+        ... def test_in_range(y):
+        ...     assert y.shape == (4,) and bool(jnp.all((y >= 0) & (y < 3)))
+        >>> test_in_range()
+    """
+    if not isinstance(num_classes, st.SearchStrategy):
+        check_positive_int("num_classes", num_classes)
+        num_classes = st.just(num_classes)
+    shape_strategy = shape if isinstance(shape, st.SearchStrategy) else st.just(tuple(shape))
+
+    @st.composite
+    def labels(draw: st.DrawFn) -> Any:
+        k = draw(num_classes)
+        if k < 1:
+            raise ValueError(f"num_classes must be >= 1, got {k}")
+        values = draw(hnp.arrays(np.int32, draw(shape_strategy), elements=st.integers(0, k - 1)))
+        return jnp.asarray(values) if as_jax else values
+
+    return labels()
+
+
 __all__ = [
     "OUTPUT_UNITS",
     "MLPConfig",
     "activation_names",
+    "class_labels",
     "float_arrays",
     "float_dtypes",
     "keys",

@@ -11,6 +11,7 @@ from tests.experiments import run_smoke
 
 
 @pytest.mark.standard_dtype_promotion
+@pytest.mark.slow
 def test_smoke_run_learns_and_writes_files(tmp_path):
     summary = run_smoke("vae", tmp_path)
     for name in (

@@ -248,6 +248,7 @@ def _ring_gan(num_discriminator_steps=1, generator_optimizer=None, std=0.1, batc
 
 
 @pytest.mark.standard_dtype_promotion
+@pytest.mark.slow
 def test_gan_step_updates_and_is_resumable(key):
     gan = _ring_gan(num_discriminator_steps=3, generator_optimizer=optax.sgd(0.0), batch_size=16)
     state = gan.init(jax.random.key(1))

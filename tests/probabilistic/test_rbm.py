@@ -575,6 +575,7 @@ def test_training_and_partition_errors(tiny):
     assert math.isfinite(float(rbm.log_partition_function(tiny)))
 
 
+@pytest.mark.slow
 def test_training_in_several_noise_chunks_equals_one_chunk_in_distribution(monkeypatch):
     """Epochs whose Gibbs noise is drawn in several chunks (with a shorter last one) train."""
     data = (jax.random.uniform(jax.random.key(40), (70, 6)) > 0.5).astype(jnp.float32)

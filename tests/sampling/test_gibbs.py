@@ -125,6 +125,7 @@ def test_errors(key):
         gibbs.sample_chain(key, lambda k, s: (s, None), jnp.ones(2), 2.0)
 
 
+@pytest.mark.slow
 def test_jit_and_vmap(key):
     k_jit, k_vmap = jax.random.split(key)
     assert_jit_matches_eager(

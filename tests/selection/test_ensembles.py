@@ -62,6 +62,7 @@ def test_ensemble_of_identical_members_equals_the_single_model(key):
     )
 
 
+@pytest.mark.slow
 def test_bagging_members_equal_separate_fits_on_their_resamples():
     x, y = moons(jax.random.key(3), 48, 0.2)
     model = MLP(features=(4, 2))

@@ -102,6 +102,7 @@ def test_grid_of_eight_learning_rates_compiles_once_and_fills_the_table(key):
     assert result.fit.history["train_loss"].shape == (24, 4)
 
 
+@pytest.mark.slow
 def test_member_scores_equal_a_separate_fit_on_the_fold():
     x, y = _data()
     model = MLP(features=(4, 2))

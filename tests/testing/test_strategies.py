@@ -143,3 +143,15 @@ def test_package_does_not_import_hypothesis():
         "assert 'hypothesis' not in sys.modules, 'hypothesis was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@given(st.data())
+def test_class_labels(data):
+    k = data.draw(st.integers(1, 5))
+    y = data.draw(jst.class_labels(k, shape=jst.shapes(min_rank=1, max_rank=2, min_side=0)))
+    assert isinstance(y, jax.Array) and y.dtype == jnp.int32
+    assert bool(jnp.all((y >= 0) & (y < k)))
+    drawn_k = data.draw(jst.class_labels(st.integers(2, 3), shape=(6,), as_jax=False))
+    assert isinstance(drawn_k, np.ndarray) and drawn_k.shape == (6,) and drawn_k.max() < 3
+    with pytest.raises(ValueError, match="num_classes"):
+        jst.class_labels(0, shape=(2,))

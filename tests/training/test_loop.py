@@ -141,6 +141,7 @@ def test_same_key_gives_bitwise_identical_parameters():
     assert not _bitwise_equal(runs[0], other)
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_parameters(tmp_path):
     x, y = _data()
     model = _Net(dropout=0.1)
