@@ -1,6 +1,6 @@
 """The training engine: train state, compiled ``fit``, early stopping, checkpoints."""
 
-from jaxdl.training.checkpoints import Checkpointer
+from jaxdl.training.checkpoints import CheckpointError, Checkpointer, CheckpointMismatchError
 from jaxdl.training.early_stopping import (
     EarlyStopping,
     EarlyStoppingState,
@@ -49,6 +49,8 @@ __all__ = [
     "retrain_on_all_data",
     "semi_supervised_loss",
     "transfer_params",
+    "CheckpointError",
+    "CheckpointMismatchError",
     "Checkpointer",
     "EarlyStopping",
     "EarlyStoppingState",
