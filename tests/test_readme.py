@@ -19,4 +19,4 @@ def test_quick_example_runs(tmp_path, monkeypatch, capsys):
     exec(compile(code, str(README), "exec"), namespace)  # noqa: S102
     printed = float(capsys.readouterr().out.strip().splitlines()[0])
     assert printed < 0.3  # the quick example's final training loss
-    assert namespace["result"].history[-1]["eval_accuracy"] > 0.9
+    assert namespace["result"].history[-1]["val_accuracy"] > 0.9

@@ -1,26 +1,28 @@
 """The training engine: train state, compiled ``fit``, early stopping, checkpoints."""
 
-from jaxdl.training.checkpoints import CheckpointError, Checkpointer, CheckpointMismatchError
+from jaxdl.training.checkpoints import Checkpointer, CheckpointError, CheckpointMismatchError
 from jaxdl.training.early_stopping import (
     EarlyStopping,
+    EarlyStoppingInfo,
     EarlyStoppingState,
     early_stopping_init,
     early_stopping_update,
 )
 from jaxdl.training.hyperparams import get_hyperparams, set_hyperparams
+from jaxdl.training.interrupts import TrainingInterrupted
 from jaxdl.training.logging import RunLogger, to_json_value
 from jaxdl.training.loop import (
-    FitManyResult,
     FitResult,
     NonFiniteLossError,
+    NonFiniteMetricError,
     epochs_for_steps,
     fit,
-    fit_many,
-    make_train_step,
 )
 from jaxdl.training.objectives import SupervisedLoss, supervised_loss
+from jaxdl.training.population import FitManyResult, fit_many
 from jaxdl.training.sharding import batch_sharding, data_parallel_mesh, replicate
 from jaxdl.training.state import TrainState, create_train_state
+from jaxdl.training.steps import UpdateStep, make_train_step, update_step
 from jaxdl.training.transfer import (
     MultiTaskMLP,
     RetrainResult,
@@ -53,10 +55,14 @@ __all__ = [
     "CheckpointMismatchError",
     "Checkpointer",
     "EarlyStopping",
+    "EarlyStoppingInfo",
     "EarlyStoppingState",
     "FitManyResult",
     "FitResult",
     "NonFiniteLossError",
+    "NonFiniteMetricError",
+    "TrainingInterrupted",
+    "UpdateStep",
     "RunLogger",
     "SupervisedLoss",
     "TrainState",
@@ -74,4 +80,5 @@ __all__ = [
     "set_hyperparams",
     "supervised_loss",
     "to_json_value",
+    "update_step",
 ]
