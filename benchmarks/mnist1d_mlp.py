@@ -46,24 +46,34 @@ def _optimizer(learning_rate: float, weight_decay: float) -> optax.GradientTrans
     return optax.chain(optax.add_decayed_weights(weight_decay), tx)
 
 
-def _time(fn, repeats: int) -> tuple[float, float, object]:
-    """(first call seconds, best steady seconds, last result)."""
-    started = time.perf_counter()
-    out = fn()
-    first = time.perf_counter() - started
-    best = float("inf")
-    for _ in range(repeats):
+def _measure(contenders: dict, repeats: int) -> dict:
+    """First call of each (compilation included), then ``repeats`` rounds, interleaved.
+
+    The contenders take turns in every round so that a busy machine slows them alike;
+    each reports its best wall time and its best CPU time (``time.process_time``: all
+    threads of this process) over the rounds.
+    """
+    timings = {}
+    for name, once in contenders.items():
         started = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - started)
-    return first, best, out
+        once()
+        timings[name] = {"first": time.perf_counter() - started, "wall": [], "cpu": []}
+    for _ in range(repeats):
+        for name, once in contenders.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            once()
+            timings[name]["wall"].append(time.perf_counter() - wall)
+            timings[name]["cpu"].append(time.process_time() - cpu)
+    return timings
 
 
-def _summary(first: float, steady: float, steps: int, accuracy: float) -> dict:
+def _summary(timing: dict, steps: int, accuracy: float) -> dict:
+    steady = min(timing["wall"])
     return {
-        "first_run_seconds_with_compile": first,
+        "first_run_seconds_with_compile": timing["first"],
         "steady_seconds": steady,
-        "compile_seconds": max(first - steady, 0.0),
+        "steady_cpu_seconds": min(timing["cpu"]),
+        "compile_seconds": max(timing["first"] - steady, 0.0),
         "steps_per_second": steps / steady,
         "val_accuracy": accuracy,
     }
@@ -74,7 +84,7 @@ def _accuracy(model, params, x, y) -> float:
     return float(jnp.mean(jnp.argmax(logits, -1) == y))
 
 
-def run_fit(model, state, data, args, num_epochs, repeats):
+def run_fit(model, state, data, args, num_epochs):
     loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
 
     def once():
@@ -91,9 +101,7 @@ def run_fit(model, state, data, args, num_epochs, repeats):
         )
         return jax.block_until_ready(result.state.params)
 
-    first, steady, params = _time(once, repeats)
-    steps = num_epochs * (len(data.x_train) // args.batch_size)
-    return _summary(first, steady, steps, _accuracy(model, params, data.x_test, data.y_test))
+    return once
 
 
 def _loss_and_accuracy(model, params, x, y):
@@ -102,7 +110,7 @@ def _loss_and_accuracy(model, params, x, y):
     return loss, jnp.mean((jnp.argmax(logits, -1) == y).astype(jnp.float32))
 
 
-def run_scan(model, state, data, args, num_epochs, repeats):
+def run_scan(model, state, data, args, num_epochs):
     """The whole run as one hand-written ``jit(lax.scan)``: the ceiling for JAX."""
     tx = state.tx
     x, y = jnp.asarray(data.x_train), jnp.asarray(data.y_train)
@@ -137,12 +145,10 @@ def run_scan(model, state, data, args, num_epochs, repeats):
         jax.device_get(logs)
         return jax.block_until_ready(params)
 
-    first, steady, params = _time(once, repeats)
-    steps = num_epochs * per_epoch
-    return _summary(first, steady, steps, _accuracy(model, params, xv, yv))
+    return once
 
 
-def run_flax_loop(model, state, data, args, num_epochs, repeats):
+def run_flax_loop(model, state, data, args, num_epochs):
     """Idiomatic flax+optax: a jitted, donating step per iteration, data on device."""
     tx = state.tx
     x, y = jax.device_put(data.x_train), jax.device_put(data.y_train)
@@ -182,12 +188,10 @@ def run_flax_loop(model, state, data, args, num_epochs, repeats):
         jax.device_get(logs)
         return jax.block_until_ready(params)
 
-    first, steady, params = _time(once, repeats)
-    steps = num_epochs * per_epoch
-    return _summary(first, steady, steps, _accuracy(model, params, xv, yv))
+    return once
 
 
-def run_torch(state, data, args, num_epochs, repeats, threads):
+def run_torch(state, data, args, num_epochs, threads):
     """The same MLP and initial weights in PyTorch eager, fused (else foreach) Adam."""
     import torch
 
@@ -244,13 +248,11 @@ def run_torch(state, data, args, num_epochs, repeats, threads):
                 _ = (loss_fn(logits, yv).item(), torch.stack(losses).mean().item())
         return model
 
-    first, steady, model = _time(once, repeats)
-    with torch.no_grad():
-        accuracy = float((model(xv).argmax(-1) == yv).float().mean())
-    out = _summary(first, steady, num_epochs * per_epoch, accuracy)
-    out.pop("compile_seconds")
-    out.update(threads=threads, adam=variant)
-    return out
+    def accuracy(model) -> float:
+        with torch.no_grad():
+            return float((model(xv).argmax(-1) == yv).float().mean())
+
+    return once, accuracy, variant
 
 
 def main() -> None:
@@ -259,7 +261,7 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=1e-2)
     parser.add_argument("--weight-decay", type=float, default=1e-3)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-torch", action="store_true")
     args = parser.parse_args()
 
@@ -272,21 +274,39 @@ def main() -> None:
         _optimizer(args.learning_rate, args.weight_decay),
     )
     num_epochs = epochs_for_steps(args.steps, len(data.x_train), args.batch_size)
-    results = {
-        "jaxdl_fit": run_fit(model, state, data, args, num_epochs, args.repeats),
-        "lax_scan": run_scan(model, state, data, args, num_epochs, args.repeats),
-        "flax_optax_loop": run_flax_loop(model, state, data, args, num_epochs, args.repeats),
+    steps = num_epochs * (len(data.x_train) // args.batch_size)
+    jax_contenders = {
+        "jaxdl_fit": run_fit(model, state, data, args, num_epochs),
+        "lax_scan": run_scan(model, state, data, args, num_epochs),
+        "flax_optax_loop": run_flax_loop(model, state, data, args, num_epochs),
     }
+    timings = _measure(jax_contenders, args.repeats)
+    results = {}
+    for name, once in jax_contenders.items():
+        params = once()
+        accuracy = _accuracy(model, params, data.x_test, data.y_test)
+        results[name] = _summary(timings[name], steps, accuracy)
     if not args.no_torch:
         cores = os.cpu_count() or 1
-        results["pytorch_eager_1_thread"] = run_torch(state, data, args, num_epochs, 2, 1)
-        results["pytorch_eager_all_cores"] = run_torch(state, data, args, num_epochs, 2, cores)
+        for name, threads in (("pytorch_eager_1_thread", 1), ("pytorch_eager_all_cores", cores)):
+            once, accuracy, variant = run_torch(state, data, args, num_epochs, threads)
+            timing = _measure({name: once}, max(1, args.repeats - 1))[name]
+            results[name] = _summary(timing, steps, accuracy(once()))
+            results[name].pop("compile_seconds")
+            results[name].update(threads=threads, adam=variant)
     fit_result = results["jaxdl_fit"]
     ratios = {
         f"fit_vs_{name}_steady": fit_result["steps_per_second"] / r["steps_per_second"]
         for name, r in results.items()
         if name != "jaxdl_fit"
     }
+    ratios.update(
+        {
+            f"fit_vs_{name}_steady_cpu": r["steady_cpu_seconds"] / fit_result["steady_cpu_seconds"]
+            for name, r in results.items()
+            if name != "jaxdl_fit"
+        }
+    )
     ratios.update(
         {
             f"fit_vs_{name}_one_run_with_compile": r["first_run_seconds_with_compile"]
@@ -299,10 +319,12 @@ def main() -> None:
         "benchmark": "mnist1d_mlp main job: 40-100-100-10 relu, adam 1e-2 + l2 1e-3, batch 100",
         "device": str(jax.devices()[0].device_kind),
         "cpu_count": os.cpu_count(),
-        "steps": num_epochs * (len(data.x_train) // args.batch_size),
+        "load_average_1min": os.getloadavg()[0],
+        "steps": steps,
         "epochs": num_epochs,
         "headline": {
             "fit_vs_lax_scan_steady": ratios["fit_vs_lax_scan_steady"],
+            "fit_vs_lax_scan_steady_cpu": ratios["fit_vs_lax_scan_steady_cpu"],
             "fit_vs_lax_scan_one_run_with_compile": ratios["fit_vs_lax_scan_one_run_with_compile"],
             "fit_one_run_seconds_with_compile": fit_result["first_run_seconds_with_compile"],
             "fit_compile_seconds": fit_result["compile_seconds"],

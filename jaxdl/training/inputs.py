@@ -63,21 +63,29 @@ def check_input_shape(state: TrainState, data: Batch, name: str) -> None:
 
 
 @jax.jit
-def _first_nonfinite(array):
-    bad = ~jnp.isfinite(array.reshape(-1))
-    return jnp.any(bad), jnp.argmax(bad)
+def _first_nonfinite(arrays: list) -> list:
+    out = []
+    for array in arrays:
+        bad = ~jnp.isfinite(array.reshape(-1))
+        out.append((jnp.any(bad), jnp.argmax(bad)))
+    return out
 
 
 def check_finite_data(data: Batch, name: str) -> None:
     """Raise naming the array and the index of its first NaN / Inf (floating leaves only).
 
-    One small device reduction per array; pass ``check_finite_data=False`` to ``fit`` to
-    skip it for very large data.
+    One device reduction over all arrays and one transfer of the answer; pass
+    ``check_finite_data=False`` to ``fit`` to skip it for very large data.
     """
-    for path, leaf in jax.tree_util.tree_leaves_with_path(data):
-        if not jnp.issubdtype(jnp.result_type(leaf), jnp.inexact) or np.size(leaf) == 0:
-            continue
-        any_bad, flat_index = jax.device_get(_first_nonfinite(jnp.asarray(leaf)))
+    leaves = [
+        (path, leaf)
+        for path, leaf in jax.tree_util.tree_leaves_with_path(data)
+        if jnp.issubdtype(jnp.result_type(leaf), jnp.inexact) and np.size(leaf)
+    ]
+    if not leaves:
+        return
+    found = jax.device_get(_first_nonfinite([jnp.asarray(leaf) for _, leaf in leaves]))
+    for (path, leaf), (any_bad, flat_index) in zip(leaves, found, strict=True):
         if any_bad:
             index = tuple(int(i) for i in np.unravel_index(int(flat_index), np.shape(leaf)))
             value = np.asarray(leaf).reshape(-1)[int(flat_index)]

@@ -303,17 +303,28 @@ def _train_chunks(
             bar.update(len(records))
             bar.set_postfix(_postfix(records[-1]), refresh=False)
 
+    def dispatch(carry: Carry, start: int):
+        count = min(run.epochs_per_chunk, run.num_epochs - start)
+        return count, run.fast(carry, jnp.int32(count), *run.args)
+
     try:
         with deferred_signals() as signals:
-            while epoch < run.num_epochs and not stopped:
-                count = jnp.asarray(min(run.epochs_per_chunk, run.num_epochs - epoch), jnp.int32)
-                started = time.perf_counter()
-                new_carry, logs, flags = run.fast(carry, count, *run.args)
+            pending = dispatch(carry, epoch) if epoch < run.num_epochs and not stopped else None
+            last_sync = time.perf_counter()
+            while pending is not None:
+                count, (new_carry, logs, flags) = pending
+                # Speculate that the chunk runs all its epochs: queue the next chunk before
+                # waiting for this one, so the device never waits for the host.
+                following = None
+                if epoch + count < run.num_epochs:
+                    following = dispatch(new_carry, epoch + count)
                 logs, flags = jax.device_get((logs, flags))  # the chunk's one host sync
                 if flags["nonfinite"]:  # rerun from the snapshot with the per-step guard
-                    new_carry, logs, flags = run.guarded(carry, count, *run.args)
+                    following = None
+                    new_carry, logs, flags = run.guarded(carry, jnp.int32(count), *run.args)
                     logs, flags = jax.device_get((logs, flags))
-                elapsed = time.perf_counter() - started
+                now = time.perf_counter()
+                elapsed, last_sync = now - last_sync, now
                 carry = new_carry
                 ran = int(np.sum(logs["ran"]))
                 records = _records(logs, epoch, ran * run.steps_per_epoch / max(elapsed, 1e-9))
@@ -332,8 +343,11 @@ def _train_chunks(
                     checkpoints.save(step, carry, history, force=True)
                     raise TrainingInterrupted(step, checkpoints.latest_good_step(), signals.signum)
                 checkpoints.save(step, carry, history, force=finished)
-                if ran == 0:
+                if finished:
                     break
+                if following is None or ran < count:  # the speculation did not hold
+                    following = dispatch(carry, epoch)
+                pending = following
     finally:
         bar.close()
     return carry, stopped
