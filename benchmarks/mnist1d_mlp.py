@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 import time
 
 import jax
@@ -64,6 +65,7 @@ def _measure(contenders: dict, repeats: int) -> dict:
             once()
             timings[name]["wall"].append(time.perf_counter() - wall)
             timings[name]["cpu"].append(time.process_time() - cpu)
+        print(name, "rounds done", file=sys.stderr, flush=True)
     return timings
 
 

@@ -1,6 +1,7 @@
 """The training engine: train state, compiled ``fit``, early stopping, checkpoints."""
 
 from jaxdl.training.checkpoints import Checkpointer, CheckpointError, CheckpointMismatchError
+from jaxdl.training.diagnostics import OverfitReport, overfit_small_batch_check
 from jaxdl.training.early_stopping import (
     EarlyStopping,
     EarlyStoppingInfo,
@@ -60,6 +61,7 @@ __all__ = [
     "FitManyResult",
     "FitResult",
     "NonFiniteLossError",
+    "OverfitReport",
     "NonFiniteMetricError",
     "TrainingInterrupted",
     "UpdateStep",
@@ -76,6 +78,7 @@ __all__ = [
     "fit_many",
     "get_hyperparams",
     "make_train_step",
+    "overfit_small_batch_check",
     "replicate",
     "set_hyperparams",
     "supervised_loss",

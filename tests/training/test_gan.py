@@ -38,7 +38,9 @@ def test_gan_trains_through_fit_and_continues_bitwise():
     state = gan_train_state(gan, jax.random.key(1))
     long = train_gan(jax.random.key(5), gan, state, 4, steps_per_epoch=1, epochs_per_chunk=3)
     half = train_gan(jax.random.key(5), gan, state, 2, steps_per_epoch=1)
-    rest = train_gan(jax.random.key(5), gan, half.state, 4, steps_per_epoch=1)  # continues at step 2
+    rest = train_gan(
+        jax.random.key(5), gan, half.state, 4, steps_per_epoch=1
+    )  # continues at step 2
     assert int(long.state.step) == 4 and int(rest.state.step) == 4
     assert [r["epoch"] for r in long.history] == [1, 2, 3, 4]
     assert {"train_discriminator_loss", "train_generator_loss"} <= set(long.history[-1])
