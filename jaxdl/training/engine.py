@@ -120,7 +120,7 @@ def build_chunk_fn(
         if full_batch:
             batch = train_data
         else:
-            batch = jax.tree.map(lambda a: jnp.take(a, indices, axis=0), train_data)
+            batch = jax.tree.map(lambda a: a[indices], train_data)  # in bounds
         if batch_sharding is not None:  # data parallel: split the batch over devices
             batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
         return batch

@@ -184,7 +184,9 @@ class _Checkpoints:
         if step is None:
             return None
         self.checkpointer.check_metadata(self.metadata)
-        restored = self.checkpointer.restore(_carry_tree(carry), step)
+        # No step: the checkpointer falls back to the previous good one when the latest
+        # fails verification; the restored tree says which step it is.
+        restored = self.checkpointer.restore(_carry_tree(carry))
         state = carry.state.replace(
             step=restored["step"],
             params=restored["params"],
@@ -194,8 +196,8 @@ class _Checkpoints:
         es = carry.early_stopping
         if es is not None and "early_stopping" in restored:
             es = EarlyStoppingState(**restored["early_stopping"])
-        history = self.checkpointer.restore_extra(step).get("history", [])
         self.last_step = int(restored["step"])
+        history = self.checkpointer.restore_extra(self.last_step).get("history", [])
         return Carry(state, es), [r for r in history if r["step"] <= self.last_step]
 
     def save(self, step: int, carry: Carry, history: list[dict], *, force: bool) -> None:
