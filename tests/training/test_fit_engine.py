@@ -24,6 +24,7 @@ from jaxdl.training import (
     TrainState,
     create_train_state,
     fit,
+    fit_many,
     supervised_loss,
     update_step,
 )
@@ -357,3 +358,32 @@ def test_signal_saves_a_checkpoint_and_raises_training_interrupted(tmp_path, sig
     assert report["step"] == 8  # the chunk of epoch 2 finished: 2 epochs of 4 steps
     assert report["checkpoint_step"] == report["step"]
     assert (ckpt / "latest" / str(report["step"])).exists()
+
+
+def test_fit_many_strategies_agree():
+    model, _, x, y = _mlp_problem(n=32)
+    tx = optax.sgd(0.1)
+    states = jax.vmap(lambda k: create_train_state(k, model, x[:1], tx))(
+        jax.random.split(jax.random.key(4), 3)
+    )
+    loss = supervised_loss(model)
+    runs = {
+        strategy: fit_many(
+            jax.random.split(jax.random.key(5), 3),
+            states,
+            loss,
+            (x, y),
+            num_epochs=2,
+            batch_size=8,
+            strategy=strategy,
+            block_size=2,
+        )
+        for strategy in ("vmap", "map")
+    }
+    for a, b in zip(
+        jax.tree.leaves(runs["vmap"].state.params),
+        jax.tree.leaves(runs["map"].state.params),
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert runs["map"].history["train_loss"].shape == (3, 2)
