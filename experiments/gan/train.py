@@ -6,7 +6,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from tqdm.auto import tqdm
 
 from jaxdl.data import load_digits
 from jaxdl.data.toy import gaussian_mixture_2d, gaussian_mixture_2d_centers
@@ -18,7 +17,6 @@ from jaxdl.probabilistic.gan import (
     generate_samples,
     make_gan,
     mode_coverage,
-    train_gan,
 )
 
 
@@ -33,6 +31,9 @@ def validate(config: dict) -> None:
         )
 
 
+from jaxdl.training.gan import as_gan_state, gan_train_state, train_gan
+
+
 def _optimizer(config: dict, prefix: str) -> optax.GradientTransformation:
     rate = config[f"{prefix}_learning_rate"]
     if config["optimizer"] == "adam":
@@ -42,20 +43,20 @@ def _optimizer(config: dict, prefix: str) -> optax.GradientTransformation:
     raise ValueError(f"optimizer must be 'adam' or 'momentum', got {config['optimizer']!r}")
 
 
-def _train_in_chunks(key, gan, state, num_steps, num_chunks, desc, progress, on_chunk):
-    """Run ``num_steps`` steps in ``num_chunks`` compiled scans (same result as one scan)."""
-    per_chunk = max(1, num_steps // num_chunks)
-    done = 0
-    bar = tqdm(total=num_steps, desc=desc, disable=not progress)
-    while done < num_steps:
-        steps = min(per_chunk, num_steps - done)
-        state, info = train_gan(key, gan, state, steps)
-        done += steps
-        bar.update(steps)
-        on_chunk(state, info, done)
-        bar.set_postfix(d_loss=f"{float(info.discriminator_loss[-1]):.3f}")
-    bar.close()
-    return state
+def _train(key, gan, state, config, steps, on_epoch, progress, **fit_kwargs):
+    """``steps`` generator steps through ``fit``: ``num_chunks`` logged epochs."""
+    per_epoch = max(1, steps // config["num_chunks"])
+    result = train_gan(
+        key,
+        gan,
+        state,
+        per_epoch * -(-steps // per_epoch),
+        steps_per_epoch=per_epoch,
+        progress=progress,
+        callback=on_epoch,
+        **fit_kwargs,
+    )
+    return result.state
 
 
 def _ring(config: dict, key, logger, workdir: Run) -> dict:
@@ -76,14 +77,25 @@ def _ring(config: dict, key, logger, workdir: Run) -> dict:
         generator_loss=config["generator_loss"],
     )
     init_key, train_key, eval_key = jax.random.split(key, 3)
-    state = gan.init(init_key)
+    state = gan_train_state(gan, init_key)
     num_eval = config["num_eval_samples"]
 
     def coverage(state):
+        params = as_gan_state(state).generator_params
         samples = generate_samples(
-            jax.random.fold_in(eval_key, 0), generator, state.generator_params, num_eval, latent
+            jax.random.fold_in(eval_key, 0), generator, params, num_eval, latent
         )
         return samples, mode_coverage(samples, centers, std)
+
+    def coverage_metrics(params, model_state, batch):  # fit's per-epoch evaluation
+        samples = generate_samples(
+            jax.random.fold_in(eval_key, 0), generator, params["generator"], num_eval, latent
+        )
+        result = mode_coverage(samples, batch[0], std)
+        return {
+            "modes_covered": result.num_modes_covered,
+            "high_quality_fraction": result.high_quality_fraction,
+        }
 
     initial_samples, initial = coverage(state)
     curve = {
@@ -94,32 +106,33 @@ def _ring(config: dict, key, logger, workdir: Run) -> dict:
         "g_loss": [],
     }
 
-    def on_chunk(state, info, done):
-        _, result = coverage(state)
-        record = {
-            "ring_modes_covered": int(result.num_modes_covered),
-            "ring_high_quality_fraction": float(result.high_quality_fraction),
-            "ring_discriminator_loss": float(jnp.mean(info.discriminator_loss)),
-            "ring_generator_loss": float(jnp.mean(info.generator_loss)),
-            "ring_real_probability": float(jnp.mean(info.real_probability)),
-            "ring_fake_probability": float(jnp.mean(info.fake_probability)),
+    def on_epoch(record):
+        done = record["step"]
+        logged = {
+            "ring_modes_covered": int(record["val_modes_covered"]),
+            "ring_high_quality_fraction": record["val_high_quality_fraction"],
+            "ring_discriminator_loss": record["train_discriminator_loss"],
+            "ring_generator_loss": record["train_generator_loss"],
+            "ring_real_probability": record["train_real_probability"],
+            "ring_fake_probability": record["train_fake_probability"],
         }
-        logger.log(done, **record)
+        logger.log(done, **logged)
         curve["steps"].append(done)
-        curve["modes"].append(record["ring_modes_covered"])
-        curve["quality"].append(record["ring_high_quality_fraction"])
-        curve["d_loss"].append(record["ring_discriminator_loss"])
-        curve["g_loss"].append(record["ring_generator_loss"])
+        curve["modes"].append(logged["ring_modes_covered"])
+        curve["quality"].append(logged["ring_high_quality_fraction"])
+        curve["d_loss"].append(logged["ring_discriminator_loss"])
+        curve["g_loss"].append(logged["ring_generator_loss"])
 
-    state = _train_in_chunks(
+    state = _train(
         train_key,
         gan,
         state,
+        config,
         config["ring_steps"],
-        config["num_chunks"],
-        "gan-ring",
+        on_epoch,
         workdir.progress,
-        on_chunk,
+        val_data=(centers,),
+        eval_fn=coverage_metrics,
     )
     samples, final = coverage(state)
     real, _ = gaussian_mixture_2d(jax.random.fold_in(eval_key, 1), num_eval, modes, radius, std)
@@ -198,33 +211,26 @@ def _digits(config: dict, key, logger, workdir: Run) -> dict:
         generator_loss=config["generator_loss"],
     )
     init_key, train_key, sample_key = jax.random.split(key, 3)
-    state = gan.init(init_key)
+    state = gan_train_state(gan, init_key)
     losses = {"d_loss": [], "g_loss": [], "steps": []}
 
-    def on_chunk(state, info, done):
-        record = {
-            "digits_discriminator_loss": float(jnp.mean(info.discriminator_loss)),
-            "digits_generator_loss": float(jnp.mean(info.generator_loss)),
-            "digits_real_probability": float(jnp.mean(info.real_probability)),
-            "digits_fake_probability": float(jnp.mean(info.fake_probability)),
+    def on_epoch(record):
+        done = record["step"]
+        logged = {
+            f"digits_{name}": record[f"train_{name}"]
+            for name in ("discriminator_loss", "generator_loss")
+            + ("real_probability", "fake_probability")
         }
-        logger.log(done, **record)
-        losses["d_loss"].append(record["digits_discriminator_loss"])
-        losses["g_loss"].append(record["digits_generator_loss"])
+        logger.log(done, **logged)
+        losses["d_loss"].append(logged["digits_discriminator_loss"])
+        losses["g_loss"].append(logged["digits_generator_loss"])
         losses["steps"].append(done)
 
-    state = _train_in_chunks(
-        train_key,
-        gan,
-        state,
-        config["digits_steps"],
-        config["num_chunks"],
-        "gan-digits",
-        workdir.progress,
-        on_chunk,
+    state = _train(
+        train_key, gan, state, config, config["digits_steps"], on_epoch, workdir.progress
     )
     samples = np.asarray(
-        generate_samples(sample_key, generator, state.generator_params, 48, latent)
+        generate_samples(sample_key, generator, as_gan_state(state).generator_params, 48, latent)
     )
     image_grid(
         [samples[i * 12 : (i + 1) * 12] for i in range(4)],

@@ -62,11 +62,9 @@ from jaxdl.nn.initializers import (
 )
 from jaxdl.nn.inspect import (
     ActivationStatistics,
-    OverfitReport,
     WorstMistakes,
     activation_statistics,
     dead_unit_fraction,
-    overfit_small_batch_check,
     worst_mistakes,
 )
 from jaxdl.nn.linear import (
@@ -110,11 +108,9 @@ __all__ = [
     "principal_angles",
     "salt_and_pepper_noise",
     "ActivationStatistics",
-    "OverfitReport",
     "WorstMistakes",
     "activation_statistics",
     "dead_unit_fraction",
-    "overfit_small_batch_check",
     "worst_mistakes",
     "ACTIVATIONS",
     "MLP",

@@ -8,21 +8,20 @@
   gradient and will never recover);
 - :func:`worst_mistakes`: the most confidently wrong predictions, the first examples
   to look at when a classifier misbehaves;
-- :func:`overfit_small_batch_check`: the sanity check of training on a handful of
-  examples until the loss is near zero; a model that cannot do this has a bug (or far
-  too little capacity).
+
+The overfit-a-small-batch check trains, so it lives with the engine:
+``jaxdl.training.diagnostics.overfit_small_batch_check``.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import optax
 from flax.traverse_util import flatten_dict
 from jax import lax
 
@@ -30,12 +29,11 @@ from jaxdl._checks import (
     check_floating,
     check_integer,
     check_nonempty,
-    check_positive,
     check_positive_int,
     check_rank,
     check_same_leading,
 )
-from jaxdl.typing import Array, ArrayLike, Key, PyTree
+from jaxdl.typing import Array, ArrayLike, PyTree
 
 
 class ActivationStatistics(NamedTuple):
@@ -253,126 +251,10 @@ def _worst_mistakes(logits: Array, labels: Array, k: int) -> WorstMistakes:
     )
 
 
-class OverfitReport(NamedTuple):
-    """Output of :func:`overfit_small_batch_check`.
-
-    Attributes:
-        passed: whether the final loss fell below the tolerance.
-        final_loss: loss after the last step.
-        losses: ``[num_steps]`` loss before each step.
-        params: the trained parameters.
-    """
-
-    passed: Array
-    final_loss: Array
-    losses: Array
-    params: PyTree
-
-
-def _cross_entropy(logits: Array, labels: Array) -> Array:
-    return optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)
-
-
-def _mean_squared_error(predictions: Array, targets: Array) -> Array:
-    return jnp.mean((predictions - targets) ** 2, axis=-1)
-
-
-_LOSSES: Mapping[str, Callable[[Array, Array], Array]] = {
-    "cross_entropy": _cross_entropy,
-    "mse": _mean_squared_error,
-}
-
-
-def overfit_small_batch_check(
-    key: Key,
-    model: nn.Module,
-    x: ArrayLike,
-    y: ArrayLike,
-    *,
-    loss: str | Callable[[Array, Array], Array] = "cross_entropy",
-    learning_rate: float = 1e-2,
-    num_steps: int = 300,
-    tolerance: float = 1e-2,
-    apply_kwargs: Mapping[str, Any] | None = None,
-) -> OverfitReport:
-    """Train ``model`` on one small batch with Adam and report whether the loss nears zero.
-
-    Minimizes ``mean_n loss(f(x_n; theta), y_n)`` for ``num_steps`` full-batch Adam steps
-    inside one ``lax.scan`` from ``params = model.init(key, x)``; passes when the final
-    loss is below ``tolerance``. Use a few (say 2 to 20) examples.
-
-    Args:
-        key: initializes the parameters.
-        model: a deterministic flax module mapping ``x`` to predictions.
-        x: ``[N, ...]`` a few inputs.
-        y: ``[N]`` integer labels (``"cross_entropy"``) or ``[N, D]`` targets (``"mse"``).
-        loss: ``"cross_entropy"`` (logits vs integer labels), ``"mse"``, or a callable
-            ``loss(predictions, targets) -> [N]`` per-example losses.
-        learning_rate: Adam's rate (> 0).
-        num_steps: number of steps (> 0).
-        tolerance: the loss below which the check passes (> 0).
-        apply_kwargs: extra keyword arguments for ``model.apply``.
-
-    Returns:
-        An :class:`OverfitReport`.
-
-    Example:
-        >>> import jax, jax.numpy as jnp, flax.linen as nn
-        >>> x = jnp.array([[0.0, 1.0], [1.0, 0.0]])
-        >>> report = overfit_small_batch_check(
-        ...     jax.random.key(1), nn.Dense(2), x, jnp.array([0, 1]), learning_rate=0.1)
-        >>> bool(report.passed)
-        True
-
-    References:
-        Karpathy, "A recipe for training neural networks", 2019.
-    """
-    check_nonempty("x", x)
-    check_same_leading(("x", "y"), x, y)
-    check_positive("learning_rate", learning_rate)
-    check_positive_int("num_steps", num_steps)
-    check_positive("tolerance", tolerance)
-    if isinstance(loss, str):
-        if loss not in _LOSSES:
-            raise ValueError(f"loss must be one of {tuple(_LOSSES)} or a callable, got {loss!r}")
-        per_example = _LOSSES[loss]
-    else:
-        per_example = loss
-    kwargs = dict(apply_kwargs or {})
-    return jax.jit(
-        functools.partial(_overfit, model, per_example, learning_rate, num_steps, tolerance, kwargs)
-    )(key, jnp.asarray(x), jnp.asarray(y))
-
-
-def _overfit(model, per_example, learning_rate, num_steps, tolerance, kwargs, key, x, y):
-    """The compiled body of :func:`overfit_small_batch_check`."""
-    params = model.init(key, x, **kwargs)
-
-    def objective(p: PyTree) -> Array:
-        return jnp.mean(per_example(model.apply(p, x, **kwargs), y))
-
-    tx = optax.adam(learning_rate)
-
-    def step(carry, _):
-        p, opt_state = carry
-        value, grads = jax.value_and_grad(objective)(p)
-        updates, opt_state = tx.update(grads, opt_state, p)
-        return (optax.apply_updates(p, updates), opt_state), value
-
-    with jax.numpy_dtype_promotion("standard"):  # optax's Adam mixes int32 and floats
-        (params, _), losses = lax.scan(step, (params, tx.init(params)), None, length=num_steps)
-        final_loss = objective(params)
-    return OverfitReport(
-        passed=final_loss < tolerance, final_loss=final_loss, losses=losses, params=params
-    )
-
-
 __all__ = [
     "ActivationStatistics",
-    "OverfitReport",
     "WorstMistakes",
     "activation_statistics",
     "dead_unit_fraction",
-    "overfit_small_batch_check",
     "worst_mistakes",
 ]

@@ -174,6 +174,10 @@ def gradient_descent(
 ) -> tuple[PyTree, GDInfo]:
     """Full-batch gradient descent ``theta <- theta - eta grad J(theta)`` in one ``lax.scan``.
 
+    A course algorithm that is itself the loop (the update rule of the linear-regression
+    lecture on a function of the parameters), so it stays a loop here rather than a
+    :func:`jaxdl.training.fit` call; train models with ``fit``.
+
     Args:
         loss_fn: scalar objective ``J(params)``.
         init_params: starting point (any pytree of floating arrays).

@@ -138,6 +138,10 @@ def perceptron_fit(
 ) -> PerceptronResult:
     """Train a perceptron with the rule ``w <- w + eta (t - o) x``, one random example a time.
 
+    The perceptron rule is a course algorithm that is itself the loop (update on each
+    mistake, stop when none is left), so it stays a ``lax.while_loop`` here rather than a
+    :func:`jaxdl.training.fit` call.
+
     Runs in one ``lax.while_loop`` until no training example is misclassified or
     ``max_steps`` examples have been visited. Step ``k`` visits the example drawn with
     ``fold_in(key, k)``.

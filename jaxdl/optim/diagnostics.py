@@ -56,6 +56,11 @@ def gradient_norm_trace(
 ) -> GradientNormTrace:
     """Train with ``optimizer`` inside ``lax.scan``, recording ``||grad J||`` per step.
 
+    Kept as its own loop rather than a :func:`jaxdl.training.fit` call: it is a course
+    diagnostic of an optimizer on a function of the parameters (toy surfaces, full-batch
+    objectives), it needs the gradient norm of every step (``fit`` logs epoch means), and
+    the optim room comes before training in the layer order.
+
     .. math::
         \\lVert g_t \\rVert = \\sqrt{\\textstyle\\sum_{\\text{leaves}} \\sum_i g_{t,i}^2}
 

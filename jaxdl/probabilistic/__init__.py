@@ -47,7 +47,6 @@ from jaxdl.probabilistic.gan import (
     minimax_value,
     mode_coverage,
     optimal_discriminator,
-    train_gan,
 )
 from jaxdl.probabilistic.rbm import (
     AISResult,
@@ -113,7 +112,6 @@ __all__ = [
     "minimax_value",
     "mode_coverage",
     "optimal_discriminator",
-    "train_gan",
     "VAE",
     "VAEOutput",
     "bernoulli_log_likelihood",

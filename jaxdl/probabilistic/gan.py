@@ -13,12 +13,16 @@ saturates when ``D`` confidently rejects the fakes, the generator usually minimi
 discriminator's *logits* ``a`` (``D = sigmoid(a)``) and is written with ``softplus``,
 so it stays finite for any logit: ``log D = -softplus(-a)``, ``log(1 - D) = -softplus(a)``.
 
+This module gives the algorithm (``make_gan``: ``init`` and one alternating ``step``);
+training runs it through the one engine, ``jaxdl.training.gan.train_gan`` (``fit`` with
+the step as a custom update step), which this room may not import (training comes after
+probabilistic in the layer order).
+
 Reference: Goodfellow et al., "Generative Adversarial Nets" (2014).
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
@@ -467,40 +471,6 @@ def make_gan(
     return GANAlgorithm(init=init, step=step)
 
 
-@functools.partial(jax.jit, static_argnums=(1, 3))
-def _run_gan(key: Key, gan: GANAlgorithm, state: GANState, num_steps: int):
-    def body(state: GANState, _):
-        return gan.step(jax.random.fold_in(key, state.step), state)
-
-    return lax.scan(body, state, None, length=num_steps)
-
-
-def train_gan(
-    key: Key, gan: GANAlgorithm, state: GANState, num_steps: int
-) -> tuple[GANState, GANInfo]:
-    """Run ``num_steps`` GAN steps as one compiled ``lax.scan``.
-
-    Step ``t`` uses the key ``fold_in(key, state.step)``, so training in several
-    calls with the same ``key`` gives the same run as one long call.
-
-    Args:
-        key: base PRNG key of the run.
-        gan: the algorithm from :func:`make_gan`.
-        state: the state to continue from (``gan.init(...)`` at the start).
-        num_steps: number of generator steps (a Python int).
-
-    Returns:
-        ``(state, info)`` where every field of ``info`` has a leading axis ``num_steps``.
-
-    Example:
-        >>> state, history = train_gan(jax.random.key(2), gan, state, 100)  # doctest: +SKIP
-
-    Reference: Goodfellow et al., "Generative Adversarial Nets" (2014), algorithm 1.
-    """
-    check_positive_int("num_steps", num_steps)
-    return _run_gan(key, gan, state, num_steps)
-
-
 def generate_samples(
     key: Key, generator: nn.Module, generator_params: PyTree, num_samples: int, latent_size: int
 ) -> Array:
@@ -638,5 +608,4 @@ __all__ = [
     "minimax_value",
     "mode_coverage",
     "optimal_discriminator",
-    "train_gan",
 ]

@@ -1,26 +1,29 @@
 """The training engine: train state, compiled ``fit``, early stopping, checkpoints."""
 
-from jaxdl.training.checkpoints import Checkpointer
+from jaxdl.training.checkpoints import Checkpointer, CheckpointError, CheckpointMismatchError
+from jaxdl.training.diagnostics import OverfitReport, overfit_small_batch_check
 from jaxdl.training.early_stopping import (
     EarlyStopping,
+    EarlyStoppingInfo,
     EarlyStoppingState,
     early_stopping_init,
     early_stopping_update,
 )
 from jaxdl.training.hyperparams import get_hyperparams, set_hyperparams
+from jaxdl.training.interrupts import TrainingInterrupted
 from jaxdl.training.logging import RunLogger, to_json_value
 from jaxdl.training.loop import (
-    FitManyResult,
     FitResult,
     NonFiniteLossError,
+    NonFiniteMetricError,
     epochs_for_steps,
     fit,
-    fit_many,
-    make_train_step,
 )
 from jaxdl.training.objectives import SupervisedLoss, supervised_loss
+from jaxdl.training.population import FitManyResult, fit_many
 from jaxdl.training.sharding import batch_sharding, data_parallel_mesh, replicate
 from jaxdl.training.state import TrainState, create_train_state
+from jaxdl.training.steps import UpdateStep, make_train_step, update_step
 from jaxdl.training.transfer import (
     MultiTaskMLP,
     RetrainResult,
@@ -49,12 +52,19 @@ __all__ = [
     "retrain_on_all_data",
     "semi_supervised_loss",
     "transfer_params",
+    "CheckpointError",
+    "CheckpointMismatchError",
     "Checkpointer",
     "EarlyStopping",
+    "EarlyStoppingInfo",
     "EarlyStoppingState",
     "FitManyResult",
     "FitResult",
     "NonFiniteLossError",
+    "OverfitReport",
+    "NonFiniteMetricError",
+    "TrainingInterrupted",
+    "UpdateStep",
     "RunLogger",
     "SupervisedLoss",
     "TrainState",
@@ -68,8 +78,10 @@ __all__ = [
     "fit_many",
     "get_hyperparams",
     "make_train_step",
+    "overfit_small_batch_check",
     "replicate",
     "set_hyperparams",
     "supervised_loss",
     "to_json_value",
+    "update_step",
 ]

@@ -51,6 +51,32 @@ class RunLogger:
         with self.metrics_path.open("a") as f:
             f.write(json.dumps(record) + "\n")
 
+    def truncate(self, step: int) -> None:
+        """Drop every ``metrics.jsonl`` record with ``step > step`` (called on resume).
+
+        A run resumed from the checkpoint of ``step`` then appends its new epochs after
+        the ones it kept, so the log holds the whole run once.
+
+        Example:
+            >>> import tempfile
+            >>> logger = RunLogger(tempfile.mkdtemp())
+            >>> for step in (10, 20, 30):
+            ...     logger.log(step, train_loss=1.0 / step)
+            >>> logger.truncate(20)
+            >>> [record["step"] for record in logger.read_metrics()]
+            [10, 20]
+        """
+        if not self.metrics_path.exists():
+            return
+        kept = [
+            line
+            for line in self.metrics_path.read_text().splitlines()
+            if line and json.loads(line).get("step", 0) <= step
+        ]
+        tmp = self.metrics_path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(line + "\n" for line in kept))
+        tmp.replace(self.metrics_path)
+
     def write_config(self, config: Mapping[str, Any]) -> pathlib.Path:
         path = self.workdir / "config.json"
         path.write_text(json.dumps(to_json_value(dict(config)), indent=2, sort_keys=True))

@@ -88,6 +88,7 @@ class SupervisedLoss:
         self.metric_names = tuple(metrics)
         self.rng_streams = tuple(rng_streams)
         self._takes_train = _accepts(model, "train")
+        self._num_outputs: dict[Any, int] = {}
 
     def _apply(
         self, params: PyTree, model_state: PyTree, x: Array, train: bool, key: Key | None
@@ -132,10 +133,17 @@ class SupervisedLoss:
         if self.loss_name != "cross_entropy":
             return
         sample = jax.tree.map(lambda a: a[:1], data)
-        outputs = jax.eval_shape(
-            lambda p, s, x: self._apply(p, s, x, False, None)[0], params, model_state, sample[0]
+        abstract = jax.tree.map(
+            lambda a: jax.ShapeDtypeStruct(jnp.shape(a), jnp.result_type(a)),
+            (params, model_state, sample[0]),
         )
-        check_labels(f"{name} labels", data[1], outputs.shape[-1])
+        key = (jax.tree.structure(abstract), tuple(jax.tree.leaves(abstract)))
+        if key not in self._num_outputs:  # trace the model once per shape, not per fit call
+            outputs = jax.eval_shape(
+                lambda p, s, x: self._apply(p, s, x, False, None)[0], *abstract
+            )
+            self._num_outputs[key] = outputs.shape[-1]
+        check_labels(f"{name} labels", data[1], self._num_outputs[key])
 
 
 def supervised_loss(

@@ -563,7 +563,7 @@ def retrain_on_all_data(
         train_data: tuple of arrays ``(x, y, ...)`` with a shared leading axis.
         validation_data: tuple with the same structure.
         num_epochs: epoch budget of the first run.
-        early_stopping: configuration (default ``EarlyStopping("eval_loss", "min", 5)``).
+        early_stopping: configuration (default ``EarlyStopping("val_loss", "min", 5)``).
         batch_size: minibatch size of both runs (None: full batch).
         **fit_kwargs: passed to both :func:`jaxdl.training.fit` calls (e.g. ``progress``).
 
@@ -613,7 +613,7 @@ def retrain_on_all_data(
         train_data,
         num_epochs=num_epochs,
         batch_size=batch_size,
-        eval_data=validation_data,
+        val_data=validation_data,
         early_stopping=early_stopping,
         **fit_kwargs,
     )

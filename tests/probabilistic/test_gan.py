@@ -17,14 +17,12 @@ from jaxdl.probabilistic.gan import (
     Generator,
     array_sampler,
     discriminator_loss,
-    generate_samples,
     generator_loss_minimax,
     generator_loss_non_saturating,
     make_gan,
     minimax_value,
     mode_coverage,
     optimal_discriminator,
-    train_gan,
 )
 from jaxdl.testing import (
     assert_grads_close,
@@ -248,58 +246,17 @@ def _ring_gan(num_discriminator_steps=1, generator_optimizer=None, std=0.1, batc
 
 
 @pytest.mark.standard_dtype_promotion
-@pytest.mark.slow
-def test_gan_step_updates_and_is_resumable(key):
-    gan = _ring_gan(num_discriminator_steps=3, generator_optimizer=optax.sgd(0.0), batch_size=16)
+def test_gan_step_is_a_pure_function_of_key_and_state():
+    gan = _ring_gan(num_discriminator_steps=2, batch_size=16)
     state = gan.init(jax.random.key(1))
-    # Two calls of 2 steps equal one call of 4 (per-step keys by fold_in).
-    long_state, history = train_gan(key, gan, state, 4)
-    short_state = state
-    for _ in range(2):
-        short_state, _ = train_gan(key, gan, short_state, 2)
-    assert int(long_state.step) == 4 and int(short_state.step) == 4
-    assert history.discriminator_loss.shape == (4,)
-    for value in history:
-        assert np.all(np.isfinite(np.asarray(value)))
+    a, info_a = gan.step(jax.random.key(3), state)
+    b, info_b = jax.jit(gan.step)(jax.random.key(3), state)
+    assert int(a.step) == 1
     jax.tree_util.tree_map(
-        lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6),
-        long_state.discriminator_params,
-        short_state.discriminator_params,
+        lambda u, v: np.testing.assert_allclose(u, v, rtol=1e-5, atol=1e-6),
+        (a, info_a),
+        (b, info_b),
     )
-    # The generator's learning rate is 0; the discriminator moved.
-    jax.tree_util.tree_map(
-        np.testing.assert_array_equal, long_state.generator_params, state.generator_params
-    )
-    changed = jax.tree_util.tree_map(
-        lambda a, b: not np.allclose(a, b),
-        long_state.discriminator_params,
-        state.discriminator_params,
-    )
-    assert all(jax.tree_util.tree_leaves(changed))
-
-
-@pytest.mark.standard_dtype_promotion
-def test_gan_covers_more_modes_after_training(key):
-    std = 0.1
-    gan = _ring_gan(std=std)
-    state = gan.init(jax.random.key(1))
-    generator = Generator(output_size=2, hidden_features=(32, 32))
-    centers = gaussian_mixture_2d_centers()
-    before = mode_coverage(
-        generate_samples(jax.random.key(11), generator, state.generator_params, 1000, 2),
-        centers,
-        std,
-    )
-    state, history = train_gan(key, gan, state, 400)
-    after = mode_coverage(
-        generate_samples(jax.random.key(11), generator, state.generator_params, 1000, 2),
-        centers,
-        std,
-    )
-    assert int(after.num_modes_covered) > int(before.num_modes_covered)
-    assert int(after.num_modes_covered) >= 5
-    assert float(after.high_quality_fraction) > float(before.high_quality_fraction) + 0.1
-    assert np.all(np.isfinite(np.asarray(history.generator_loss)))
 
 
 def test_array_sampler(key):

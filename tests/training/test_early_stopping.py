@@ -7,7 +7,13 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxdl.training import EarlyStopping, early_stopping_init, early_stopping_update
+from jaxdl.training import (
+    EarlyStopping,
+    EarlyStoppingInfo,
+    EarlyStoppingState,
+    early_stopping_init,
+    early_stopping_update,
+)
 
 
 def _run(config, values):
@@ -16,7 +22,7 @@ def _run(config, values):
 
     def body(state, inputs):
         step, value = inputs
-        state = early_stopping_update(config, state, value, step, {"w": value})
+        state, _ = early_stopping_update(config, state, value, step, {"w": value})
         return state, state.stopped
 
     steps = jnp.arange(len(values), dtype=jnp.int32)
@@ -24,7 +30,7 @@ def _run(config, values):
 
 
 def test_stops_after_patience_and_keeps_best():
-    config = EarlyStopping("eval_loss", "min", patience=2)
+    config = EarlyStopping("val_loss", "min", patience=2)
     state, stopped = jax.jit(_run, static_argnums=0)(config, [3.0, 2.0, 2.5, 1.0, 1.5, 1.2, 0.1])
     # best 1.0 at step 3, then two evaluations without improvement -> stop at step 5
     assert np.asarray(stopped).tolist() == [False, False, False, False, False, True, True]
@@ -34,7 +40,7 @@ def test_stops_after_patience_and_keeps_best():
 
 
 def test_max_mode_min_delta_and_nan():
-    config = EarlyStopping("eval_accuracy", "max", patience=3, min_delta=0.05)
+    config = EarlyStopping("val_accuracy", "max", patience=3, min_delta=0.05)
     state, _ = _run(config, [0.5, 0.52, float("nan"), 0.6, 0.61])
     assert float(state.best_value) == pytest.approx(0.6)
     assert int(state.best_step) == 3
@@ -62,3 +68,13 @@ def test_vmap_over_independent_runs_equals_separate_runs():
 def test_bad_configuration(config, match):
     with pytest.raises(ValueError, match=match):
         config.validate()
+
+
+def test_update_returns_state_and_info_namedtuples():
+    config = EarlyStopping("val_loss", patience=2)
+    state = early_stopping_init(config, {"w": jnp.zeros(())})
+    state, info = early_stopping_update(config, state, 1.0, 0, {"w": jnp.ones(())})
+    assert isinstance(state, EarlyStoppingState) and isinstance(info, EarlyStoppingInfo)
+    assert bool(info.improved) and not bool(info.nonfinite) and not bool(info.stopped)
+    state, info = early_stopping_update(config, state, float("nan"), 1, {"w": jnp.ones(())})
+    assert bool(info.nonfinite) and not bool(info.improved)

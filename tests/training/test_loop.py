@@ -71,15 +71,15 @@ def test_fit_learns_and_reports_history():
         (x, y),
         num_epochs=30,
         batch_size=16,
-        eval_data=(x, y),
+        val_data=(x, y),
         progress=False,
     )
     history = result.history
     assert len(history) == 30
     assert history[-1]["train_loss"] < 0.5 * history[0]["train_loss"]
-    assert history[-1]["eval_accuracy"] > 0.9
+    assert history[-1]["val_accuracy"] > 0.9
     assert history[-1]["step"] == 30 * (96 // 16)
-    assert {"epoch", "step", "train_loss", "train_accuracy", "eval_loss"} <= set(history[-1])
+    assert {"epoch", "step", "train_loss", "train_accuracy", "val_loss"} <= set(history[-1])
 
 
 def test_full_batch_gd_equals_manual_gradient_descent():
@@ -146,7 +146,7 @@ def test_interrupted_run_resumes_to_the_same_parameters(tmp_path):
     x, y = _data()
     model = _Net(dropout=0.1)
     loss_fn = supervised_loss(model)
-    kwargs = dict(num_epochs=6, batch_size=16, eval_data=(x, y), progress=False)
+    kwargs = dict(num_epochs=6, batch_size=16, val_data=(x, y), progress=False)
     reference = fit(
         jax.random.key(7), _state(model, x, optax.adam(1e-2)), loss_fn, (x, y), **kwargs
     )
@@ -176,7 +176,8 @@ def test_interrupted_run_resumes_to_the_same_parameters(tmp_path):
         checkpoint_dir=str(tmp_path),
         **kwargs,
     )
-    assert resumed.history[0]["epoch"] == 3  # epochs 1-2 were checkpointed, 3 is redone
+    # the history is the whole run once: restored epochs, then the redone and new ones
+    assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4, 5, 6]
     assert _bitwise_equal(resumed.state.params, reference.state.params)
     assert _bitwise_equal(resumed.state.opt_state, reference.state.opt_state)
 
@@ -194,6 +195,7 @@ def test_nan_loss_stops_with_step_and_keeps_last_good_checkpoint(tmp_path):
             (x, t),
             num_epochs=200,
             checkpoint_dir=str(tmp_path),
+            checkpoint_every_steps=2,
             progress=False,
         )
     error = info.value
@@ -216,13 +218,13 @@ def test_early_stopping_returns_best_parameters():
         (x, y),
         num_epochs=100,
         batch_size=16,
-        eval_data=(xv, yv),
-        early_stopping=EarlyStopping("eval_loss", "min", patience=3),
+        val_data=(xv, yv),
+        early_stopping=EarlyStopping("val_loss", "min", patience=3),
         progress=False,
     )
     assert result.stopped_early
     assert len(result.history) < 100
-    losses = [r["eval_loss"] for r in result.history]
+    losses = [r["val_loss"] for r in result.history]
     best = int(np.argmin(losses))
     assert len(losses) - 1 - best == 3  # stopped exactly `patience` evaluations later
     evaluation = supervised_loss(model).evaluate(result.best_state.params, {}, (xv, yv))
@@ -241,13 +243,13 @@ def test_batch_norm_statistics_are_updated_and_used():
         (x, y),
         num_epochs=3,
         batch_size=32,
-        eval_data=(x, y),
+        val_data=(x, y),
         progress=False,
     )
     before = state.model_state["batch_stats"]
     after = result.state.model_state["batch_stats"]
     assert not _bitwise_equal(before, after)
-    assert np.isfinite(result.history[-1]["eval_loss"])
+    assert np.isfinite(result.history[-1]["val_loss"])
 
 
 def test_example_weights_select_examples():
@@ -281,7 +283,7 @@ def test_compiles_once_for_all_chunks():
         counting_loss,
         (x, y),
         num_epochs=5,
-        epochs_per_chunk=2,  # chunks of 2, 2 and 1 (masked) epochs: same program
+        epochs_per_chunk=2,  # chunks of 2, 2 and 1 epochs: same program
         batch_size=32,
         progress=False,
     )
@@ -329,9 +331,7 @@ def test_fit_many_matches_separate_runs_and_learning_rate_grid():
     states = jax.vmap(lambda k: create_train_state(k, model, x[:2], tx))(init_keys)
     states = states.replace(opt_state=set_hyperparams(states.opt_state, learning_rate=rates))
     run_keys = jax.random.split(jax.random.key(20), 3)
-    many = fit_many(
-        run_keys, states, loss_fn, (x, y), num_epochs=3, batch_size=16, eval_data=(x, y)
-    )
+    many = fit_many(run_keys, states, loss_fn, (x, y), num_epochs=3, batch_size=16, val_data=(x, y))
     assert many.history["train_loss"].shape == (3, 3)
     assert np.all(np.asarray(many.nonfinite_step) == -1)
     for i in range(3):

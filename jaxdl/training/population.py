@@ -1,0 +1,245 @@
+"""``fit_many``: a population of training runs (seeds, hyperparameters, folds) at once.
+
+Every member runs the same compiled chunk as :func:`jaxdl.training.fit` (with the
+per-step non-finite guard, so each member reports its own first bad step), over all of
+its epochs. How the members share the machine is the ``strategy``:
+
+- ``"vmap"``: one batched program; best for small members, where one member's step
+  does not fill the machine and batching the matrix products wins.
+- ``"map"``: ``lax.map`` over blocks of ``block_size`` members (vmap inside a block,
+  sequential across blocks); for large members, where a full vmap only adds memory
+  traffic (and the per-step selects of finished or diverged members).
+- ``"auto"`` (default): blocks of ``_BLOCK_PARAMS // (parameters per member)`` members
+  (at least one): ``"vmap"`` when the whole population fits in one block, else ``"map"``
+  with that block size. Measured on a 2-core CPU by ``benchmarks/fit_many.py``: vmap of
+  8 and 32 MLPs of 15k parameters is 1.1-3x faster than a loop of ``fit`` calls, but a
+  full vmap of 128 of them (1.9M parameters) is slower than the loop (0.8x) while
+  ``lax.map`` in blocks is 2.3x faster; 16 RBM-sized members (400k parameters each)
+  run best in blocks of a few.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxdl.training.early_stopping import EarlyStopping
+from jaxdl.training.engine import build_chunk_fn, initial_carry, with_best
+from jaxdl.training.inputs import (
+    check_input_shape,
+    check_key,
+    check_learning_rate,
+    num_examples,
+    validate_fit_args,
+)
+from jaxdl.training.state import TrainState
+from jaxdl.training.steps import UpdateStep, as_update_step, default_eval_fn
+from jaxdl.typing import Array, Batch, EvalFn, Key, LossFn
+
+_BLOCK_PARAMS = 1_000_000
+_STRATEGIES = ("auto", "vmap", "map")
+
+
+class FitManyResult(NamedTuple):
+    """What :func:`fit_many` returns; every leaf has a leading member axis ``M``.
+
+    Attributes:
+        state: final states ``[M, ...]``.
+        best_state: best states by the early-stopping metric (final ones without it).
+        history: dict of arrays ``[M, num_epochs]`` (NaN on epochs a member did not run;
+            ``val_*`` only on evaluation epochs).
+        nonfinite_step: ``[M]`` step of the first non-finite loss, -1 when none.
+        stopped_early: ``[M]`` booleans.
+    """
+
+    state: TrainState
+    best_state: TrainState
+    history: dict[str, Array]
+    nonfinite_step: Array
+    stopped_early: Array
+
+
+def _params_per_member(states: TrainState, num_members: int) -> int:
+    return sum(int(np.size(leaf)) for leaf in jax.tree.leaves(states.params)) // num_members
+
+
+def choose_strategy(states: TrainState, num_members: int) -> tuple[str, int]:
+    """The ``"auto"`` choice ``(strategy, block_size)``: blocks of about ``_BLOCK_PARAMS``
+    parameters; one block is ``"vmap"``, several are ``"map"``."""
+    block = max(
+        1, min(num_members, _BLOCK_PARAMS // max(1, _params_per_member(states, num_members)))
+    )
+    return ("vmap" if block >= num_members else "map"), block
+
+
+def fit_many(
+    key: Key,
+    states: TrainState,
+    objective: LossFn | UpdateStep,
+    train_data: Batch,
+    *,
+    num_epochs: int,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    val_data: Batch | None = None,
+    eval_fn: EvalFn | None = None,
+    eval_every: int = 1,
+    early_stopping: EarlyStopping | None = None,
+    data_axis: int | None = None,
+    val_data_axis: int | None = None,
+    strategy: str = "auto",
+    block_size: int | None = None,
+) -> FitManyResult:
+    """Train a population of models at once: one compiled program for all ``M`` members.
+
+    Different seeds, different hyperparameters injected in the optimizer state (see
+    :func:`jaxdl.training.set_hyperparams`), or different data (bootstrap weights, folds)
+    with ``data_axis=0``.
+
+    Args:
+        key: one typed key (split into ``M`` member keys) or a batch of ``M`` keys.
+        states: a :class:`TrainState` whose leaves carry a leading member axis ``M``,
+            e.g. ``jax.vmap(lambda k: create_train_state(k, model, x, tx))(keys)``.
+        objective: a loss or an :func:`update_step`, as for :func:`fit`.
+        train_data: shared by all members (``data_axis=None``) or stacked per member
+            (``data_axis=0``; then every member has the same number of examples).
+        num_epochs, batch_size, shuffle, val_data, eval_fn, eval_every, early_stopping:
+            as for :func:`fit`.
+        data_axis: ``None`` or ``0``: whether ``train_data`` has a member axis.
+        val_data_axis: the same for ``val_data``.
+        strategy: ``"auto"``, ``"vmap"`` or ``"map"`` (see the module docstring).
+        block_size: members per block for ``"map"`` (default from ``"auto"``'s rule).
+
+    Returns:
+        A :class:`FitManyResult`.
+
+    Example:
+        >>> import jax, jax.numpy as jnp, optax
+        >>> from jaxdl.nn import MLP
+        >>> from jaxdl.training import create_train_state, supervised_loss, set_hyperparams
+        >>> x = jax.random.normal(jax.random.key(1), (32, 2)); y = (x[:, 0] > 0).astype(int)
+        >>> model, tx = MLP(features=(8, 2)), optax.inject_hyperparams(optax.sgd)(0.1)
+        >>> keys = jax.random.split(jax.random.key(2), 4)
+        >>> states = jax.vmap(lambda k: create_train_state(k, model, x, tx))(keys)
+        >>> states = states.replace(opt_state=set_hyperparams(
+        ...     states.opt_state, learning_rate=jnp.array([0.01, 0.1, 0.3, 1.0])))
+        >>> out = fit_many(jax.random.key(3), states, supervised_loss(model), (x, y),
+        ...                num_epochs=3, batch_size=8)
+        >>> out.history["train_loss"].shape, out.state.step.tolist()  # 4 members, 3 epochs
+        ((4, 3), [12, 12, 12, 12])
+    """
+    if data_axis not in (None, 0) or val_data_axis not in (None, 0):
+        raise ValueError(
+            f"data_axis and val_data_axis must be None or 0, got {data_axis}, {val_data_axis}"
+        )
+    if strategy not in _STRATEGIES:
+        raise ValueError(f"strategy must be one of {_STRATEGIES}, got {strategy!r}")
+    check_key(key, batched=None)
+    num_members = int(np.shape(states.step)[0]) if np.ndim(states.step) == 1 else None
+    if num_members is None:
+        raise ValueError(
+            "states must carry a leading member axis (build them with jax.vmap over keys), "
+            f"got step with shape {np.shape(states.step)}"
+        )
+    sample = jax.tree.map(lambda a: a[0], train_data) if data_axis == 0 else train_data
+    size = num_examples(sample, "train_data")
+    validate_fit_args(num_epochs, batch_size, size, eval_every, 1)
+    check_input_shape(states, sample, "train_data")
+    check_learning_rate(states.opt_state)
+    eval_fn = default_eval_fn(objective, eval_fn) if val_data is not None else None
+    if early_stopping is not None:
+        early_stopping.validate()
+
+    keys = key if jnp.ndim(key) == 1 else jax.random.split(key, num_members)
+    if int(np.shape(keys)[0]) != num_members:
+        raise ValueError(f"key must hold {num_members} member keys, got {np.shape(keys)[0]}")
+    auto_strategy, auto_block = choose_strategy(states, num_members)
+    strategy = auto_strategy if strategy == "auto" else strategy
+    block = num_members if strategy == "vmap" else min(block_size or auto_block, num_members)
+
+    run_all = _compiled_population_fn(
+        objective,
+        eval_fn,
+        size,
+        batch_size,
+        shuffle,
+        early_stopping,
+        eval_every,
+        num_epochs,
+        data_axis,
+        val_data_axis,
+        strategy,
+        block,
+    )
+    final, best, logs, nonfinite, stopped = run_all(states, keys, train_data, val_data)
+    ran = logs.pop("ran")
+    evaluated = logs.pop("evaluated")
+    history = {}
+    for name, values in logs.items():
+        mask = evaluated if name.startswith("val_") else ran
+        history[name] = jnp.where(mask, values, jnp.nan) if name != "step" else values
+    return FitManyResult(final, best, history, nonfinite, stopped)
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled_population_fn(
+    objective: Any,
+    eval_fn: EvalFn | None,
+    num_examples: int,
+    batch_size: int | None,
+    shuffle: bool,
+    early_stopping: EarlyStopping | None,
+    eval_every: int,
+    num_epochs: int,
+    data_axis: int | None,
+    val_data_axis: int | None,
+    strategy: str,
+    block: int,
+):
+    """The jitted population, cached like ``fit``'s chunk so that repeated searches with
+    the same objective, sizes and settings reuse one compiled program."""
+    run_chunk = build_chunk_fn(
+        as_update_step(objective),
+        eval_fn,
+        num_examples=num_examples,
+        batch_size=batch_size,
+        shuffle=shuffle,
+        early_stopping=early_stopping,
+        eval_every=eval_every,
+        epochs_per_chunk=num_epochs,
+        guarded=True,
+    )
+
+    def run_member(state, member_key, member_train, member_val):
+        data_key, step_key = jax.random.split(member_key)
+        carry = initial_carry(state, early_stopping)
+        carry, logs, flags = run_chunk(
+            carry,
+            jnp.asarray(num_epochs, jnp.int32),
+            data_key,
+            step_key,
+            member_train,
+            member_val,
+        )
+        best = with_best(carry.state, carry.early_stopping)
+        return carry.state, best, logs, flags["bad_step"], flags["stopped"]
+
+    if strategy == "vmap":
+        return jax.jit(jax.vmap(run_member, in_axes=(0, 0, data_axis, val_data_axis)))
+
+    def run_blocks(states, keys, train_data, val_data):
+        def member(args):
+            state, member_key, member_train, member_val = args
+            member_train = train_data if data_axis is None else member_train
+            member_val = val_data if val_data_axis is None else member_val
+            return run_member(state, member_key, member_train, member_val)
+
+        mapped_train = train_data if data_axis == 0 else None
+        mapped_val = val_data if val_data_axis == 0 else None
+        return jax.lax.map(member, (states, keys, mapped_train, mapped_val), batch_size=block)
+
+    return jax.jit(run_blocks)
