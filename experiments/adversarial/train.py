@@ -55,7 +55,6 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
             (x_train, y_train),
             num_epochs=config["num_epochs"],
             batch_size=config["batch_size"],
-            eval_data=(x_test, y_test),
             progress=workdir.progress,
         )
         for record in result.history:

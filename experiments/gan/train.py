@@ -18,6 +18,7 @@ from jaxdl.probabilistic.gan import (
     make_gan,
     mode_coverage,
 )
+from jaxdl.training.gan import as_gan_state, gan_train_state, train_gan
 
 
 def validate(config: dict) -> None:
@@ -31,7 +32,6 @@ def validate(config: dict) -> None:
         )
 
 
-from jaxdl.training.gan import as_gan_state, gan_train_state, train_gan
 
 
 def _optimizer(config: dict, prefix: str) -> optax.GradientTransformation:

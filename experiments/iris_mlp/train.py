@@ -22,7 +22,6 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     data = load_iris(features=tuple(config["features"]))
     _, (x_train, x_test) = standardize(data.x_train, data.x_test)
     t_train = one_hot(data.y_train, data.num_classes)
-    t_test = one_hot(data.y_test, data.num_classes)
 
     model = MLP(
         features=(config["num_hidden"], data.num_classes), activation="sigmoid", output="sigmoid"
@@ -37,7 +36,6 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         (x_train, t_train),
         num_epochs=config["num_epochs"],
         batch_size=config["batch_size"],
-        eval_data=(x_test, t_test),
         **workdir.fit_kwargs(),
     )
 
@@ -48,7 +46,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     test_accuracy = float(accuracy(predict(x_test), data.y_test))
     line_plot(
         workdir / "loss.png",
-        history_columns(result.history, "train_loss", "eval_loss"),
+        history_columns(result.history, "train_loss"),
         xlabel="epoch",
         ylabel="MSE (one-hot targets)",
         title="Iris 2-10-3 sigmoid network, SGD",

@@ -29,7 +29,9 @@ def validate(config: dict) -> None:
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
     """Train, evaluate on the test split, write the plots; return the metrics."""
-    data = load_mnist1d(num_samples=config["num_samples"], seed=config["data_seed"])
+    data = load_mnist1d(num_samples=config["num_samples"], seed=config["data_seed"]).split_val(
+        config["val_fraction"], seed=config["data_seed"]
+    )
     model = MLP(
         features=(*config["hidden"], data.num_classes), activation=config["activation"], output=None
     )
@@ -50,7 +52,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         (data.x_train, data.y_train),
         num_epochs=num_epochs,
         batch_size=config["batch_size"],
-        eval_data=(data.x_test, data.y_test),
+        val_data=(data.x_val, data.y_val),
         epochs_per_chunk=config["epochs_per_chunk"],
         **workdir.fit_kwargs(checkpoint=config["checkpoint"]),
     )
@@ -65,14 +67,14 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     history = result.history  # the whole run, restored epochs included
     line_plot(
         workdir / "loss.png",
-        history_columns(history, "train_loss", "eval_loss"),
+        history_columns(history, "train_loss", "val_loss"),
         xlabel="epoch",
         ylabel="cross-entropy (nats)",
         title="MNIST-1D MLP: loss",
     )
     line_plot(
         workdir / "accuracy.png",
-        history_columns(history, "train_accuracy", "eval_accuracy"),
+        history_columns(history, "train_accuracy", "val_accuracy"),
         xlabel="epoch",
         ylabel="accuracy",
         title="MNIST-1D MLP: accuracy",
@@ -82,6 +84,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         "final_train_loss": history[-1]["train_loss"],
         "first_train_loss": history[0]["train_loss"],
         "final_train_accuracy": history[-1]["train_accuracy"],
+        "final_val_accuracy": history[-1]["val_accuracy"],
         "num_steps": int(result.state.step),
         "num_epochs": len(history),
         "steps_per_second": float(np.median([r["steps_per_second"] for r in history])),

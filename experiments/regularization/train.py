@@ -149,13 +149,16 @@ def _moons_problem(key, config):
     x, y = moons(train_key, config["moons_num_train"], config["moons_noise"])
     y = flip_labels(flip_key, y, 2, config["label_noise"])
     x_test, y_test = moons(test_key, config["moons_num_test"], config["moons_noise"])
-    return (x, y), (x_test, y_test)
+    # A separate validation draw for the curves: the test split is used once, at the end.
+    val_key = jax.random.fold_in(key, 3)
+    x_val, y_val = moons(val_key, config["moons_num_test"], config["moons_noise"])
+    return (x, y), (x_val, y_val), (x_test, y_test)
 
 
 def overfitting_study(key, config: dict, workdir: Run, logger) -> dict:
     """None vs weight decay vs dropout vs early stopping on a small noisy problem."""
     data_key, init_key, split_key, fit_key = jax.random.split(key, 4)
-    train, test = jax.jit(lambda k: _moons_problem(k, config))(data_key)
+    train, val, test = jax.jit(lambda k: _moons_problem(k, config))(data_key)
     features = (*config["overfit_hidden"], 2)
     plain = DropoutMLP(
         features=features,
@@ -197,7 +200,7 @@ def overfitting_study(key, config: dict, workdir: Run, logger) -> dict:
             state,
             supervised_loss(model),
             train,
-            eval_data=test,  # for the curves only: nothing is selected on it
+            val_data=val,  # for the curves only: nothing is selected on it
             callback=_logging_callback(logger, name),
             **common,
         )
@@ -240,7 +243,7 @@ def _early_stopping_run(
         supervised_loss(plain),
         fit_part,
         valid_part,
-        early_stopping=EarlyStopping("eval_loss", "min", patience=config["patience"]),
+        early_stopping=EarlyStopping("val_loss", "min", patience=config["patience"]),
         callback=_logging_callback(logger, "early_stopping"),
         **common,
     )
@@ -272,11 +275,11 @@ def _report_overfitting(config, workdir, train, test, final_params, histories, s
         ):
             epochs = [r["epoch"] for r in history]
             ax.plot(epochs, [r["train_loss"] for r in history], "--", color=color, alpha=0.7)
-            evaluated = [r for r in history if "eval_loss" in r]
-            label = "validation" if name == "early_stopping" else "test"
+            evaluated = [r for r in history if "val_loss" in r]
+            label = "early-stopping val split" if name == "early_stopping" else "val"
             ax.plot(
                 [r["epoch"] for r in evaluated],
-                [r["eval_loss"] for r in evaluated],
+                [r["val_loss"] for r in evaluated],
                 color=color,
                 label=f"{name} ({label}; dashed: train)",
             )

@@ -39,7 +39,6 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
             (x_train, data.y_train),
             num_epochs=config["num_epochs"],
             batch_size=None if batch_size == 0 else batch_size,
-            eval_data=(x_test, data.y_test),
             progress=workdir.progress,
         )
         for record in result.history:
@@ -48,7 +47,9 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         key = "gd" if batch_size == 0 else f"b{batch_size}"
         summary[f"{key}_first_train_loss"] = result.history[0]["train_loss"]
         summary[f"{key}_final_train_loss"] = result.history[-1]["train_loss"]
-        summary[f"{key}_test_accuracy"] = result.history[-1]["eval_accuracy"]
+        summary[f"{key}_test_accuracy"] = float(
+            jax.jit(loss_fn.evaluate)(result.state.params, {}, (x_test, data.y_test))["accuracy"]
+        )
         summary[f"{key}_steps"] = int(result.state.step)
     line_plot(
         workdir / "loss.png",

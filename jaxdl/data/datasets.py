@@ -41,7 +41,11 @@ __all__ = [
 
 
 class Dataset(NamedTuple):
-    """A supervised dataset split into a training and a test part.
+    """A supervised dataset split into train, val (optional) and test parts.
+
+    The three splits have one meaning everywhere in jaxdl: ``train`` fits the
+    parameters, ``val`` selects (early stopping, hyperparameters, model choice) and
+    ``test`` is touched once, at the end, to report the result.
 
     Attributes:
         x_train: inputs ``[n_train, ...]``, ``float32`` JAX array.
@@ -53,6 +57,9 @@ class Dataset(NamedTuple):
         name: short identifier, e.g. ``"mnist1d"``.
         feature_names: one name per input feature (empty when the features are
             anonymous, e.g. pixels or time steps).
+        x_val: validation inputs carved out of the training part (loaders'
+            ``val_fraction``, or :meth:`split_val`), ``[n_val, ...]``; empty when none.
+        y_val: targets for ``x_val``.
     """
 
     x_train: Array
@@ -62,6 +69,49 @@ class Dataset(NamedTuple):
     num_classes: int | None
     name: str
     feature_names: tuple[str, ...] = ()
+    x_val: Array | None = None
+    y_val: Array | None = None
+
+    def split_val(self, val_fraction: float, seed: int = 0) -> Dataset:
+        """Move a share of the training part into the validation part.
+
+        Stratified by class for classification sets, a seeded random subset for
+        regression; the test part is left as it is.
+
+        Args:
+            val_fraction: share of the current training examples to move, in (0, 1).
+            seed: seed of the split.
+
+        Returns:
+            A new ``Dataset`` whose ``x_val``/``y_val`` hold the moved examples.
+
+        Example:
+            >>> data = load_digits().split_val(0.25)
+            >>> data.x_train.shape, data.x_val.shape, data.x_test.shape
+            ((1077, 64), (360, 64), (360, 64))
+        """
+        check_in_range(
+            "val_fraction", val_fraction, 0.0, 1.0, low_inclusive=False, high_inclusive=False
+        )
+        x = np.asarray(self.x_train)
+        y = np.asarray(self.y_train)
+        if self.num_classes is None:
+            order = np.random.default_rng(seed).permutation(len(x))
+            cut = max(1, round(len(x) * val_fraction))
+            val, train = order[:cut], np.sort(order[cut:])
+            parts = (x[train], y[train], x[val], y[val])
+        else:
+            parts = _stratified_holdout(x, y, val_fraction, seed)
+        if len(parts[0]) == 0:
+            raise ValueError(
+                f"val_fraction={val_fraction} leaves no training example out of {len(x)}"
+            )
+        return self._replace(
+            x_train=jnp.asarray(parts[0]),
+            y_train=jnp.asarray(parts[1]),
+            x_val=jnp.asarray(parts[2]),
+            y_val=jnp.asarray(parts[3]),
+        )
 
 
 def cache_dir() -> pathlib.Path:

@@ -11,6 +11,7 @@ def get_config() -> dict:
         "seed": 0,
         "data_seed": 42,
         "num_samples": 5000,
+        "val_fraction": 0.1,
         "hidden": [100, 100],
         "activation": "relu",
         "optimizer": "adam",

@@ -14,6 +14,7 @@ def get_config() -> dict:
         "seed": 0,
         "data_seed": 0,
         "test_fraction": 0.2,
+        "val_fraction": 0.1,
         "latent_size": 2,
         "hidden": [128],
         "activation": "relu",
