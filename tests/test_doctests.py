@@ -39,7 +39,12 @@ MODULES = (
     "jaxdl.probabilistic.undirected",
     "jaxdl.probabilistic.vae",
     "jaxdl.probabilistic.gan",
+    "jaxdl.probabilistic.ising",
     "jaxdl.probabilistic.rbm",
+    "jaxdl.probabilistic.rbm.model",
+    "jaxdl.probabilistic.rbm.gibbs",
+    "jaxdl.probabilistic.rbm.training",
+    "jaxdl.probabilistic.rbm.partition",
 )
 
 # Covered modules that define nothing with an example (re-exporting packages, type aliases).
