@@ -109,9 +109,7 @@ def init(position: ArrayLike, *, num_states: int | None = None) -> MarkovChainSt
         raise TypeError(f"position must be an integer state index, got {position.dtype}")
     if num_states is not None:
         check_positive_int("num_states", num_states)
-        if is_concrete(position) and not bool(
-            jnp.all((position >= 0) & (position < num_states))
-        ):
+        if is_concrete(position) and not bool(jnp.all((position >= 0) & (position < num_states))):
             raise ValueError(f"position must lie in [0, {num_states}), got {position}")
     return MarkovChainState(position.astype(jnp.int32))
 

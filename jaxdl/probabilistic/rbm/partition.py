@@ -277,7 +277,9 @@ def ais_kernel(
     (``F_k`` is the free energy of the RBM with weights ``beta_k W``, interpolated from
     the base-rate model), then moves ``v`` with one block Gibbs sweep that leaves
     ``P_k`` invariant. ``len(betas) - 1`` calls (e.g. ``sample_chain(..., 1,
-    thin=len(betas) - 1)``) take the runs from the base model to the RBM.
+    thin=len(betas) - 1)``) take the runs from the base model to the RBM; further calls
+    (the ladder index is clamped at its end) add nothing to the weights and keep
+    sampling the RBM itself.
 
     Args:
         key: PRNG key.

@@ -71,6 +71,7 @@ __all__ = [
     "train_rbm",
 ]
 
+
 class ContrastiveDivergenceInfo(NamedTuple):
     """Side results of :func:`contrastive_divergence`.
 
