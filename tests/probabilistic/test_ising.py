@@ -16,6 +16,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jaxdl.probabilistic import ising
 from jaxdl.probabilistic.ising import IsingModel
@@ -71,6 +73,24 @@ def test_flip_energy_is_twice_spin_times_field_everywhere(key, shape, periodic):
         np.testing.assert_allclose(delta, 2 * spins[r, c] * field[r, c], rtol=1e-5, atol=1e-5)
         one = ising._site_field(spins, model, jnp.asarray(site), periodic)
         np.testing.assert_allclose(one, field[r, c], rtol=1e-6, atol=1e-6)
+
+
+@given(
+    height=st.integers(1, 5),
+    width=st.integers(1, 5),
+    periodic=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_flip_energy_property_on_random_shapes(height, width, periodic, seed):
+    """Hypothesis: on any grid, E(s with s_i flipped) - E(s) = 2 s_i f_i at every site."""
+    rng = np.random.default_rng(seed)
+    spins = jnp.asarray(rng.choice([-1.0, 1.0], size=(height, width)), jnp.float32)
+    model = IsingModel(coupling=float(rng.normal()), field=float(rng.normal()))
+    flips = 1.0 - 2.0 * jnp.eye(height * width, dtype=jnp.float32).reshape(-1, height, width)
+    energy = jax.vmap(lambda s: ising.ising_energy(s, model, periodic=periodic))
+    deltas = energy(spins[None] * flips) - ising.ising_energy(spins, model, periodic=periodic)
+    field = ising.ising_local_field(spins, model, periodic=periodic)
+    np.testing.assert_allclose(deltas, (2 * spins * field).reshape(-1), rtol=1e-4, atol=1e-4)
 
 
 def test_energy_and_field_values_of_the_convention():
