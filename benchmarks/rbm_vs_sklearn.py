@@ -127,7 +127,7 @@ def main() -> dict:
     jdata = jnp.asarray(data)
     for name, persistent in (("jaxdl_cd1", False), ("jaxdl_pcd", True)):
         init_key = jax.random.key(0)
-        params = rbm.init(init_key, data.shape[1], args.hidden)
+        params = rbm.init_params(init_key, data.shape[1], args.hidden)
 
         def run(seed, params=params, persistent=persistent):
             out = rbm.train_rbm(

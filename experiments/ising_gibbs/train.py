@@ -24,8 +24,9 @@ import numpy as np
 from tqdm import tqdm
 
 from jaxdl.experiment import Run, figure, line_plot
-from jaxdl.probabilistic.undirected import IsingModel, ising_exact, magnetization
-from jaxdl.sampling import diagnostics, gibbs
+from jaxdl.probabilistic import ising
+from jaxdl.probabilistic.ising import IsingModel, ising_exact, magnetization
+from jaxdl.sampling import diagnostics, sample_chains
 
 CRITICAL_TEMPERATURE = 2.0 / math.log(1.0 + math.sqrt(2.0))
 
@@ -54,11 +55,11 @@ def run_temperature(key, temperature, *, size, num_chains, num_sweeps, kernel_na
     """Chains at one temperature; returns |m| and energy-per-site traces [chains, sweeps]."""
     model = IsingModel(coupling=1.0, field=0.0, inverse_temperature=1.0 / temperature)
     if kernel_name == "checkerboard":
-        kernel = functools.partial(gibbs.ising_checkerboard_kernel, model=model)
-    else:  # "single_site"
-        kernel = functools.partial(gibbs.ising_single_site_kernel, model=model)
-    starts = gibbs.init(jnp.ones((num_chains, size, size)))
-    _, (states, infos) = gibbs.sample_chains(key, kernel, starts, num_sweeps)
+        kernel = functools.partial(ising.ising_checkerboard_kernel, model=model)
+    else:
+        kernel = functools.partial(ising.ising_single_site_kernel, model=model)
+    starts = ising.init(jnp.ones((num_chains, size, size)))
+    _, (states, infos) = sample_chains(key, kernel, starts, num_sweeps)
     return jnp.abs(magnetization(states.position)), infos.energy / size**2
 
 
@@ -71,11 +72,11 @@ def exact_check(key, config: dict, logger) -> dict:
         spins, probs = ising_exact((3, 3), model, periodic=False)
         exact = float(jnp.sum(probs * jnp.abs(magnetization(spins))))
         kernel = functools.partial(
-            gibbs.ising_single_site_kernel, model=model, periodic=False, scan="systematic"
+            ising.ising_single_site_kernel, model=model, periodic=False, scan="systematic"
         )
-        starts = gibbs.init(jnp.ones((config["num_chains"], 3, 3)))
+        starts = ising.init(jnp.ones((config["num_chains"], 3, 3)))
         _, (states, _) = jax.jit(
-            lambda k, s, kernel=kernel: gibbs.sample_chains(k, kernel, s, config["num_sweeps"])
+            lambda k, s, kernel=kernel: sample_chains(k, kernel, s, config["num_sweeps"])
         )(jax.random.fold_in(key, index), starts)
         trace = jnp.abs(magnetization(states.position[:, config["burn_in"] :]))
         ess = float(diagnostics.effective_sample_size(trace))

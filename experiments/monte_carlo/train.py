@@ -19,6 +19,7 @@ the stationary law (tolerance from the effective sample size).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import jax
@@ -28,7 +29,7 @@ from jax.scipy.stats import norm
 from tqdm import tqdm
 
 from jaxdl.experiment import Run, line_plot
-from jaxdl.sampling import diagnostics, markov
+from jaxdl.sampling import diagnostics, markov, sample_chain
 from jaxdl.sampling import monte_carlo as mc
 
 
@@ -142,7 +143,9 @@ def markov_chain(key, config: dict, logger) -> tuple[dict, np.ndarray]:
     for t in range(tv.shape[0]):
         logger.log(t, part="markov", total_variation=tv[t])
     eigenvalues = np.sort(np.abs(np.linalg.eigvals(np.asarray(a, dtype=np.float64))))[::-1]
-    states = markov.simulate(key, a, 0, config["num_chain_steps"])
+    kernel = functools.partial(markov.kernel, transition_matrix=a)
+    _, (chain, _) = sample_chain(key, kernel, markov.init(0), config["num_chain_steps"])
+    states = chain.position
     freq = markov.empirical_distribution(states, a.shape[0])
     ess = diagnostics.effective_sample_size(jax.nn.one_hot(states, a.shape[0])[None])
     below = np.nonzero(np.asarray(tv) < 1e-6)[0]

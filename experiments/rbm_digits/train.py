@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 
@@ -15,6 +16,7 @@ from tqdm.auto import tqdm
 from jaxdl.data import load_digits
 from jaxdl.experiment import Run, image_grid, line_plot
 from jaxdl.probabilistic import rbm
+from jaxdl.sampling import sample_chain
 
 
 def binarize(pixels: np.ndarray) -> np.ndarray:
@@ -69,7 +71,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
 
     root = workdir.key
     init_key, train_key, sample_key, ais_key = jax.random.split(root, 4)
-    params = rbm.init(init_key, 64, config["num_hidden"])
+    params = rbm.init_params(init_key, 64, config["num_hidden"])
     initial_pll = float(jnp.mean(rbm.exact_pseudo_log_likelihood(params, x_test)))
     chains, opt_state = None, None
     start = time.perf_counter()
@@ -129,11 +131,9 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     base_log_likelihood = float(jnp.mean(x_test @ base_bias - jnp.sum(jax.nn.softplus(base_bias))))
 
     # Samples from Gibbs chains started at random bits; filters are the weight columns.
-    samples_state = rbm.run_gibbs(
-        sample_key,
-        rbm.gibbs_init(params, jnp.zeros((config["num_samples"], 64))),
-        params,
-        config["sample_sweeps"],
+    kernel = functools.partial(rbm.gibbs_kernel, params=params, num_sweeps=config["sample_sweeps"])
+    samples_state, _ = sample_chain(
+        sample_key, kernel, rbm.gibbs_init(params, jnp.zeros((config["num_samples"], 64))), 1
     )
     shown = np.asarray(rbm.visible_mean(params, samples_state.hidden))
     _image_grid(

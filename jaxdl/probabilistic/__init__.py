@@ -3,14 +3,16 @@
 - :mod:`~jaxdl.probabilistic.bayesnet`: discrete Bayesian networks (CPTs, chain rule,
   ancestral sampling, exact inference by enumeration, parameter counts);
 - :mod:`~jaxdl.probabilistic.undirected`: factor graphs, energy-based models,
-  partition functions by enumeration, the Ising model;
-- :mod:`~jaxdl.probabilistic.rbm`: restricted Boltzmann machines (CD-k, PCD, AIS);
+  partition functions by enumeration;
+- :mod:`~jaxdl.probabilistic.ising`: the Ising model and its Gibbs kernels;
+- :mod:`~jaxdl.probabilistic.rbm`: restricted Boltzmann machines (package: model, Gibbs
+  kernel, CD-k/PCD, partition function and AIS);
 - :mod:`~jaxdl.probabilistic.vae`: the ELBO and variational autoencoders;
 - :mod:`~jaxdl.probabilistic.gan`: generative adversarial networks;
 - :mod:`~jaxdl.probabilistic.decision`: ML and MAP estimates, the Bayes-optimal classifier.
 """
 
-from jaxdl.probabilistic import bayesnet, decision, gan, rbm, undirected, vae
+from jaxdl.probabilistic import bayesnet, decision, gan, ising, rbm, undirected, vae
 from jaxdl.probabilistic.bayesnet import (
     BayesianNetwork,
     ancestral_sample,
@@ -48,6 +50,15 @@ from jaxdl.probabilistic.gan import (
     mode_coverage,
     optimal_discriminator,
 )
+from jaxdl.probabilistic.ising import (
+    IsingModel,
+    ising_checkerboard_kernel,
+    ising_energy,
+    ising_exact,
+    ising_local_field,
+    ising_single_site_kernel,
+    magnetization,
+)
 from jaxdl.probabilistic.rbm import (
     AISResult,
     GaussianRBMParams,
@@ -59,18 +70,13 @@ from jaxdl.probabilistic.rbm import (
 from jaxdl.probabilistic.undirected import (
     Factor,
     FactorGraph,
-    IsingModel,
     boltzmann_probabilities,
     enumerate_states,
     exact_energy_model,
     factor,
     factor_graph,
-    ising_energy,
-    ising_exact,
-    ising_local_field,
     log_partition_function,
     log_unnormalized_probability,
-    magnetization,
     partition_function,
 )
 from jaxdl.probabilistic.vae import (
@@ -145,8 +151,11 @@ __all__ = [
     "factor",
     "factor_graph",
     "ising_energy",
+    "ising",
+    "ising_checkerboard_kernel",
     "ising_exact",
     "ising_local_field",
+    "ising_single_site_kernel",
     "log_partition_function",
     "log_unnormalized_probability",
     "magnetization",

@@ -1,4 +1,4 @@
-"""Undirected graphical models: factor graphs, energy-based models and the Ising model.
+"""Undirected graphical models: factor graphs and energy-based models.
 
 An undirected model multiplies non-negative clique potentials,
 ``p~(x) = prod_C phi_C(x_C)``, and normalizes by the partition function
@@ -6,6 +6,8 @@ An undirected model multiplies non-negative clique potentials,
 ``E(x) = sum_C E_C(x_C)`` (a Boltzmann distribution). ``Z`` is a sum over every
 joint state, so the exact routines here enumerate states and are meant for
 small models (tests, teaching, checking samplers).
+
+The Ising model, with its Gibbs kernels, is in :mod:`jaxdl.probabilistic.ising`.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -26,19 +27,14 @@ from jaxdl.typing import Array, ArrayLike
 __all__ = [
     "Factor",
     "FactorGraph",
-    "IsingModel",
     "boltzmann_probabilities",
     "enumerate_states",
     "exact_energy_model",
     "factor",
     "factor_graph",
-    "ising_energy",
-    "ising_exact",
-    "ising_local_field",
     "joint_table",
     "log_partition_function",
     "log_unnormalized_probability",
-    "magnetization",
     "marginals",
     "partition_function",
 ]
@@ -293,136 +289,3 @@ def exact_energy_model(
     energies = jax.vmap(energy_fn)(states)
     check_floating("energy_fn(x)", energies)
     return states, jax.nn.softmax(-energies), jax.scipy.special.logsumexp(-energies)
-
-
-class IsingModel(NamedTuple):
-    """Ising model on a 2-D grid of spins ``s in {-1, +1}``.
-
-    ``E(s) = -J sum_{<ij>} s_i s_j - h sum_i s_i`` over nearest-neighbour bonds and
-    ``p(s) ∝ exp(-beta E(s))``. All fields are arrays/floats, so a batch of models
-    (e.g. many temperatures) can be vmapped.
-
-    Attributes:
-        coupling: ``J`` (ferromagnetic when > 0).
-        field: external field ``h``.
-        inverse_temperature: ``beta = 1 / T``.
-    """
-
-    coupling: ArrayLike = 1.0
-    field: ArrayLike = 0.0
-    inverse_temperature: ArrayLike = 1.0
-
-
-def _check_spins(spins: ArrayLike) -> Array:
-    spins = jnp.asarray(spins)
-    if spins.ndim != 2:
-        raise ValueError(f"spins must be a 2-D grid [H, W], got shape {spins.shape}")
-    check_floating("spins", spins)
-    if is_concrete(spins) and not np.all(np.abs(np.asarray(spins)) == 1):
-        raise ValueError("spins must hold only -1 and +1 values")
-    return spins
-
-
-def ising_energy(spins: ArrayLike, model: IsingModel, *, periodic: bool = True) -> Array:
-    """Ising energy ``E(s) = -J sum_{<ij>} s_i s_j - h sum_i s_i`` of one grid.
-
-    Each nearest-neighbour bond counts once; with ``periodic=True`` the grid wraps
-    around (a torus), otherwise the border spins have fewer neighbours.
-
-    Args:
-        spins: ``[H, W]`` floating grid of -1/+1 values.
-        model: :class:`IsingModel` (``inverse_temperature`` does not enter ``E``).
-        periodic: periodic boundary conditions.
-
-    Returns:
-        Scalar energy.
-
-    Example:
-        >>> ising_energy(jnp.ones((3, 3)), IsingModel(coupling=1.0))  # -18.0
-        Array(-18., dtype=float32)
-
-    Reference: Ising, Zeitschrift fur Physik, 1925.
-    """
-    s = _check_spins(spins)
-    if periodic:
-        bonds = jnp.sum(s * jnp.roll(s, 1, axis=0)) + jnp.sum(s * jnp.roll(s, 1, axis=1))
-    else:
-        bonds = jnp.sum(s[1:, :] * s[:-1, :]) + jnp.sum(s[:, 1:] * s[:, :-1])
-    return -model.coupling * bonds - model.field * jnp.sum(s)
-
-
-def ising_local_field(spins: ArrayLike, model: IsingModel, *, periodic: bool = True) -> Array:
-    """Local field ``f_i = J sum_{j ~ i} s_j + h`` at every site.
-
-    Flipping spin ``i`` changes the energy by ``2 s_i f_i``, and
-    ``p(s_i = +1 | rest) = sigmoid(2 beta f_i)``.
-
-    Args:
-        spins: ``[H, W]`` grid of -1/+1 values.
-        model: :class:`IsingModel`.
-        periodic: periodic boundary conditions.
-
-    Returns:
-        ``[H, W]`` local fields.
-
-    Example:
-        >>> ising_local_field(jnp.ones((3, 3)), IsingModel())  # 4.0 everywhere
-        Array([[4., 4., 4.],
-               [4., 4., 4.],
-               [4., 4., 4.]], dtype=float32)
-    """
-    s = jnp.asarray(spins)
-    if s.ndim != 2:
-        raise ValueError(f"spins must be a 2-D grid [H, W], got shape {s.shape}")
-    if periodic:
-        neighbours = (
-            jnp.roll(s, 1, axis=0)
-            + jnp.roll(s, -1, axis=0)
-            + jnp.roll(s, 1, axis=1)
-            + jnp.roll(s, -1, axis=1)
-        )
-    else:
-        padded = jnp.pad(s, 1)
-        neighbours = padded[:-2, 1:-1] + padded[2:, 1:-1] + padded[1:-1, :-2] + padded[1:-1, 2:]
-    return model.coupling * neighbours + model.field
-
-
-def magnetization(spins: ArrayLike) -> Array:
-    """Mean spin ``m = (1/N) sum_i s_i`` over the last two (grid) axes.
-
-    Example:
-        >>> magnetization(jnp.ones((3, 3)))  # 1.0
-        Array(1., dtype=float32)
-    """
-    spins = jnp.asarray(spins)
-    if spins.ndim < 2:
-        raise ValueError(f"spins must have rank >= 2 [..., H, W], got shape {spins.shape}")
-    return jnp.mean(spins, axis=(-2, -1))
-
-
-def ising_exact(
-    shape: tuple[int, int], model: IsingModel, *, periodic: bool = True
-) -> tuple[Array, Array]:
-    """Enumerate all ``2^(H W)`` spin configurations of a small Ising grid.
-
-    Args:
-        shape: ``(H, W)`` with ``H * W <= 20``.
-        model: :class:`IsingModel`.
-        periodic: periodic boundary conditions.
-
-    Returns:
-        ``(spins [2^(HW), H, W] float32, probabilities [2^(HW)])`` with
-        ``p(s) = exp(-beta E(s)) / Z``.
-
-    Example:
-        >>> spins, probs = ising_exact((3, 3), IsingModel(coupling=0.3))
-    """
-    height, width = (int(v) for v in shape)
-    check_positive_int("shape[0]", height)
-    check_positive_int("shape[1]", width)
-    if height * width > 20:
-        raise ValueError(f"shape must have at most 20 sites to enumerate, got {height * width}")
-    states = enumerate_states((2,) * (height * width))
-    spins = (2.0 * states.astype(jnp.float32) - 1.0).reshape(-1, height, width)
-    energies = jax.vmap(lambda s: ising_energy(s, model, periodic=periodic))(spins)
-    return spins, jax.nn.softmax(-model.inverse_temperature * energies)

@@ -5,8 +5,13 @@
 - :mod:`~jaxdl.sampling.reparam`: Gaussian reparametrization, Bernoulli / categorical
   samplers, Gumbel-max, Gumbel-softmax, straight-through estimators;
 - :mod:`~jaxdl.sampling.monte_carlo`: Monte Carlo averages and importance sampling;
-- :mod:`~jaxdl.sampling.markov`: finite Markov chains and stationary distributions;
-- :mod:`~jaxdl.sampling.gibbs`: Gibbs kernels (single-site, checkerboard) and chain runners;
+- :mod:`~jaxdl.sampling.chain`: :func:`sample_chain`, the one driver of every kernel
+  (``init(...) -> State``, ``kernel(key, state, ...) -> (State, Info)``), with burn-in
+  and thinning, and :func:`sample_chains` (its vmap over independent chains);
+- :mod:`~jaxdl.sampling.markov`: finite Markov chains (a kernel) and stationary distributions;
+- :mod:`~jaxdl.sampling.gibbs`: generic Gibbs kernels (single-site, block); model-specific
+  kernels live with their models (:mod:`jaxdl.probabilistic.ising`,
+  :mod:`jaxdl.probabilistic.rbm`);
 - :mod:`~jaxdl.sampling.diagnostics`: effective sample size and split R-hat.
 
 The submodules ``dropout`` and ``monte_carlo`` share their names with their main
@@ -17,7 +22,8 @@ Ancestral sampling of Bayesian networks lives with the networks, in
 :func:`jaxdl.probabilistic.bayesnet.ancestral_sample`.
 """
 
-from jaxdl.sampling import diagnostics, dropout, gibbs, markov, monte_carlo, reparam
+from jaxdl.sampling import chain, diagnostics, dropout, gibbs, markov, monte_carlo, reparam
+from jaxdl.sampling.chain import sample_chain, sample_chains
 from jaxdl.sampling.diagnostics import autocorrelation, effective_sample_size, split_rhat
 from jaxdl.sampling.dropout import (
     MonteCarloPrediction,
@@ -31,17 +37,14 @@ from jaxdl.sampling.dropout import (
 from jaxdl.sampling.gibbs import (
     GibbsInfo,
     GibbsState,
+    block_kernel,
     discrete_single_site_kernel,
-    ising_checkerboard_kernel,
-    ising_single_site_kernel,
-    sample_chain,
-    sample_chains,
+    single_site_kernel,
 )
 from jaxdl.sampling.markov import (
     check_transition_matrix,
     empirical_distribution,
     propagate,
-    simulate,
     stationary_distribution_eigen,
     stationary_distribution_power,
 )
@@ -76,7 +79,9 @@ __all__ = [
     "MonteCarloPrediction",
     "autocorrelation",
     "bernoulli",
+    "block_kernel",
     "categorical",
+    "chain",
     "check_transition_matrix",
     "diagnostics",
     "discrete_single_site_kernel",
@@ -91,8 +96,6 @@ __all__ = [
     "gumbel_softmax",
     "importance_sampling",
     "importance_weights",
-    "ising_checkerboard_kernel",
-    "ising_single_site_kernel",
     "markov",
     "mask_log_probabilities",
     "monte_carlo",
@@ -108,7 +111,7 @@ __all__ = [
     "sample_chain",
     "sample_chains",
     "sample_mean",
-    "simulate",
+    "single_site_kernel",
     "split_rhat",
     "stationary_distribution_eigen",
     "stationary_distribution_power",

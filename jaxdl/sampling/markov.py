@@ -1,9 +1,15 @@
-"""Finite Markov chains: validation, simulation, propagation and stationary distributions.
+"""Finite Markov chains: validation, a chain kernel, propagation and stationary distributions.
 
 Convention (the course's): the transition matrix ``A`` is column-stochastic,
 ``A[i, j] = T(x' = i | x = j)``, so every column sums to 1 and a distribution
 vector evolves as ``v_t = A v_{t-1}``. A stationary distribution solves
 ``A v = v``. (Row-stochastic matrices ``P`` from other texts are ``A = P.T``.)
+
+A chain is simulated by :func:`kernel` driven by :func:`jaxdl.sampling.sample_chain`::
+
+    kernel = functools.partial(markov.kernel, transition_matrix=a)
+    _, (states, infos) = sample_chain(key, kernel, markov.init(0), num_steps)
+    positions = states.position  # [num_steps] int32, x_1 .. x_T
 """
 
 from __future__ import annotations
@@ -30,7 +36,6 @@ __all__ = [
     "init",
     "kernel",
     "propagate",
-    "simulate",
     "stationary_distribution_eigen",
     "stationary_distribution_power",
 ]
@@ -82,15 +87,30 @@ class MarkovChainInfo(NamedTuple):
     transition_probability: Array
 
 
-def init(position: ArrayLike) -> MarkovChainState:
+def init(position: ArrayLike, *, num_states: int | None = None) -> MarkovChainState:
     """Start a chain in state ``position`` (an integer in ``[0, K)``).
 
+    A vector of positions starts a batch of chains for
+    :func:`jaxdl.sampling.sample_chains` (the kernel itself runs one chain).
+
+    Args:
+        position: starting state index (or ``[num_chains]`` indices).
+        num_states: ``K``; when given, concrete positions are checked to lie in ``[0, K)``.
+
+    Returns:
+        :class:`MarkovChainState` with int32 positions.
+
     Example:
-        >>> state = init(0)
+        >>> init(0)
+        MarkovChainState(position=Array(0, dtype=int32))
     """
     position = jnp.asarray(position)
-    if position.ndim != 0:
-        raise ValueError(f"position must be a scalar state index, got shape {position.shape}")
+    if not jnp.issubdtype(position.dtype, jnp.integer):
+        raise TypeError(f"position must be an integer state index, got {position.dtype}")
+    if num_states is not None:
+        check_positive_int("num_states", num_states)
+        if is_concrete(position) and not bool(jnp.all((position >= 0) & (position < num_states))):
+            raise ValueError(f"position must lie in [0, {num_states}), got {position}")
     return MarkovChainState(position.astype(jnp.int32))
 
 
@@ -99,9 +119,13 @@ def kernel(
 ) -> tuple[MarkovChainState, MarkovChainInfo]:
     """One transition ``x' ~ T(. | x) = A[:, x]`` (Gumbel-max on the column's log-probabilities).
 
+    Run a whole chain with :func:`jaxdl.sampling.sample_chain` and
+    ``functools.partial(kernel, transition_matrix=a)``. The matrix is validated (shape
+    always, values when concrete, i.e. once when the chain is traced).
+
     Args:
         key: PRNG key.
-        state: current :class:`MarkovChainState`.
+        state: current :class:`MarkovChainState` (one chain: a scalar position).
         transition_matrix: ``[K, K]`` column-stochastic matrix.
 
     Returns:
@@ -111,44 +135,16 @@ def kernel(
         >>> a = jnp.array([[0.9, 0.5], [0.1, 0.5]])
         >>> state, info = kernel(jax.random.key(0), init(0), a)
     """
-    a = jnp.asarray(transition_matrix)
-    column = a[:, state.position]
+    a = check_transition_matrix(transition_matrix)
+    position = jnp.asarray(state.position)
+    if position.ndim != 0:
+        raise ValueError(
+            f"state.position must be one chain's scalar state, got shape {position.shape}; "
+            "run several chains with jaxdl.sampling.sample_chains"
+        )
+    column = a[:, position]
     new_position = jax.random.categorical(key, jnp.log(column)).astype(jnp.int32)
     return MarkovChainState(new_position), MarkovChainInfo(column[new_position])
-
-
-def simulate(
-    key: Key, transition_matrix: ArrayLike, initial_state: ArrayLike, num_steps: int
-) -> Array:
-    """Run a chain for ``num_steps`` transitions inside one ``lax.scan``.
-
-    Step ``t`` uses the key ``fold_in(key, t)``.
-
-    Args:
-        key: PRNG key.
-        transition_matrix: ``[K, K]`` column-stochastic matrix (validated).
-        initial_state: starting state index.
-        num_steps: number of transitions.
-
-    Returns:
-        ``[num_steps]`` int32 states ``x_1, ..., x_T`` (the start is not included).
-
-    Example:
-        >>> a = jnp.array([[0.9, 0.5], [0.1, 0.5]])
-        >>> states = simulate(jax.random.key(0), a, 0, num_steps=100)
-    """
-    a = check_transition_matrix(transition_matrix)
-    check_positive_int("num_steps", num_steps)
-    initial_state = jnp.asarray(initial_state)
-    if is_concrete(initial_state) and not 0 <= int(initial_state) < a.shape[0]:
-        raise ValueError(f"initial_state must lie in [0, {a.shape[0]}), got {int(initial_state)}")
-
-    def step(state, t):
-        state, _ = kernel(jax.random.fold_in(key, t), state, a)
-        return state, state.position
-
-    _, positions = jax.lax.scan(step, init(initial_state), jnp.arange(num_steps))
-    return positions
 
 
 def propagate(

@@ -1,6 +1,8 @@
-"""Tests for jaxdl.sampling.markov: transition matrices, simulation, stationary laws."""
+"""Tests for jaxdl.sampling.markov: transition matrices, the chain kernel, stationary laws."""
 
 from __future__ import annotations
+
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from jaxdl.sampling import diagnostics, markov
+from jaxdl.sampling import diagnostics, markov, sample_chain
 from jaxdl.testing import assert_jit_matches_eager, assert_vmap_matches_loop
 
 # Column-stochastic: A[i, j] = T(x' = i | x = j).
@@ -19,6 +21,13 @@ A = jnp.array(
         [0.2, 0.2, 0.5],
     ]
 )
+
+
+def _simulate(key, a, start, num_steps):
+    """Positions x_1 .. x_T of one chain, driven by sample_chain."""
+    kernel = functools.partial(markov.kernel, transition_matrix=a)
+    _, (states, _) = sample_chain(key, kernel, markov.init(start), num_steps)
+    return states.position
 
 
 def _stationary_numpy(a):
@@ -54,7 +63,7 @@ def test_propagate_converges_to_stationary():
 
 def test_simulated_frequencies_match_stationary(key):
     num_steps = 6000
-    states = markov.simulate(key, A, 0, num_steps)
+    states = _simulate(key, A, 0, num_steps)
     assert states.shape == (num_steps,) and states.dtype == jnp.int32
     pi = _stationary_numpy(A)
     freq = np.asarray(markov.empirical_distribution(states, 3))
@@ -66,7 +75,7 @@ def test_simulated_frequencies_match_stationary(key):
 
 
 def test_simulated_transitions_follow_matrix(key):
-    states = np.asarray(markov.simulate(key, A, 1, 6000))
+    states = np.asarray(_simulate(key, A, 1, 6000))
     from_state, to_state = states[:-1], states[1:]
     for j in range(3):
         counts = np.bincount(to_state[from_state == j], minlength=3)
@@ -103,8 +112,14 @@ def test_row_stochastic_matrix_is_rejected():
 
 
 def test_other_errors(key):
-    with pytest.raises(ValueError, match=r"initial_state must lie in \[0, 3\)"):
-        markov.simulate(key, A, 5, 10)
+    with pytest.raises(ValueError, match=r"position must lie in \[0, 3\)"):
+        markov.init(5, num_states=3)
+    with pytest.raises(TypeError, match="integer state index"):
+        markov.init(1.0)
+    with pytest.raises(ValueError, match="one chain's scalar state"):
+        markov.kernel(key, markov.init(jnp.array([0, 1])), A)
+    with pytest.raises(ValueError, match="must sum to 1 along axis 0"):
+        markov.kernel(key, markov.init(0), A.T)
     with pytest.raises(ValueError, match=r"initial_distribution must have shape \(3,\)"):
         markov.propagate(A, jnp.array([0.5, 0.5]), 3)
     with pytest.raises(TypeError, match="states must have an integer dtype"):
@@ -113,8 +128,8 @@ def test_other_errors(key):
 
 def test_jit_and_vmap(key):
     k_jit, k_vmap = jax.random.split(key)
-    assert_jit_matches_eager(lambda k, a: markov.simulate(k, a, 0, 4), k_jit, A)
+    assert_jit_matches_eager(lambda k, a: _simulate(k, a, 0, 4), k_jit, A)
     keys = jax.random.split(k_vmap, 3)
     starts = jnp.array([0, 1, 2])
-    assert_vmap_matches_loop(jax.jit(lambda k, s: markov.simulate(k, A, s, 15)), keys, starts)
+    assert_vmap_matches_loop(jax.jit(lambda k, s: _simulate(k, A, s, 15)), keys, starts)
     assert_jit_matches_eager(markov.stationary_distribution_power, A)
