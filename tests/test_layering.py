@@ -21,7 +21,8 @@ PACKAGE = pathlib.Path(__file__).resolve().parents[1] / "jaxdl"
 
 # The declared order, lowest layer first. A room imports only rooms of earlier layers.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("typing", "_checks"),
+    ("typing",),
+    ("_checks", "_numerics"),
     ("sampling",),
     ("data", "metrics"),
     ("losses",),
@@ -97,8 +98,10 @@ def layering_violations() -> list[str]:
             elif target_room not in LEVEL:
                 violations.append(f"{where}: imports {target}, an undeclared room")
             elif LEVEL[target_room] >= LEVEL[source_room]:
-                relation = "the same layer as" if LEVEL[target_room] == LEVEL[source_room] else (
-                    "a layer above"
+                relation = (
+                    "the same layer as"
+                    if LEVEL[target_room] == LEVEL[source_room]
+                    else ("a layer above")
                 )
                 violations.append(
                     f"{where}: {module} imports {target} ({target_room} is {relation} "

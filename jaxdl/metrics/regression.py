@@ -9,6 +9,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from jaxdl._checks import check_floating, check_rank, check_shape
+from jaxdl._numerics import negligible_variance, refined_mean
 from jaxdl.typing import Array, ArrayLike
 
 __all__ = ["mean_absolute_error", "mean_squared_error", "r2_score", "root_mean_squared_error"]
@@ -86,8 +87,9 @@ def r2_score(predictions: ArrayLike, targets: ArrayLike) -> Array:
     """Coefficient of determination ``R^2 = 1 - SS_res / SS_tot``, averaged over outputs.
 
     ``SS_res = sum_n (y_n - yhat_n)^2`` and ``SS_tot = sum_n (y_n - ybar)^2``. For a
-    constant target (``SS_tot = 0``) the score is 1 for a perfect fit and 0 otherwise
-    (scikit-learn's ``force_finite=True``). 1 is perfect, 0 is the mean predictor,
+    constant target (``SS_tot`` within rounding error of 0 at the targets' scale) the
+    score is 1 for a fit within rounding error and 0 otherwise (scikit-learn's
+    ``force_finite=True``). 1 is perfect, 0 is the mean predictor,
     negative is worse than the mean.
 
     Args:
@@ -102,8 +104,14 @@ def r2_score(predictions: ArrayLike, targets: ArrayLike) -> Array:
         Array(0.78571427, dtype=float32)
     """
     predictions, targets = _inputs(predictions, targets)
+    n = targets.shape[0]
     residual = jnp.sum(jnp.square(targets - predictions), axis=0)
-    spread = jnp.sum(jnp.square(targets - jnp.mean(targets, axis=0, keepdims=True)), axis=0)
-    ratio = residual / jnp.where(spread > 0, spread, jnp.ones_like(spread))
-    score = jnp.where(spread > 0, 1.0 - ratio, jnp.where(residual > 0, 0.0, 1.0))
+    mean = refined_mean(targets, axis=0)
+    spread = jnp.sum(jnp.square(targets - mean[None]), axis=0)
+    # Float spreads and residuals of a constant column are rounding error, not 0: the
+    # guards compare them against the rounding error at the targets' scale.
+    constant = negligible_variance(spread / n, mean)
+    perfect = negligible_variance(residual / n, mean)
+    ratio = residual / jnp.where(constant, jnp.ones_like(spread), spread)
+    score = jnp.where(constant, jnp.where(perfect, 1.0, 0.0), 1.0 - ratio)
     return jnp.mean(score)

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl._checks import check_floating, check_positive, check_probabilities, is_concrete
+from jaxdl._numerics import rounding_eps
 from jaxdl.typing import Array, ArrayLike, Key
 
 __all__ = [
@@ -154,7 +155,10 @@ def multivariate_normal(
         if not np.allclose(c, c.T, rtol=1e-5, atol=1e-6):
             raise ValueError("covariance must be symmetric, got an asymmetric matrix")
         eigenvalues = np.linalg.eigvalsh(c)
-        if eigenvalues.min() <= 0:
+        # A singular covariance has eigenvalues of rounding size (either sign), not 0:
+        # compare with the rounding error of the covariance's own dtype at its scale.
+        tolerance = c.shape[0] * rounding_eps(covariance) * np.abs(eigenvalues).max()
+        if eigenvalues.min() <= tolerance:
             raise ValueError(
                 "covariance must be positive definite, got smallest eigenvalue "
                 f"{eigenvalues.min():.3g}"

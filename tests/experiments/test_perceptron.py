@@ -1,6 +1,5 @@
 """perceptron smoke run: every run converges within Novikoff's bound."""
 
-
 from experiments.perceptron.configs import smoke
 from experiments.perceptron.train import train_and_evaluate
 

@@ -6,6 +6,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn import metrics as skm
 
 from jaxdl import metrics
@@ -73,3 +75,33 @@ def test_regression_errors():
     predictions, targets = _case(3, (5,))
     grad = jax.grad(metrics.mean_squared_error)(predictions, targets)
     np.testing.assert_allclose(grad, 2 * (predictions - targets) / 5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("value", [7.0, 0.1, -3.3, 1e4])
+@pytest.mark.parametrize("n", [13, 7, 100])
+def test_r2_constant_float32_target_like_sklearn(value, n):
+    # float32 mean of thirteen 7.0s is 7.0000005: SS_tot ~ 1e-12, not 0.
+    # (scikit-learn itself gets -4.5e15 on float32 0.1s: the reference is in float64.)
+    targets = np.full(n, value, np.float32)
+    off = targets + np.float32(0.5)
+    t64, off64 = targets.astype(np.float64), off.astype(np.float64)
+    assert float(metrics.r2_score(off, targets)) == skm.r2_score(t64, off64) == 0.0
+    assert float(metrics.r2_score(targets, targets)) == skm.r2_score(t64, t64) == 1.0
+    both = np.stack([targets, np.linspace(0.0, 1.0, n, dtype=np.float32)], axis=1)
+    predictions = both + np.float32(0.1)
+    expected = skm.r2_score(both.astype(np.float64), predictions.astype(np.float64))
+    np.testing.assert_allclose(float(metrics.r2_score(predictions, both)), expected, rtol=1e-5)
+
+
+@settings(max_examples=25)
+@given(
+    value=st.floats(-1e3, 1e3, allow_nan=False, width=32),
+    n=st.integers(3, 50),
+    relative_step=st.sampled_from([1e-2, 1e-1, 1.0]),
+)
+def test_r2_near_constant_target_matches_float64(value, n, relative_step):
+    step = relative_step * max(abs(value), 1.0)
+    targets = (value + step * (np.arange(n) % 3)).astype(np.float32)
+    predictions = (targets + 0.1 * step * np.cos(np.arange(n))).astype(np.float32)
+    expected = skm.r2_score(targets.astype(np.float64), predictions.astype(np.float64))
+    np.testing.assert_allclose(float(metrics.r2_score(predictions, targets)), expected, atol=1e-3)

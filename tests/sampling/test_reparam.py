@@ -112,6 +112,9 @@ def test_multivariate_normal_gradients(key):
     ("covariance", "match"),
     [
         (jnp.array([[1.0, 2.0], [2.0, 1.0]]), "positive definite"),
+        # Singular (rank one): float eigenvalues of rounding size, not 0.
+        # v v^T with v = (0.1, 0.3) in float32: smallest eigenvalue +2.8e-10, not 0.
+        (jnp.outer(jnp.array([0.1, 0.3]), jnp.array([0.1, 0.3])), "positive definite"),
         (jnp.array([[1.0, 0.5], [0.0, 1.0]]), "symmetric"),
         (jnp.ones(3), "square matrix"),
     ],

@@ -408,6 +408,7 @@ def test_fit_many_reuses_its_compiled_program():
     for seed in (30, 31):
         keys = jax.random.split(jax.random.key(seed), 2)
         states = jax.vmap(lambda k: create_train_state(k, model, x[:2], tx))(keys)
-        fit_many(jax.random.key(seed + 10), states, counting_loss, (x, y), num_epochs=2,
-                 batch_size=32)
+        fit_many(
+            jax.random.key(seed + 10), states, counting_loss, (x, y), num_epochs=2, batch_size=32
+        )
     assert len(traces) == 1
