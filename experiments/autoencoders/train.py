@@ -18,14 +18,9 @@ import optax
 from experiments._common import plot_curves
 from experiments.vae.plots import image_grid
 from jaxdl.data import load_digits
-from jaxdl.nn.autoencoders import (
-    Autoencoder,
-    autoencoder_loss,
-    jacobian_frobenius_squared,
-    masking_noise,
-    pca_basis,
-    principal_angles,
-)
+from jaxdl.losses.penalties import jacobian_frobenius_squared
+from jaxdl.nn.autoencoders import Autoencoder, autoencoder_loss, pca_basis, principal_angles
+from jaxdl.sampling.noise import masking_noise
 from jaxdl.training import RunLogger, create_train_state, fit
 
 

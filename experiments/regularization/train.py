@@ -26,12 +26,12 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 from experiments._common import plot_curves, plot_decision_boundary  # noqa: E402
-from jaxdl.data.augment import flip_labels  # noqa: E402
 from jaxdl.data.toy import moons  # noqa: E402
 from jaxdl.losses.regularizers import weight_decay  # noqa: E402
 from jaxdl.nn.dropout import DropoutMLP  # noqa: E402
 from jaxdl.nn.mlp import MLP  # noqa: E402
 from jaxdl.optim.constraints import l1_proximal_sgd  # noqa: E402
+from jaxdl.sampling.noise import flip_labels  # noqa: E402
 from jaxdl.training import (  # noqa: E402
     EarlyStopping,
     RunLogger,

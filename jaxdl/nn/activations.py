@@ -423,6 +423,16 @@ def get_activation(activation: str | Callable[[Array], Array]) -> ActivationFn:
     raise _unknown(activation)
 
 
+def _resolve_activation(
+    name: str | Callable[[Array], Array], argument: str = "activation"
+) -> Callable[[Array], Array]:
+    """``get_activation`` with the offending argument's name in the error message."""
+    try:
+        return get_activation(name)
+    except ValueError as error:
+        raise ValueError(f"{argument}: {error}") from None
+
+
 def get_activation_derivative(activation: str | Callable[[Array], Array]) -> ActivationFn:
     """The derivative ``phi'`` of an activation given by name or as an elementwise callable.
 

@@ -36,7 +36,7 @@ from jaxdl._checks import (
     check_positive_int,
     check_rank,
 )
-from jaxdl.nn.autoencoders import _resolve_activation
+from jaxdl.nn.activations import _resolve_activation
 from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.sampling.reparam import normal_from_log_variance
 from jaxdl.typing import Array, Key, LossFn, PyTree

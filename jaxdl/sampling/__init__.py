@@ -17,7 +17,7 @@ Ancestral sampling of Bayesian networks lives with the networks, in
 :func:`jaxdl.probabilistic.bayesnet.ancestral_sample`.
 """
 
-from jaxdl.sampling import diagnostics, dropout, gibbs, markov, monte_carlo, reparam
+from jaxdl.sampling import diagnostics, dropout, gibbs, markov, monte_carlo, noise, reparam
 from jaxdl.sampling.diagnostics import autocorrelation, effective_sample_size, split_rhat
 from jaxdl.sampling.dropout import (
     MonteCarloPrediction,
@@ -54,6 +54,13 @@ from jaxdl.sampling.monte_carlo import (
     sample_mean,
     weights_effective_sample_size,
 )
+from jaxdl.sampling.noise import (
+    flip_labels,
+    gaussian_noise,
+    mask_random_spans,
+    masking_noise,
+    salt_and_pepper_noise,
+)
 from jaxdl.sampling.reparam import (
     bernoulli,
     categorical,
@@ -86,6 +93,8 @@ __all__ = [
     "effective_sample_size",
     "empirical_distribution",
     "enumerate_masks",
+    "flip_labels",
+    "gaussian_noise",
     "gibbs",
     "gumbel_max",
     "gumbel_softmax",
@@ -94,10 +103,13 @@ __all__ = [
     "ising_checkerboard_kernel",
     "ising_single_site_kernel",
     "markov",
+    "mask_random_spans",
     "mask_log_probabilities",
+    "masking_noise",
     "monte_carlo",
     "monte_carlo_dropout",
     "multivariate_normal",
+    "noise",
     "multivariate_normal_from_cholesky",
     "normal",
     "normal_from_log_variance",
@@ -107,6 +119,7 @@ __all__ = [
     "reparam",
     "sample_chain",
     "sample_chains",
+    "salt_and_pepper_noise",
     "sample_mean",
     "simulate",
     "split_rhat",

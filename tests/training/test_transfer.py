@@ -16,7 +16,6 @@ from jaxdl.training.transfer import (
     MultiTaskMLP,
     SemiSupervisedAutoencoder,
     freeze,
-    mask_random_spans,
     masked_prediction_loss,
     multi_task_loss,
     original_vs_distorted_pairs,
@@ -264,42 +263,6 @@ def test_semi_supervised_loss_errors():
 
 
 # ------------------------------------------------------------------- self-supervised
-
-
-def test_mask_random_spans_hides_contiguous_spans(key):
-    x = jnp.arange(1.0, 301.0).reshape(30, 10)
-    masked, mask = mask_random_spans(key, x, span_length=3, num_spans=1, mask_value=-1.0)
-    mask = np.asarray(mask)
-    assert np.all(mask.sum(-1) == 3)
-    for row in mask:  # one contiguous run of length 3
-        idx = np.flatnonzero(row)
-        assert idx[-1] - idx[0] == 2
-    np.testing.assert_array_equal(np.asarray(masked)[mask], -1.0)
-    np.testing.assert_array_equal(np.asarray(masked)[~mask], np.asarray(x)[~mask])
-    starts = np.argmax(mask, axis=-1)
-    assert len(np.unique(starts)) > 3  # per-example randomness
-
-
-def test_mask_random_spans_start_positions_are_uniform(key):
-    _, mask = mask_random_spans(key, jnp.zeros((2000, 6)), span_length=2)
-    starts = np.argmax(np.asarray(mask), axis=-1)
-    freq = np.bincount(starts, minlength=5) / 2000  # 5 possible starts
-    assert np.all(np.abs(freq - 0.2) < 4 * np.sqrt(0.2 * 0.8 / 2000))
-
-
-def test_mask_random_spans_batch_axes_jit_and_errors(key):
-    x = jnp.ones((2, 3, 8))
-    k1, k2 = jax.random.split(key)
-    masked, mask = mask_random_spans(k1, x, 2, num_spans=2)
-    assert masked.shape == x.shape and mask.shape == x.shape
-    assert np.all((np.asarray(mask).sum(-1) >= 2) & (np.asarray(mask).sum(-1) <= 4))
-    eager = mask_random_spans(jax.random.clone(k2), x, 2)
-    jitted = jax.jit(lambda k, z: mask_random_spans(k, z, 2))(jax.random.clone(k2), x)
-    np.testing.assert_array_equal(jitted[1], eager[1])
-    with pytest.raises(ValueError, match="span_length must be <= the number of features 8"):
-        mask_random_spans(key, x, 9)
-    with pytest.raises(ValueError, match="num_spans must be > 0"):
-        mask_random_spans(key, x, 2, num_spans=0)
 
 
 def test_masked_prediction_loss_counts_only_masked_positions(key):
