@@ -10,6 +10,7 @@
 
 from jaxdl.data.augment import (
     fast_gradient_sign,
+    original_vs_distorted_pairs,
     random_crop,
     random_flip_left_right,
     random_flip_up_down,
@@ -50,6 +51,7 @@ from jaxdl.data.toy import (
 
 __all__ = [
     "fast_gradient_sign",
+    "original_vs_distorted_pairs",
     "random_crop",
     "random_flip_left_right",
     "random_flip_up_down",

@@ -270,8 +270,60 @@ def fast_gradient_sign(
     return x + (epsilon * jnp.sign(gradient)).astype(x.dtype)
 
 
+# ------------------------------------------------------------------- pretext data
+
+
+def original_vs_distorted_pairs(
+    key: Key,
+    x: ArrayLike,
+    std: float = 1.0,
+    distort: Callable[[Key, Array], Array] | None = None,
+) -> tuple[Array, Array]:
+    """A contrastive pretext dataset: which of two copies is the original?
+
+    Each example ``x_i`` is paired with a distorted copy ``x~_i`` (Gaussian noise of
+    ``std`` by default, or ``distort(key, x)``); the two are put in random order
+    and the label is the position of the original.
+
+    Args:
+        key: PRNG key.
+        x: floating inputs ``[n, ...]``.
+        std: standard deviation of the default Gaussian distortion, ``> 0``.
+        distort: optional ``distort(key, x) -> x~`` applied to the whole batch instead.
+
+    Returns:
+        ``(pairs, labels)``: ``pairs`` ``[n, 2, ...]``, ``labels`` int32 ``[n]`` in
+        ``{0, 1}``, the index of the original inside each pair.
+
+    Example:
+        >>> pairs, labels = original_vs_distorted_pairs(jax.random.key(1), jnp.ones((8, 5)))
+        >>> pairs.shape, labels.shape
+        ((8, 2, 5), (8,))
+        >>> bool(jnp.all(pairs[jnp.arange(8), labels] == 1.0))  # the originals
+        True
+    """
+    x = jnp.asarray(x)
+    check_floating("x", x)
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise ValueError(f"x must hold at least one example [n, ...], got shape {x.shape}")
+    distort_key, order_key = jax.random.split(key)
+    if distort is None:
+        check_positive("std", std)
+        distorted = gaussian_noise(distort_key, x, std)
+    else:
+        distorted = jnp.asarray(distort(distort_key, x))
+        if distorted.shape != x.shape:
+            raise ValueError(f"distort must keep the shape {x.shape}, got {distorted.shape}")
+    labels = jax.random.bernoulli(order_key, 0.5, (x.shape[0],)).astype(jnp.int32)
+    first_is_original = (labels == 0).reshape((-1,) + (1,) * (x.ndim - 1))
+    first = jnp.where(first_is_original, x, distorted)
+    second = jnp.where(first_is_original, distorted, x)
+    return jnp.stack([first, second], axis=1), labels
+
+
 __all__ = [
     "fast_gradient_sign",
+    "original_vs_distorted_pairs",
     "random_crop",
     "random_flip_left_right",
     "random_flip_up_down",

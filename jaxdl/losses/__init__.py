@@ -14,6 +14,7 @@ from jaxdl.losses.core import (
     softmax_cross_entropy,
     softmax_cross_entropy_with_probs,
 )
+from jaxdl.losses.multitask import masked_prediction_loss, multi_task_loss, semi_supervised_loss
 from jaxdl.losses.penalties import (
     bernoulli_kl,
     hutchinson_jacobian_frobenius_squared,
@@ -36,6 +37,9 @@ from jaxdl.losses.regularizers import (
 )
 
 __all__ = [
+    "masked_prediction_loss",
+    "multi_task_loss",
+    "semi_supervised_loss",
     "bernoulli_kl",
     "hutchinson_jacobian_frobenius_squared",
     "jacobian_frobenius_squared",

@@ -75,6 +75,7 @@ from jaxdl.nn.linear import (
     ridge,
 )
 from jaxdl.nn.mlp import MLP, OUTPUT_UNITS, count_params, get_output_unit, mlp_num_params
+from jaxdl.nn.multitask import MultiTaskMLP
 from jaxdl.nn.perceptron import (
     Perceptron,
     PerceptronBound,
@@ -84,8 +85,11 @@ from jaxdl.nn.perceptron import (
     perceptron_fit,
     perceptron_predict,
 )
+from jaxdl.nn.semi_supervised import SemiSupervisedAutoencoder
 
 __all__ = [
+    "MultiTaskMLP",
+    "SemiSupervisedAutoencoder",
     "Dropout",
     "DropoutMLP",
     "Autoencoder",

@@ -22,32 +22,18 @@ from jaxdl.training.objectives import SupervisedLoss, supervised_loss
 from jaxdl.training.sharding import batch_sharding, data_parallel_mesh, replicate
 from jaxdl.training.state import TrainState, create_train_state
 from jaxdl.training.transfer import (
-    MultiTaskMLP,
     RetrainResult,
-    SemiSupervisedAutoencoder,
     freeze,
-    mask_random_spans,
-    masked_prediction_loss,
-    multi_task_loss,
-    original_vs_distorted_pairs,
     replace_head,
     retrain_on_all_data,
-    semi_supervised_loss,
     transfer_params,
 )
 
 __all__ = [
-    "MultiTaskMLP",
     "RetrainResult",
-    "SemiSupervisedAutoencoder",
     "freeze",
-    "mask_random_spans",
-    "masked_prediction_loss",
-    "multi_task_loss",
-    "original_vs_distorted_pairs",
     "replace_head",
     "retrain_on_all_data",
-    "semi_supervised_loss",
     "transfer_params",
     "Checkpointer",
     "EarlyStopping",

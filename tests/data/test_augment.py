@@ -9,6 +9,7 @@ import pytest
 
 from jaxdl.data.augment import (
     fast_gradient_sign,
+    original_vs_distorted_pairs,
     random_crop,
     random_flip_left_right,
     random_flip_up_down,
@@ -201,3 +202,30 @@ def test_fast_gradient_sign_increases_the_loss(key):
     np.testing.assert_allclose(loss(x_adv) - loss(x), predicted, rtol=0.1)
     with pytest.raises(ValueError, match="epsilon must be >= 0"):
         fast_gradient_sign(loss, x, -0.1)
+
+
+# ------------------------------------------------------------------- pretext data
+
+
+def test_original_vs_distorted_pairs(key):
+    x = jnp.arange(1.0, 401.0).reshape(200, 2)
+    pairs, labels = original_vs_distorted_pairs(key, x, std=0.5)
+    assert pairs.shape == (200, 2, 2) and labels.dtype == jnp.int32
+    idx = np.arange(200)
+    original = np.asarray(pairs)[idx, np.asarray(labels)]
+    distorted = np.asarray(pairs)[idx, 1 - np.asarray(labels)]
+    np.testing.assert_array_equal(original, x)
+    assert np.all(distorted != np.asarray(x))
+    assert abs(float(labels.mean()) - 0.5) < 4 * np.sqrt(0.25 / 200)
+
+
+def test_original_vs_distorted_pairs_custom_distortion_and_errors(key):
+    x = jnp.ones((4, 3))
+    pairs, labels = original_vs_distorted_pairs(key, x, distort=lambda k, z: -z)
+    np.testing.assert_array_equal(
+        np.asarray(pairs)[np.arange(4), 1 - np.asarray(labels)], -np.ones((4, 3))
+    )
+    with pytest.raises(ValueError, match="distort must keep the shape"):
+        original_vs_distorted_pairs(jax.random.key(2), x, distort=lambda k, z: z[:, :1])
+    with pytest.raises(ValueError, match="std must be > 0"):
+        original_vs_distorted_pairs(jax.random.key(3), x, std=0.0)
