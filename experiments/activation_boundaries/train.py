@@ -61,7 +61,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         def predict(points, params=result.state.params, model=model):
             return jnp.argmax(model.apply({"params": params}, jnp.asarray(points)), axis=-1)
 
-        acc = float(accuracy(predict(x), y))
+        acc = float(accuracy(y, predict(x)))
         plot_decision_boundary(
             predict,
             np.asarray(x),

@@ -62,7 +62,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
     )
 
     logits = model.apply({"params": result.state.params}, data.x_test)
-    test_accuracy = float(accuracy(logits, data.y_test))
+    test_accuracy = float(accuracy(data.y_test, logits))
     confusion = np.asarray(confusion_matrix(data.y_test, logits.argmax(-1), data.num_classes))
     history = result.history
     curves = history_columns(history, "train_loss", "eval_loss")

@@ -1,6 +1,7 @@
 """Regression metrics, equal to scikit-learn's with ``multioutput="uniform_average"``.
 
-Arguments come as ``(predictions, targets)``, as in ``jaxdl.losses``. Inputs are
+Arguments come as ``(targets, predictions)``, as scikit-learn's ``(y_true, y_pred)``
+and every metric of :mod:`jaxdl.metrics` (the true values first). Inputs are
 ``[N]`` (one output) or ``[N, D]`` (``D`` outputs, each scored and then averaged).
 """
 
@@ -15,7 +16,7 @@ from jaxdl.typing import Array, ArrayLike
 __all__ = ["mean_absolute_error", "mean_squared_error", "r2_score", "root_mean_squared_error"]
 
 
-def _inputs(predictions: ArrayLike, targets: ArrayLike) -> tuple[Array, Array]:
+def _inputs(targets: ArrayLike, predictions: ArrayLike) -> tuple[Array, Array]:
     predictions = jnp.asarray(predictions)
     targets = jnp.asarray(targets)
     check_floating("predictions", predictions)
@@ -29,61 +30,61 @@ def _inputs(predictions: ArrayLike, targets: ArrayLike) -> tuple[Array, Array]:
     return predictions, targets
 
 
-def mean_squared_error(predictions: ArrayLike, targets: ArrayLike) -> Array:
+def mean_squared_error(targets: ArrayLike, predictions: ArrayLike) -> Array:
     """Mean squared error ``(1 / ND) sum_n sum_d (yhat_nd - y_nd)^2``.
 
     Args:
-        predictions: ``[N]`` or ``[N, D]`` float predictions.
         targets: same shape.
+        predictions: ``[N]`` or ``[N, D]`` float predictions.
 
     Returns:
         Scalar MSE.
 
     Example:
-        >>> mean_squared_error(jnp.array([1.0, 2.0]), jnp.array([1.0, 4.0]))
+        >>> mean_squared_error(jnp.array([1.0, 4.0]), jnp.array([1.0, 2.0]))
         Array(2., dtype=float32)
     """
-    predictions, targets = _inputs(predictions, targets)
+    predictions, targets = _inputs(targets, predictions)
     return jnp.mean(jnp.square(predictions - targets))
 
 
-def root_mean_squared_error(predictions: ArrayLike, targets: ArrayLike) -> Array:
+def root_mean_squared_error(targets: ArrayLike, predictions: ArrayLike) -> Array:
     """Root mean squared error, per output then averaged: ``(1/D) sum_d sqrt(MSE_d)``.
 
     Args:
-        predictions: ``[N]`` or ``[N, D]`` float predictions.
         targets: same shape.
+        predictions: ``[N]`` or ``[N, D]`` float predictions.
 
     Returns:
         Scalar RMSE (in the units of the targets).
 
     Example:
-        >>> root_mean_squared_error(jnp.array([1.0, 2.0]), jnp.array([1.0, 4.0]))
+        >>> root_mean_squared_error(jnp.array([1.0, 4.0]), jnp.array([1.0, 2.0]))
         Array(1.4142135, dtype=float32)
     """
-    predictions, targets = _inputs(predictions, targets)
+    predictions, targets = _inputs(targets, predictions)
     return jnp.mean(jnp.sqrt(jnp.mean(jnp.square(predictions - targets), axis=0)))
 
 
-def mean_absolute_error(predictions: ArrayLike, targets: ArrayLike) -> Array:
+def mean_absolute_error(targets: ArrayLike, predictions: ArrayLike) -> Array:
     """Mean absolute error ``(1 / ND) sum_n sum_d |yhat_nd - y_nd|``.
 
     Args:
-        predictions: ``[N]`` or ``[N, D]`` float predictions.
         targets: same shape.
+        predictions: ``[N]`` or ``[N, D]`` float predictions.
 
     Returns:
         Scalar MAE.
 
     Example:
-        >>> mean_absolute_error(jnp.array([1.0, 2.0]), jnp.array([1.0, 4.0]))
+        >>> mean_absolute_error(jnp.array([1.0, 4.0]), jnp.array([1.0, 2.0]))
         Array(1., dtype=float32)
     """
-    predictions, targets = _inputs(predictions, targets)
+    predictions, targets = _inputs(targets, predictions)
     return jnp.mean(jnp.abs(predictions - targets))
 
 
-def r2_score(predictions: ArrayLike, targets: ArrayLike) -> Array:
+def r2_score(targets: ArrayLike, predictions: ArrayLike) -> Array:
     """Coefficient of determination ``R^2 = 1 - SS_res / SS_tot``, averaged over outputs.
 
     ``SS_res = sum_n (y_n - yhat_n)^2`` and ``SS_tot = sum_n (y_n - ybar)^2``. For a
@@ -93,17 +94,17 @@ def r2_score(predictions: ArrayLike, targets: ArrayLike) -> Array:
     negative is worse than the mean.
 
     Args:
-        predictions: ``[N]`` or ``[N, D]`` float predictions.
         targets: same shape.
+        predictions: ``[N]`` or ``[N, D]`` float predictions.
 
     Returns:
         Scalar ``R^2``.
 
     Example:
-        >>> r2_score(jnp.array([1.0, 2.0, 3.0]), jnp.array([1.0, 2.0, 4.0]))
+        >>> r2_score(jnp.array([1.0, 2.0, 4.0]), jnp.array([1.0, 2.0, 3.0]))
         Array(0.78571427, dtype=float32)
     """
-    predictions, targets = _inputs(predictions, targets)
+    predictions, targets = _inputs(targets, predictions)
     n = targets.shape[0]
     residual = jnp.sum(jnp.square(targets - predictions), axis=0)
     mean = refined_mean(targets, axis=0)
