@@ -16,7 +16,7 @@ import numpy as np
 import optax
 
 from experiments._common import history_columns, plot_curves
-from jaxdl.adversarial import adversarial_loss, robust_accuracy
+from jaxdl.adversarial import make_adversarial_loss, robust_accuracy
 from jaxdl.data import load_digits
 from jaxdl.nn import MLP
 from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss
@@ -38,7 +38,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
 
     losses = {
         "standard": supervised_loss(model, "cross_entropy", ("accuracy",)),
-        "adversarial": adversarial_loss(
+        "adversarial": make_adversarial_loss(
             model,
             config["train_epsilon"],
             adversarial_weight=config["adversarial_weight"],

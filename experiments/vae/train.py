@@ -16,7 +16,7 @@ import optax  # noqa: E402
 from experiments._common import history_columns, plot_curves  # noqa: E402
 from experiments.vae.plots import image_grid  # noqa: E402
 from jaxdl.data import load_digits  # noqa: E402
-from jaxdl.probabilistic.vae import VAE, vae_loss  # noqa: E402
+from jaxdl.probabilistic.vae import VAE, make_vae_loss  # noqa: E402
 from jaxdl.training import RunLogger, create_train_state, fit  # noqa: E402
 
 
@@ -54,7 +54,7 @@ def train_and_evaluate(config: dict, workdir: str) -> dict:
         optax.adam(config["learning_rate"]),
         init_kwargs={"labels": example[1]} if config["conditional"] else None,
     )
-    loss_fn = vae_loss(model, beta=config["beta"])
+    loss_fn = make_vae_loss(model, beta=config["beta"])
 
     def eval_fn(params, model_state, batch):
         # The same latent draws at every evaluation (a fresh copy of one fixed key).

@@ -15,6 +15,7 @@ from jaxdl.losses.core import (
     softmax_cross_entropy_with_probs,
 )
 from jaxdl.losses.multitask import masked_prediction_loss, multi_task_loss, semi_supervised_loss
+from jaxdl.losses.objective import Objective
 from jaxdl.losses.penalties import (
     bernoulli_kl,
     hutchinson_jacobian_frobenius_squared,
@@ -37,6 +38,7 @@ from jaxdl.losses.regularizers import (
 )
 
 __all__ = [
+    "Objective",
     "masked_prediction_loss",
     "multi_task_loss",
     "semi_supervised_loss",

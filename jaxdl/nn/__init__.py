@@ -10,10 +10,10 @@ from jaxdl.nn.activations import (
     gaussian_derivative,
     get_activation,
     get_activation_derivative,
+    identity,
+    identity_derivative,
     leaky_relu,
     leaky_relu_derivative,
-    linear,
-    linear_derivative,
     relu,
     relu_derivative,
     sigmoid,
@@ -30,7 +30,7 @@ from jaxdl.nn.activations import (
 from jaxdl.nn.autoencoders import (
     Autoencoder,
     AutoencoderOutput,
-    autoencoder_loss,
+    make_autoencoder_loss,
     pca_basis,
     principal_angles,
 )
@@ -88,13 +88,15 @@ from jaxdl.nn.perceptron import (
 from jaxdl.nn.semi_supervised import SemiSupervisedAutoencoder
 
 __all__ = [
+    "identity",
+    "identity_derivative",
     "MultiTaskMLP",
     "SemiSupervisedAutoencoder",
     "Dropout",
     "DropoutMLP",
     "Autoencoder",
     "AutoencoderOutput",
-    "autoencoder_loss",
+    "make_autoencoder_loss",
     "pca_basis",
     "principal_angles",
     "ActivationStatistics",
@@ -132,8 +134,6 @@ __all__ = [
     "leaky_relu_derivative",
     "lecun_uniform_course",
     "least_squares",
-    "linear",
-    "linear_derivative",
     "linear_predict",
     "linear_regression_gd",
     "linear_regression_loss",

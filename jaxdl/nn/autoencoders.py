@@ -36,6 +36,7 @@ from jaxdl._checks import (
     check_positive_int,
     check_rank,
 )
+from jaxdl.losses.objective import Objective
 from jaxdl.losses.penalties import (
     hutchinson_jacobian_frobenius_squared,
     jacobian_frobenius_squared,
@@ -46,7 +47,7 @@ from jaxdl.nn.activations import _resolve_activation
 from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.sampling.dropout import dropout
 from jaxdl.sampling.noise import gaussian_noise, masking_noise, salt_and_pepper_noise
-from jaxdl.typing import Array, Key, LossFn, PyTree
+from jaxdl.typing import Array, Key, PyTree
 
 
 def _check_features(argument: str, features: Sequence[int]) -> None:
@@ -178,33 +179,33 @@ def _reconstruction_error(kind: str, reconstruction: Array, x: Array) -> Array:
     return jnp.sum(jax.nn.softplus(reconstruction) - x * reconstruction, axis=-1)
 
 
-def autoencoder_loss(
+def make_autoencoder_loss(
     model: Autoencoder,
     *,
     reconstruction: str = "mse",
-    l1_weight: float = 0.0,
-    kl_sparsity_weight: float = 0.0,
+    l1_strength: float = 0.0,
+    kl_sparsity_strength: float = 0.0,
     sparsity_target: float = 0.05,
-    contractive_weight: float = 0.0,
+    contractive_strength: float = 0.0,
     contractive_num_probes: int | None = None,
     contractive_probe: str = "rademacher",
     corruption: str | None = None,
     corruption_level: float = 0.0,
-) -> LossFn:
+) -> Objective:
     """Build ``loss_fn(params, model_state, batch, key)`` for any regularised autoencoder.
 
-    ``loss = mean_i [ L(x_i, g(f(x~_i))) + l1_weight ||h_i||_1
-    + contractive_weight ||J_f(x_i)||_F^2 ] + kl_sparsity_weight sum_j KL(rho || rho_hat_j)``
+    ``loss = mean_i [ L(x_i, g(f(x~_i))) + l1_strength ||h_i||_1
+    + contractive_strength ||J_f(x_i)||_F^2 ] + kl_sparsity_strength sum_j KL(rho || rho_hat_j)``
     where ``x~`` is ``x`` corrupted by ``corruption`` (denoising) or ``x`` itself.
 
     Args:
         model: an :class:`Autoencoder`.
         reconstruction: ``"mse"`` (mean over features), ``"half_mse"`` (half the sum)
             or ``"bce"`` (Bernoulli cross-entropy; the decoder then outputs logits).
-        l1_weight: weight of the L1 code penalty, >= 0.
-        kl_sparsity_weight: weight of the KL sparsity penalty, >= 0.
+        l1_strength: weight of the L1 code penalty, >= 0.
+        kl_sparsity_strength: weight of the KL sparsity penalty, >= 0.
         sparsity_target: target mean activation ``rho`` in (0, 1) for the KL penalty.
-        contractive_weight: weight of the squared Frobenius norm of the encoder
+        contractive_strength: weight of the squared Frobenius norm of the encoder
             Jacobian, >= 0.
         contractive_num_probes: ``None`` for the exact Jacobian (``jacfwd``), or a
             number of Hutchinson probes.
@@ -215,12 +216,14 @@ def autoencoder_loss(
     Returns:
         A loss function; ``batch`` is ``x`` of shape ``[B, D]`` or a tuple whose first
         item is ``x``; metrics are ``reconstruction_error`` (MSE of the reconstruction
-        against the clean input), ``code_l1`` and ``penalty``.
+        against the clean input), ``code_l1`` and ``penalty``. Its ``evaluate(params,
+        model_state, batch)`` gives the loss and metrics in inference mode (clean
+        inputs, no code dropout, exact Jacobian norm).
 
     Example:
         >>> model = Autoencoder(encoder_features=(2,), decoder_features=(4,))
         >>> params = model.init(jax.random.key(0), jnp.ones((3, 4)))["params"]
-        >>> loss_fn = autoencoder_loss(model, corruption="gaussian", corruption_level=0.1)
+        >>> loss_fn = make_autoencoder_loss(model, corruption="gaussian", corruption_level=0.1)
         >>> loss, (_, metrics) = loss_fn(params, {}, jnp.ones((3, 4)), jax.random.key(1))
 
     Reference: Goodfellow, Bengio & Courville, *Deep Learning* (2016), chapter 14.
@@ -229,9 +232,9 @@ def autoencoder_loss(
         raise ValueError(
             f"reconstruction must be 'mse', 'half_mse' or 'bce', got {reconstruction!r}"
         )
-    check_positive("l1_weight", l1_weight, allow_zero=True)
-    check_positive("kl_sparsity_weight", kl_sparsity_weight, allow_zero=True)
-    check_positive("contractive_weight", contractive_weight, allow_zero=True)
+    check_positive("l1_strength", l1_strength, allow_zero=True)
+    check_positive("kl_sparsity_strength", kl_sparsity_strength, allow_zero=True)
+    check_positive("contractive_strength", contractive_strength, allow_zero=True)
     check_in_range(
         "sparsity_target", sparsity_target, 0.0, 1.0, low_inclusive=False, high_inclusive=False
     )
@@ -247,34 +250,41 @@ def autoencoder_loss(
         )
     check_positive("corruption_level", corruption_level, allow_zero=True)
 
-    def loss_fn(
-        params: PyTree, model_state: PyTree, batch: PyTree, key: Key
-    ) -> tuple[Array, tuple[PyTree, dict[str, Array]]]:
+    def loss_and_metrics(
+        params: PyTree, model_state: PyTree, batch: PyTree, key: Key | None
+    ) -> tuple[Array, dict[str, Array]]:
+        # key None: inference mode (no corruption, no code dropout, exact Jacobian norm).
         x = batch[0] if isinstance(batch, tuple | list) else batch
-        noise_key, dropout_key, probe_key = jax.random.split(key, 3)
         variables = {"params": params, **model_state}
         inputs = x
-        if corruption is not None:
-            inputs = _CORRUPTIONS[corruption](noise_key, x, corruption_level)
-        out = model.apply(
-            variables,
-            inputs,
-            train=True,
-            rngs={"dropout": dropout_key},
-            method=Autoencoder.encode_decode,
-        )
+        if key is None:
+            probe_key = None
+            out = model.apply(variables, x, train=False, method=Autoencoder.encode_decode)
+        else:
+            noise_key, dropout_key, probe_key = jax.random.split(key, 3)
+            if corruption is not None:
+                inputs = _CORRUPTIONS[corruption](noise_key, x, corruption_level)
+            out = model.apply(
+                variables,
+                inputs,
+                train=True,
+                rngs={"dropout": dropout_key},
+                method=Autoencoder.encode_decode,
+            )
         per_example = _reconstruction_error(reconstruction, out.reconstruction, x)
         penalty = jnp.zeros((), dtype=per_example.dtype)
-        if l1_weight > 0.0:
-            penalty = penalty + l1_weight * jnp.mean(l1_code_penalty(out.code))
-        if kl_sparsity_weight > 0.0:
-            penalty = penalty + kl_sparsity_weight * kl_sparsity_penalty(out.code, sparsity_target)
-        if contractive_weight > 0.0:
+        if l1_strength > 0.0:
+            penalty = penalty + l1_strength * jnp.mean(l1_code_penalty(out.code))
+        if kl_sparsity_strength > 0.0:
+            penalty = penalty + kl_sparsity_strength * kl_sparsity_penalty(
+                out.code, sparsity_target
+            )
+        if contractive_strength > 0.0:
 
             def encoder(v: Array) -> Array:
                 return model.apply(variables, v, method=Autoencoder.encode)
 
-            if contractive_num_probes is None:
+            if contractive_num_probes is None or probe_key is None:
                 norms = jacobian_frobenius_squared(encoder, x)
             else:
                 norms = hutchinson_jacobian_frobenius_squared(
@@ -284,7 +294,7 @@ def autoencoder_loss(
                     num_probes=contractive_num_probes,
                     probe=contractive_probe,
                 )
-            penalty = penalty + contractive_weight * jnp.mean(norms)
+            penalty = penalty + contractive_strength * jnp.mean(norms)
         output = out.reconstruction
         if reconstruction == "bce":
             output = jax.nn.sigmoid(output)
@@ -293,10 +303,19 @@ def autoencoder_loss(
             "code_l1": jnp.mean(l1_code_penalty(out.code)),
             "penalty": penalty,
         }
-        loss = jnp.mean(per_example) + penalty
+        return jnp.mean(per_example) + penalty, metrics
+
+    def loss_fn(
+        params: PyTree, model_state: PyTree, batch: PyTree, key: Key
+    ) -> tuple[Array, tuple[PyTree, dict[str, Array]]]:
+        loss, metrics = loss_and_metrics(params, model_state, batch, key)
         return loss, (model_state, metrics)
 
-    return loss_fn
+    def evaluate(params: PyTree, model_state: PyTree, batch: PyTree) -> dict[str, Array]:
+        loss, metrics = loss_and_metrics(params, model_state, batch, None)
+        return {"loss": loss, **metrics}
+
+    return Objective(loss_fn, evaluate)
 
 
 # --------------------------------------------------------------------------------------
@@ -386,7 +405,7 @@ register_model(
 __all__ = [
     "Autoencoder",
     "AutoencoderOutput",
-    "autoencoder_loss",
+    "make_autoencoder_loss",
     "pca_basis",
     "principal_angles",
 ]

@@ -16,7 +16,7 @@ from jaxdl.losses.penalties import (
 )
 from jaxdl.nn.autoencoders import (
     Autoencoder,
-    autoencoder_loss,
+    make_autoencoder_loss,
     pca_basis,
     principal_angles,
 )
@@ -95,7 +95,7 @@ def test_linear_autoencoder_spans_pca_subspace(key):
         encoder_features=(2,), decoder_features=(6,), activation="linear", code_activation="linear"
     )
     params = model.init(init_key, x)["params"]
-    loss_fn = autoencoder_loss(model)
+    loss_fn = make_autoencoder_loss(model)
     params, losses = _train(train_key, loss_fn, params, x, num_steps=1500, learning_rate=3e-2)
     assert float(losses[-1]) < 0.2 * float(losses[0])
     decoder_span = np.asarray(params["decoder_0"]["kernel"]).T  # [D, k]
@@ -202,7 +202,7 @@ def test_kl_penalty_drives_mean_activation_to_target(key):
     x = jax.random.normal(data_key, (64, 6))
     model = Autoencoder(encoder_features=(10,), decoder_features=(6,), code_activation="sigmoid")
     params = model.init(init_key, x)["params"]
-    loss_fn = autoencoder_loss(model, kl_sparsity_weight=3.0, sparsity_target=0.05)
+    loss_fn = make_autoencoder_loss(model, kl_sparsity_strength=3.0, sparsity_target=0.05)
     trained, _ = _train(train_key, loss_fn, params, x, num_steps=300, learning_rate=3e-2)
     code = model.apply({"params": trained}, x, method=Autoencoder.encode)
     mean_activation = jnp.mean(code, axis=0)
@@ -274,15 +274,15 @@ def test_contractive_penalty_shrinks_encoder_jacobian(key):
     [
         {
             "reconstruction": "mse",
-            "l1_weight": 0.1,
-            "contractive_weight": 0.2,
+            "l1_strength": 0.1,
+            "contractive_strength": 0.2,
             "corruption": "gaussian",
             "corruption_level": 0.1,
         },
         {
             "reconstruction": "bce",
-            "kl_sparsity_weight": 0.5,
-            "contractive_weight": 0.2,
+            "kl_sparsity_strength": 0.5,
+            "contractive_strength": 0.2,
             "contractive_num_probes": 3,
             "corruption": "masking",
             "corruption_level": 0.3,
@@ -300,7 +300,7 @@ def test_autoencoder_loss_gradients_with_fixed_key(key, options):
     init_key, x_key, loss_key = jax.random.split(key, 3)
     x = jax.nn.sigmoid(jax.random.normal(x_key, (4, 5)))
     params = model.init(init_key, x)["params"]
-    loss_fn = autoencoder_loss(model, **options)
+    loss_fn = make_autoencoder_loss(model, **options)
 
     def objective(params, x, loss_key):
         return loss_fn(params, {}, (x,), loss_key)[0]
@@ -312,7 +312,7 @@ def test_autoencoder_loss_metrics(key):
     model = Autoencoder(encoder_features=(2,), decoder_features=(4,), activation="linear")
     x = jax.random.normal(key, (6, 4))
     params = model.init(jax.random.key(1), x)["params"]
-    loss_fn = autoencoder_loss(model)
+    loss_fn = make_autoencoder_loss(model)
     loss, (state, metrics) = loss_fn(params, {}, x, jax.random.key(2))
     assert_jit_matches_eager(lambda p, x, k: loss_fn(p, {}, x, k), params, x, jax.random.key(3))
     reconstruction = model.apply({"params": params}, x)
@@ -360,22 +360,22 @@ def test_autoencoder_errors(key):
             key, x
         )
     model = Autoencoder(encoder_features=(2,), decoder_features=(4,))
-    with pytest.raises(ValueError, match="l1_weight must be >= 0"):
-        autoencoder_loss(model, l1_weight=-1.0)
-    with pytest.raises(ValueError, match="kl_sparsity_weight must be >= 0"):
-        autoencoder_loss(model, kl_sparsity_weight=-0.1)
-    with pytest.raises(ValueError, match="contractive_weight must be >= 0"):
-        autoencoder_loss(model, contractive_weight=-2.0)
+    with pytest.raises(ValueError, match="l1_strength must be >= 0"):
+        make_autoencoder_loss(model, l1_strength=-1.0)
+    with pytest.raises(ValueError, match="kl_sparsity_strength must be >= 0"):
+        make_autoencoder_loss(model, kl_sparsity_strength=-0.1)
+    with pytest.raises(ValueError, match="contractive_strength must be >= 0"):
+        make_autoencoder_loss(model, contractive_strength=-2.0)
     with pytest.raises(ValueError, match=r"sparsity_target must lie in \(0.0, 1.0\)"):
-        autoencoder_loss(model, sparsity_target=1.0)
+        make_autoencoder_loss(model, sparsity_target=1.0)
     with pytest.raises(ValueError, match=r"sparsity_target must lie in \(0.0, 1.0\)"):
-        autoencoder_loss(model, sparsity_target=0.0)
+        make_autoencoder_loss(model, sparsity_target=0.0)
     with pytest.raises(ValueError, match="corruption must be None or one of"):
-        autoencoder_loss(model, corruption="blur")
+        make_autoencoder_loss(model, corruption="blur")
     with pytest.raises(ValueError, match="reconstruction must be"):
-        autoencoder_loss(model, reconstruction="l1")
+        make_autoencoder_loss(model, reconstruction="l1")
     with pytest.raises(ValueError, match="contractive_num_probes must be > 0"):
-        autoencoder_loss(model, contractive_num_probes=0)
+        make_autoencoder_loss(model, contractive_num_probes=0)
 
 
 def test_autoencoder_is_registered():
