@@ -12,7 +12,6 @@ from jaxdl.optim.alias import (
     adam,
     clip_by_global_norm,
     clip_by_value,
-    current_learning_rate,
     delta_bar_delta,
     momentum,
     nesterov,
@@ -45,6 +44,7 @@ from jaxdl.optim.function_optimizers import (
     exact_nesterov,
     lookahead_params,
 )
+from jaxdl.optim.hyperparams import current_learning_rate, get_hyperparams, set_hyperparams
 from jaxdl.optim.schedules import (
     as_optax_linear_schedule,
     constant,
@@ -91,6 +91,8 @@ __all__ = [
     "constant",
     "critical_point_name",
     "current_learning_rate",
+    "get_hyperparams",
+    "set_hyperparams",
     "delta_bar_delta",
     "exact_nesterov",
     "gradient_norm_trace",

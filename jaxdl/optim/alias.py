@@ -20,7 +20,7 @@ used and the docstring says what differs.
 
 Every learning rate may be a number or a schedule (see :mod:`jaxdl.optim.schedules`);
 :func:`with_schedule_logging` keeps the current rate in the optimizer state, where
-:func:`current_learning_rate` reads it.
+:func:`jaxdl.optim.current_learning_rate` reads it.
 """
 
 from __future__ import annotations
@@ -28,13 +28,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import optax
 
 from jaxdl._checks import check_in_range, check_positive
 from jaxdl.optim.transforms import scale_by_course_adagrad, scale_by_delta_bar_delta
-from jaxdl.typing import Array, PyTree
 
 ScalarOrSchedule = float | optax.Schedule
 
@@ -398,51 +395,11 @@ def with_schedule_logging(
     return optax.inject_hyperparams(optimizer)(**hyperparameters)
 
 
-def _is_injected(x: Any) -> bool:
-    return isinstance(x, optax.InjectStatefulHyperparamsState | optax.InjectHyperparamsState)
-
-
-def current_learning_rate(opt_state: PyTree) -> Array:
-    """The learning rate of the latest update, read from an optimizer state.
-
-    ``optax.inject_hyperparams`` stores the hyperparameters it evaluated for the most
-    recent update (right after ``init``: those of the first update). This searches
-    ``opt_state`` (also inside ``optax.chain`` states) for the first state made by
-    :func:`with_schedule_logging` / ``optax.inject_hyperparams`` holding a
-    ``learning_rate``.
-
-    Args:
-        opt_state: an optimizer state (any pytree).
-
-    Returns:
-        A scalar array.
-
-    Raises:
-        ValueError: when no injected ``learning_rate`` is found; build the optimizer
-            with :func:`with_schedule_logging`.
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> tx = with_schedule_logging(sgd, learning_rate=0.3)
-        >>> float(current_learning_rate(tx.init(jnp.zeros(2))))
-        0.3...
-    """
-    for leaf in jax.tree.leaves(opt_state, is_leaf=_is_injected):
-        if _is_injected(leaf) and "learning_rate" in leaf.hyperparams:
-            return jnp.asarray(leaf.hyperparams["learning_rate"])
-    raise ValueError(
-        "opt_state must come from an optimizer built with with_schedule_logging "
-        "(optax.inject_hyperparams) with a learning_rate; none found in "
-        f"{type(opt_state).__name__}"
-    )
-
-
 __all__ = [
     "adagrad",
     "adam",
     "clip_by_global_norm",
     "clip_by_value",
-    "current_learning_rate",
     "delta_bar_delta",
     "momentum",
     "nesterov",

@@ -1,5 +1,6 @@
 """The training engine: train state, compiled ``fit``, early stopping, checkpoints."""
 
+from jaxdl.optim.hyperparams import get_hyperparams, set_hyperparams
 from jaxdl.training.checkpoints import Checkpointer
 from jaxdl.training.early_stopping import (
     EarlyStopping,
@@ -7,7 +8,6 @@ from jaxdl.training.early_stopping import (
     early_stopping_init,
     early_stopping_update,
 )
-from jaxdl.training.hyperparams import get_hyperparams, set_hyperparams
 from jaxdl.training.logging import RunLogger, to_json_value
 from jaxdl.training.loop import (
     FitManyResult,

@@ -27,6 +27,7 @@ from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
 from jaxdl._checks import check_positive_int
+from jaxdl.optim.hyperparams import get_hyperparams
 from jaxdl.training.checkpoints import Checkpointer
 from jaxdl.training.early_stopping import (
     EarlyStopping,
@@ -34,7 +35,6 @@ from jaxdl.training.early_stopping import (
     early_stopping_init,
     early_stopping_update,
 )
-from jaxdl.training.hyperparams import get_hyperparams
 from jaxdl.training.logging import RunLogger
 from jaxdl.training.sharding import batch_sharding, check_batch_divisible, replicate
 from jaxdl.training.state import TrainState
