@@ -33,7 +33,7 @@ from jaxdl.nn.mlp import MLP  # noqa: E402
 from jaxdl.training import RunLogger, create_train_state, fit, supervised_loss  # noqa: E402
 
 OPTIMIZERS = {
-    "sgd": optim.sgd,
+    "sgd": optax.sgd,
     "momentum": optim.momentum,
     "nesterov": optim.nesterov,
     "adagrad": optim.adagrad,
@@ -124,7 +124,7 @@ def valley(config: dict, workdir: pathlib.Path, logger: RunLogger) -> dict:
     start = jnp.asarray(config["start"], jnp.float32)
     rate, steps = config["valley_learning_rate"], config["valley_steps"]
     paths = {
-        "gradient descent": first_order_path(optim.sgd(rate), loss_fn, start, steps),
+        "gradient descent": first_order_path(optax.sgd(rate), loss_fn, start, steps),
         f"momentum {config['valley_momentum']}": first_order_path(
             optim.momentum(rate, config["valley_momentum"]), loss_fn, start, steps
         ),

@@ -10,13 +10,10 @@ and gradient-norm traces and Hessian diagnostics in :mod:`.diagnostics`.
 from jaxdl.optim.alias import (
     adagrad,
     adam,
-    clip_by_global_norm,
-    clip_by_value,
     delta_bar_delta,
     momentum,
     nesterov,
     rmsprop,
-    sgd,
     with_schedule_logging,
 )
 from jaxdl.optim.constraints import (
@@ -84,8 +81,6 @@ __all__ = [
     "adam",
     "as_optax_linear_schedule",
     "classify_critical_point",
-    "clip_by_global_norm",
-    "clip_by_value",
     "condition_number",
     "conjugate_gradient",
     "constant",
@@ -107,6 +102,5 @@ __all__ = [
     "rmsprop",
     "scale_by_course_adagrad",
     "scale_by_delta_bar_delta",
-    "sgd",
     "with_schedule_logging",
 ]

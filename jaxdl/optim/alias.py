@@ -5,7 +5,8 @@ update is the course's update it is used directly (the tests step both side by s
 where it differs the course's ``scale_by_*`` from :mod:`jaxdl.optim.transforms` is
 used and the docstring says what differs.
 
-- ``sgd``: ``theta -= epsilon_k g``; this is ``optax.sgd``.
+- plain SGD ``theta -= epsilon_k g`` and clipping are ``optax.sgd``, ``optax.clip`` and
+  ``optax.clip_by_global_norm`` themselves (no wrapper here).
 - ``momentum``: ``v = alpha v - epsilon_k g; theta += v``; equals
   ``optax.sgd(momentum=alpha)`` for a constant rate only.
 - ``nesterov``: the look-ahead form of ``g = grad J(theta + alpha v)``; equals
@@ -43,32 +44,6 @@ def _check_learning_rate(learning_rate: ScalarOrSchedule) -> None:
 
 def _check_decay(name: str, value: float) -> None:
     check_in_range(name, value, 0.0, 1.0, high_inclusive=False)
-
-
-def sgd(learning_rate: ScalarOrSchedule) -> optax.GradientTransformation:
-    """Plain (stochastic) gradient descent, ``theta <- theta - epsilon_k g``.
-
-    The course's algorithm 8.1; with a full-batch gradient it is gradient descent.
-    Identical to ``optax.sgd(learning_rate)``.
-
-    Args:
-        learning_rate: ``epsilon > 0`` or a schedule ``k -> epsilon_k``.
-
-    Returns:
-        An ``optax.GradientTransformation``.
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> tx = sgd(0.1)
-        >>> updates, _ = tx.update(jnp.array([1.0, -2.0]), tx.init(jnp.zeros(2)))
-        >>> updates
-        Array([-0.1,  0.2], dtype=float32)
-
-    References:
-        Robbins & Monro, "A stochastic approximation method", 1951.
-    """
-    _check_learning_rate(learning_rate)
-    return optax.sgd(learning_rate)
 
 
 def momentum(
@@ -308,59 +283,6 @@ def delta_bar_delta(
     )
 
 
-def clip_by_value(max_abs_value: float) -> optax.GradientTransformation:
-    """Clip every gradient coordinate to ``[-c, c]`` (``optax.clip``).
-
-    Args:
-        max_abs_value: ``c > 0``.
-
-    Returns:
-        An ``optax.GradientTransformation``; chain it before an optimizer.
-
-    Example:
-        >>> import jax.numpy as jnp, optax
-        >>> tx = optax.chain(clip_by_value(1.0), sgd(1.0))
-        >>> updates, _ = tx.update(jnp.array([5.0, -0.5]), tx.init(jnp.zeros(2)))
-        >>> updates
-        Array([-1. ,  0.5], dtype=float32)
-
-    References:
-        Mikolov, "Statistical language models based on neural networks", 2012.
-    """
-    check_positive("max_abs_value", max_abs_value)
-    return optax.clip(max_abs_value)
-
-
-def clip_by_global_norm(max_norm: float) -> optax.GradientTransformation:
-    """Rescale the whole gradient to norm ``c`` when its global norm exceeds ``c``.
-
-    .. math::
-        g \\leftarrow g \\cdot \\min\\left(1, \\frac{c}{\\lVert g \\rVert}\\right)
-
-    The direction is kept, only the length is capped, which tames the huge steps taken
-    on the cliffs of deep and recurrent networks. This is ``optax.clip_by_global_norm``.
-
-    Args:
-        max_norm: ``c > 0``.
-
-    Returns:
-        An ``optax.GradientTransformation``; chain it before an optimizer.
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> tx = clip_by_global_norm(1.0)
-        >>> updates, _ = tx.update(jnp.array([3.0, 4.0]), tx.init(jnp.zeros(2)))
-        >>> updates
-        Array([0.6, 0.8], dtype=float32)
-
-    References:
-        Pascanu, Mikolov & Bengio, "On the difficulty of training recurrent neural
-        networks", ICML 2013.
-    """
-    check_positive("max_norm", max_norm)
-    return optax.clip_by_global_norm(max_norm)
-
-
 def with_schedule_logging(
     optimizer: Callable[..., optax.GradientTransformation], **hyperparameters: Any
 ) -> optax.GradientTransformationExtraArgs:
@@ -382,7 +304,7 @@ def with_schedule_logging(
     Example:
         >>> import jax.numpy as jnp
         >>> from jaxdl.optim.schedules import hyperbolic_decay
-        >>> tx = with_schedule_logging(sgd, learning_rate=hyperbolic_decay(1.0))
+        >>> tx = with_schedule_logging(optax.sgd, learning_rate=hyperbolic_decay(1.0))
         >>> params = jnp.zeros(1)
         >>> state = tx.init(params)
         >>> for _ in range(2):
@@ -398,12 +320,9 @@ def with_schedule_logging(
 __all__ = [
     "adagrad",
     "adam",
-    "clip_by_global_norm",
-    "clip_by_value",
     "delta_bar_delta",
     "momentum",
     "nesterov",
     "rmsprop",
-    "sgd",
     "with_schedule_logging",
 ]
