@@ -290,7 +290,7 @@ def with_schedule_logging(
 
     A thin wrapper over ``optax.inject_hyperparams``: numeric hyperparameters become
     arrays in the state (schedules are evaluated at every step), so the rate in use can
-    be logged with :func:`current_learning_rate` or changed between steps.
+    be logged with :func:`jaxdl.optim.current_learning_rate` or changed between steps.
 
     Args:
         optimizer: a factory such as :func:`adam` or ``optax.sgd`` taking keyword
@@ -303,6 +303,7 @@ def with_schedule_logging(
 
     Example:
         >>> import jax.numpy as jnp
+        >>> from jaxdl.optim.hyperparams import current_learning_rate
         >>> from jaxdl.optim.schedules import hyperbolic_decay
         >>> tx = with_schedule_logging(optax.sgd, learning_rate=hyperbolic_decay(1.0))
         >>> params = jnp.zeros(1)
