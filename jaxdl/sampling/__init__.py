@@ -7,7 +7,9 @@
 - :mod:`~jaxdl.sampling.monte_carlo`: Monte Carlo averages and importance sampling;
 - :mod:`~jaxdl.sampling.markov`: finite Markov chains and stationary distributions;
 - :mod:`~jaxdl.sampling.gibbs`: Gibbs kernels (single-site, checkerboard) and chain runners;
-- :mod:`~jaxdl.sampling.diagnostics`: effective sample size and split R-hat.
+- :mod:`~jaxdl.sampling.diagnostics`: effective sample size and split R-hat;
+- :mod:`~jaxdl.sampling.noise`: the one copy of each noise primitive (Gaussian noise,
+  masking, salt-and-pepper, label flips, span masks) that data, nn and losses use.
 
 The submodules ``dropout`` and ``monte_carlo`` share their names with their main
 functions; call those as ``sampling.dropout.dropout(key, x, keep_probability)`` and
