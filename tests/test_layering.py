@@ -138,6 +138,9 @@ def test_the_checker_sees_lazy_and_relative_imports():
         ("jaxdl.nn", ("jaxdl.probabilistic", "jaxdl.training", "jaxdl.sampling.gibbs")),
         ("jaxdl.losses", ("jaxdl.nn", "jaxdl.probabilistic", "jaxdl.training")),
         ("jaxdl.sampling", ("jaxdl.nn", "jaxdl.probabilistic", "jaxdl.training")),
+        ("jaxdl.data", ("jaxdl.nn", "jaxdl.probabilistic", "jaxdl.training")),
+        ("jaxdl.metrics", ("jaxdl.nn", "jaxdl.probabilistic", "jaxdl.training")),
+        ("jaxdl.optim", ("jaxdl.training",)),
     ],
 )
 def test_importing_a_room_loads_no_room_above_it(root, forbidden):
