@@ -5,6 +5,8 @@ names the argument, what was expected and what came, e.g.::
 
     ValueError: learning_rate must be > 0, got -0.1
 
+Shape, rank and dtype checks are chex's (``chex.assert_shape``, ``assert_rank``,
+``assert_type``), wrapped so the message names the argument (chex's says "input 0").
 Checks look only at static information (shapes, dtypes, Python numbers), so they
 are free under ``jit``. Value checks on traced arrays are skipped under tracing
 (``is_concrete``) rather than failing.
@@ -16,6 +18,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -31,6 +34,11 @@ def is_concrete(x: Any) -> bool:
         (True, [False])
     """
     return not isinstance(x, jax.core.Tracer)
+
+
+def _array_like(x: Any) -> Any:
+    """``x`` itself when it has a shape (arrays, tracers), else as a NumPy array for chex."""
+    return x if hasattr(x, "shape") and hasattr(x, "dtype") else np.asarray(x)
 
 
 def check_positive(name: str, value: Any, *, allow_zero: bool = False) -> None:
@@ -106,10 +114,13 @@ def check_rank(name: str, x: Any, rank: int | Sequence[int]) -> None:
         ValueError: x must have rank 2, got rank 1 with shape (3,)
     """
     ranks = (rank,) if isinstance(rank, int) else tuple(rank)
-    ndim = jnp.ndim(x)
-    if ndim not in ranks:
+    try:
+        chex.assert_rank(_array_like(x), set(ranks))
+    except AssertionError:
         want = ranks[0] if len(ranks) == 1 else " or ".join(map(str, ranks))
-        raise ValueError(f"{name} must have rank {want}, got rank {ndim} with shape {jnp.shape(x)}")
+        raise ValueError(
+            f"{name} must have rank {want}, got rank {jnp.ndim(x)} with shape {jnp.shape(x)}"
+        ) from None
 
 
 def check_shape(name: str, x: Any, expected: Sequence[int | None]) -> None:
@@ -122,13 +133,12 @@ def check_shape(name: str, x: Any, expected: Sequence[int | None]) -> None:
         ...
         ValueError: kernel must have shape (*, 2), got (4, 3)
     """
-    shape = tuple(jnp.shape(x))
     expected = tuple(expected)
-    if len(shape) != len(expected) or any(
-        e is not None and e != s for e, s in zip(expected, shape, strict=False)
-    ):
+    try:
+        chex.assert_shape(_array_like(x), expected)
+    except AssertionError:
         want = "(" + ", ".join("*" if e is None else str(e) for e in expected) + ")"
-        raise ValueError(f"{name} must have shape {want}, got {shape}")
+        raise ValueError(f"{name} must have shape {want}, got {tuple(jnp.shape(x))}") from None
 
 
 def check_same_leading(names: Sequence[str], *arrays: Any) -> None:
@@ -155,9 +165,10 @@ def check_floating(name: str, x: Any) -> None:
         ...
         TypeError: x must have a floating dtype, got int32
     """
-    dtype = jnp.result_type(x)
-    if not jnp.issubdtype(dtype, jnp.floating):
-        raise TypeError(f"{name} must have a floating dtype, got {dtype}")
+    try:
+        chex.assert_type(_array_like(x), float)
+    except AssertionError:
+        raise TypeError(f"{name} must have a floating dtype, got {jnp.result_type(x)}") from None
 
 
 def check_integer(name: str, x: Any) -> None:
@@ -169,9 +180,10 @@ def check_integer(name: str, x: Any) -> None:
         ...
         TypeError: labels must have an integer dtype, got float32
     """
-    dtype = jnp.result_type(x)
-    if not jnp.issubdtype(dtype, jnp.integer):
-        raise TypeError(f"{name} must have an integer dtype, got {dtype}")
+    try:
+        chex.assert_type(_array_like(x), int)
+    except AssertionError:
+        raise TypeError(f"{name} must have an integer dtype, got {jnp.result_type(x)}") from None
 
 
 def check_labels(name: str, labels: Any, num_classes: int) -> None:

@@ -34,7 +34,7 @@ from jaxdl.typing import Array, ArrayLike, Batch, Key, Metrics, PyTree
 
 __all__ = [
     "AdversarialLoss",
-    "adversarial_loss",
+    "make_adversarial_loss",
     "fgsm",
     "pgd",
     "robust_accuracy",
@@ -238,7 +238,7 @@ def robust_accuracy(
 class AdversarialLoss(SupervisedLoss):
     """``(1 - a) L(x, y) + a L(x_FGSM, y)``, a ``loss_fn`` for :func:`jaxdl.training.fit`.
 
-    Built by :func:`adversarial_loss`; ``evaluate`` (inherited) reports the clean loss
+    Built by :func:`make_adversarial_loss`; ``evaluate`` (inherited) reports the clean loss
     and metrics. Batches may carry per-example weights ``(x, y, weights)``.
     """
 
@@ -293,7 +293,7 @@ class AdversarialLoss(SupervisedLoss):
         return loss, (new_state, metrics)
 
 
-def adversarial_loss(
+def make_adversarial_loss(
     model: nn.Module,
     epsilon: float,
     *,
@@ -320,7 +320,7 @@ def adversarial_loss(
 
     Example:
         >>> from jaxdl.nn import MLP
-        >>> loss_fn = adversarial_loss(MLP(features=(16, 10)), 0.1)
+        >>> loss_fn = make_adversarial_loss(MLP(features=(16, 10)), 0.1)
 
     Reference: Goodfellow, Shlens & Szegedy, "Explaining and harnessing adversarial
     examples", 2015.

@@ -9,7 +9,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxdl.adversarial import adversarial_loss, fgsm, pgd, robust_accuracy
+from jaxdl.adversarial import fgsm, make_adversarial_loss, pgd, robust_accuracy
 from jaxdl.data import load_digits
 from jaxdl.data.augment import fast_gradient_sign
 from jaxdl.losses import softmax_cross_entropy
@@ -52,7 +52,7 @@ def trained(digits):
 @pytest.fixture(scope="module")
 def adversarially_trained(digits):
     x, y, _, _ = digits
-    return _train(adversarial_loss(MODEL, EPSILON, clip_range=CLIP), x, y)
+    return _train(make_adversarial_loss(MODEL, EPSILON, clip_range=CLIP), x, y)
 
 
 def test_fgsm_is_the_sign_step_inside_the_ball(digits, trained):
@@ -131,11 +131,11 @@ def test_adversarial_loss_gradients_and_clean_limit(key):
     x = jax.random.normal(key, (6, 4))
     y = jnp.asarray([0, 1, 2, 0, 1, 2], jnp.int32)
     params = model.init(jax.random.key(3), x)["params"]
-    loss_fn = adversarial_loss(model, 0.05, adversarial_weight=0.5)
+    loss_fn = make_adversarial_loss(model, 0.05, adversarial_weight=0.5)
     assert_grads_close(
         lambda p, xb, yb: loss_fn(p, {}, (xb, yb), None)[0], params, x, y, rtol=1e-4, atol=1e-7
     )
-    clean = adversarial_loss(model, 0.05, adversarial_weight=0.0)(params, {}, (x, y), None)[0]
+    clean = make_adversarial_loss(model, 0.05, adversarial_weight=0.0)(params, {}, (x, y), None)[0]
     reference = supervised_loss(model)(params, {}, (x, y), None)[0]
     assert float(clean) == pytest.approx(float(reference), rel=1e-6)
     loss, (_, metrics) = loss_fn(params, {}, (x, y), jax.random.key(4))
@@ -166,7 +166,7 @@ def test_adversarial_loss_gradients_and_clean_limit(key):
         ),
         (lambda a, v, x, y: fgsm(a, v, y, y, 0.1), TypeError, "x must have a floating dtype"),
         (
-            lambda a, v, x, y: adversarial_loss(MODEL, 0.1, adversarial_weight=1.5),
+            lambda a, v, x, y: make_adversarial_loss(MODEL, 0.1, adversarial_weight=1.5),
             ValueError,
             "adversarial_weight must lie in",
         ),

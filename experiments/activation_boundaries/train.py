@@ -61,7 +61,7 @@ def _train_each(config, workdir, logger, x, y, init_key, train_key, axes) -> dic
         def predict(points, params=result.state.params, model=model):
             return jnp.argmax(model.apply({"params": params}, jnp.asarray(points)), axis=-1)
 
-        acc = float(accuracy(predict(x), y))
+        acc = float(accuracy(y, predict(x)))
         decision_boundary(
             ax,
             predict,

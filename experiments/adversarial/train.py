@@ -13,7 +13,7 @@ import jax
 import numpy as np
 import optax
 
-from jaxdl.adversarial import adversarial_loss, robust_accuracy
+from jaxdl.adversarial import make_adversarial_loss, robust_accuracy
 from jaxdl.data import load_digits
 from jaxdl.experiment import Run, history_columns, line_plot
 from jaxdl.nn import MLP
@@ -34,7 +34,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
 
     losses = {
         "standard": supervised_loss(model, "cross_entropy", ("accuracy",)),
-        "adversarial": adversarial_loss(
+        "adversarial": make_adversarial_loss(
             model,
             config["train_epsilon"],
             adversarial_weight=config["adversarial_weight"],

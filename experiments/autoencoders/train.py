@@ -15,19 +15,14 @@ import optax
 
 from jaxdl.data import load_digits
 from jaxdl.experiment import Run, image_grid, line_plot
-from jaxdl.nn.autoencoders import (
-    Autoencoder,
-    autoencoder_loss,
-    jacobian_frobenius_squared,
-    masking_noise,
-    pca_basis,
-    principal_angles,
-)
+from jaxdl.losses.penalties import jacobian_frobenius_squared
+from jaxdl.nn.autoencoders import Autoencoder, make_autoencoder_loss, pca_basis, principal_angles
+from jaxdl.sampling.noise import masking_noise
 from jaxdl.training import create_train_state, fit
 
 
 def _variants(config: dict) -> dict[str, tuple[Autoencoder, dict]]:
-    """Name -> (model, options of ``autoencoder_loss``)."""
+    """Name -> (model, options of ``make_autoencoder_loss``)."""
     code, wide, hidden = config["code_size"], config["overcomplete_size"], config["hidden"]
 
     def deep(**kwargs):
@@ -54,12 +49,12 @@ def _variants(config: dict) -> dict[str, tuple[Autoencoder, dict]]:
         ),
         "deep": (deep(), {}),
         "overcomplete": (overcomplete(), {}),
-        "sparse": (overcomplete(), {"l1_weight": config["l1_weight"]}),
+        "sparse": (overcomplete(), {"l1_strength": config["l1_weight"]}),
         "denoising": (
             deep(),
             {"corruption": "masking", "corruption_level": config["masking_rate"]},
         ),
-        "contractive": (deep(), {"contractive_weight": config["contractive_weight"]}),
+        "contractive": (deep(), {"contractive_strength": config["contractive_weight"]}),
         "code_dropout": (deep(code_dropout_rate=config["code_dropout_rate"]), {}),
     }
     return {name: table[name] for name in config["variants"]}
@@ -114,7 +109,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         result = fit(
             jax.random.fold_in(fit_key, index),
             state,
-            autoencoder_loss(model, **options),
+            make_autoencoder_loss(model, **options),
             (x_train,),
             num_epochs=config["num_epochs"],
             batch_size=config["batch_size"],

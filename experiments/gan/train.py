@@ -32,8 +32,6 @@ def validate(config: dict) -> None:
         )
 
 
-
-
 def _optimizer(config: dict, prefix: str) -> optax.GradientTransformation:
     rate = config[f"{prefix}_learning_rate"]
     if config["optimizer"] == "adam":

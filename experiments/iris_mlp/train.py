@@ -42,8 +42,8 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     def predict(points):
         return jnp.argmax(model.apply({"params": result.state.params}, points), axis=-1)
 
-    train_accuracy = float(accuracy(predict(x_train), data.y_train))
-    test_accuracy = float(accuracy(predict(x_test), data.y_test))
+    train_accuracy = float(accuracy(data.y_train, predict(x_train)))
+    test_accuracy = float(accuracy(data.y_test, predict(x_test)))
     line_plot(
         workdir / "loss.png",
         history_columns(result.history, "train_loss"),

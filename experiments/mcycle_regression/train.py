@@ -35,7 +35,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     params = result.state.params
 
     prediction = unstandardize(t_stats, model.apply({"params": params}, x))
-    rmse = float(root_mean_squared_error(prediction, data.y_train))
+    rmse = float(root_mean_squared_error(data.y_train, prediction))
     grid = jnp.linspace(x.min(), x.max(), 300)[:, None]
     curve = unstandardize(t_stats, model.apply({"params": params}, grid))
     grid_time = unstandardize(x_stats, grid)

@@ -60,7 +60,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     @jax.jit  # one compiled program for the test evaluation (no one-off eager ops)
     def evaluate(params, x, y):
         logits = model.apply({"params": params}, x)
-        return accuracy(logits, y), confusion_matrix(y, logits.argmax(-1), data.num_classes)
+        return accuracy(y, logits), confusion_matrix(y, logits.argmax(-1), data.num_classes)
 
     test_accuracy, confusion = evaluate(result.state.params, data.x_test, data.y_test)
     test_accuracy, confusion = float(test_accuracy), np.asarray(confusion)

@@ -27,7 +27,7 @@ from jaxdl.nn.mlp import MLP
 from jaxdl.training import create_train_state, fit, supervised_loss
 
 OPTIMIZERS = {
-    "sgd": optim.sgd,
+    "sgd": optax.sgd,
     "momentum": optim.momentum,
     "nesterov": optim.nesterov,
     "adagrad": optim.adagrad,
@@ -119,7 +119,7 @@ def valley(config: dict, workdir: Run, logger) -> dict:
     start = jnp.asarray(config["start"], jnp.float32)
     rate, steps = config["valley_learning_rate"], config["valley_steps"]
     paths = {
-        "gradient descent": first_order_path(optim.sgd(rate), loss_fn, start, steps),
+        "gradient descent": first_order_path(optax.sgd(rate), loss_fn, start, steps),
         f"momentum {config['valley_momentum']}": first_order_path(
             optim.momentum(rate, config["valley_momentum"]), loss_fn, start, steps
         ),

@@ -19,13 +19,13 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from jaxdl.data.augment import flip_labels
 from jaxdl.data.toy import moons
 from jaxdl.experiment import Run, decision_boundary, figure, line_plot
 from jaxdl.losses.regularizers import weight_decay
 from jaxdl.nn.dropout import DropoutMLP
 from jaxdl.nn.mlp import MLP
 from jaxdl.optim.constraints import l1_proximal_sgd
+from jaxdl.sampling.noise import flip_labels
 from jaxdl.training import (
     EarlyStopping,
     create_train_state,

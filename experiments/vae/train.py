@@ -9,7 +9,7 @@ import optax
 
 from jaxdl.data import load_digits
 from jaxdl.experiment import Run, figure, history_columns, image_grid, line_plot
-from jaxdl.probabilistic.vae import VAE, vae_loss
+from jaxdl.probabilistic.vae import VAE, make_vae_loss
 from jaxdl.training import create_train_state, fit
 
 
@@ -55,7 +55,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         optax.adam(config["learning_rate"]),
         init_kwargs={"labels": example[1]} if config["conditional"] else None,
     )
-    loss_fn = vae_loss(model, beta=config["beta"])
+    loss_fn = make_vae_loss(model, beta=config["beta"])
 
     def eval_fn(params, model_state, batch):
         # The same latent draws at every evaluation (a fresh copy of one fixed key).
@@ -148,9 +148,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         "initial_test_elbo": float(initial["elbo"]),
         "final_test_elbo": float(final["elbo"]),
         "final_test_kl": float(final["kl"]),
-        "final_test_reconstruction_log_likelihood": float(
-            final["reconstruction_log_likelihood"]
-        ),
+        "final_test_reconstruction_log_likelihood": float(final["reconstruction_log_likelihood"]),
         "final_val_elbo": history[-1]["val_elbo"],
         "first_train_loss": history[0]["train_loss"],
         "final_train_loss": history[-1]["train_loss"],

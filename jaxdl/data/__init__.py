@@ -10,9 +10,7 @@
 
 from jaxdl.data.augment import (
     fast_gradient_sign,
-    flip_labels,
-    gaussian_input_noise,
-    gaussian_target_noise,
+    original_vs_distorted_pairs,
     random_crop,
     random_flip_left_right,
     random_flip_up_down,
@@ -53,9 +51,7 @@ from jaxdl.data.toy import (
 
 __all__ = [
     "fast_gradient_sign",
-    "flip_labels",
-    "gaussian_input_noise",
-    "gaussian_target_noise",
+    "original_vs_distorted_pairs",
     "random_crop",
     "random_flip_left_right",
     "random_flip_up_down",

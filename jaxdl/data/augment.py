@@ -1,8 +1,10 @@
-"""Data augmentation and noise injection, keyed and jittable.
+"""Data augmentation, keyed and jittable.
 
 Augmentation enlarges the training set with transformed copies of its examples
 (flips, crops, translations for images) so the model learns the invariances;
-noise injection perturbs the inputs or the targets. Every function takes the PRNG
+:func:`target_noise` perturbs the targets with the noise primitives of
+:mod:`jaxdl.sampling.noise` (Gaussian input noise is
+:func:`jaxdl.sampling.gaussian_noise`). Every function takes the PRNG
 ``key`` first, draws independent randomness per example (through ``vmap`` over the
 batch) and works under ``jit`` and ``vmap``.
 
@@ -21,88 +23,12 @@ from jaxdl._checks import (
     check_floating,
     check_in_range,
     check_integer,
-    check_labels,
     check_positive,
     check_positive_int,
     check_rank,
 )
+from jaxdl.sampling.noise import flip_labels, gaussian_noise
 from jaxdl.typing import Array, ArrayLike, Key
-
-
-def gaussian_input_noise(key: Key, x: ArrayLike, std: ArrayLike) -> Array:
-    """Add isotropic Gaussian noise to the inputs: ``x + std * eps``, ``eps ~ N(0, I)``.
-
-    Args:
-        key: PRNG key.
-        x: floating inputs of any shape.
-        std: noise standard deviation ``>= 0``.
-
-    Returns:
-        The noisy inputs, same shape and dtype.
-
-    Example:
-        >>> noisy = gaussian_input_noise(jax.random.key(1), jnp.zeros((4, 3)), 0.1)
-
-    Reference: Bishop, "Training with noise is equivalent to Tikhonov regularization", 1995.
-    """
-    check_positive("std", std, allow_zero=True)
-    x = jnp.asarray(x)
-    check_floating("x", x)
-    noise = jax.random.normal(key, x.shape, x.dtype)
-    return x + (std * noise).astype(x.dtype)
-
-
-def gaussian_target_noise(key: Key, targets: ArrayLike, std: ArrayLike) -> Array:
-    """Regression target noise ``y + std * eps`` with ``eps ~ N(0, I)``.
-
-    Args:
-        key: PRNG key.
-        targets: floating targets of any shape.
-        std: noise standard deviation ``>= 0``.
-
-    Returns:
-        Noisy targets, same shape and dtype.
-
-    Example:
-        >>> y = gaussian_target_noise(jax.random.key(1), jnp.ones(5), 0.2)
-    """
-    check_positive("std", std, allow_zero=True)
-    targets = jnp.asarray(targets)
-    check_floating("targets", targets)
-    noise = jax.random.normal(key, targets.shape, targets.dtype)
-    return targets + (std * noise).astype(targets.dtype)
-
-
-def flip_labels(
-    key: Key, labels: ArrayLike, num_classes: int, flip_probability: ArrayLike
-) -> Array:
-    """Classification label noise: with probability p replace a label by another class.
-
-    Each label is kept with probability ``1 - p``; otherwise it becomes one of the other
-    ``k - 1`` classes, chosen uniformly (so a flipped label always differs).
-
-    Args:
-        key: PRNG key.
-        labels: integer labels ``[...]`` in ``[0, k)``.
-        num_classes: ``k >= 2``.
-        flip_probability: ``p`` in ``[0, 1]``.
-
-    Returns:
-        Noisy labels, same shape and dtype.
-
-    Example:
-        >>> noisy = flip_labels(jax.random.key(1), jnp.array([0, 1, 2]), 3, 0.1)
-    """
-    check_positive_int("num_classes", num_classes)
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be >= 2, got {num_classes}")
-    check_in_range("flip_probability", flip_probability, 0.0, 1.0)
-    labels = jnp.asarray(labels)
-    check_labels("labels", labels, num_classes)
-    flip_key, class_key = jax.random.split(key)
-    flip = jax.random.bernoulli(flip_key, flip_probability, labels.shape)
-    offset = jax.random.randint(class_key, labels.shape, 1, num_classes, dtype=labels.dtype)
-    return jnp.where(flip, (labels + offset) % num_classes, labels)
 
 
 def target_noise(
@@ -110,9 +36,9 @@ def target_noise(
 ) -> Array:
     """Noise on the targets, by dtype: label flips for integers, Gaussian for floats.
 
-    Integer ``targets`` go through :func:`flip_labels` with ``flip_probability=amount``
-    (``num_classes`` required); floating targets through :func:`gaussian_target_noise`
-    with ``std=amount``.
+    Integer ``targets`` go through :func:`jaxdl.sampling.flip_labels` with
+    ``rate=amount`` (``num_classes`` required); floating targets through
+    :func:`jaxdl.sampling.gaussian_noise` with ``std=amount``.
 
     Args:
         key: PRNG key.
@@ -131,7 +57,7 @@ def target_noise(
         if num_classes is None:
             raise ValueError("num_classes is required for integer targets (label flipping)")
         return flip_labels(key, targets, num_classes, amount)
-    return gaussian_target_noise(key, targets, amount)
+    return gaussian_noise(key, targets, amount)
 
 
 def _per_image(
@@ -344,11 +270,60 @@ def fast_gradient_sign(
     return x + (epsilon * jnp.sign(gradient)).astype(x.dtype)
 
 
+# ------------------------------------------------------------------- pretext data
+
+
+def original_vs_distorted_pairs(
+    key: Key,
+    x: ArrayLike,
+    std: float = 1.0,
+    distort: Callable[[Key, Array], Array] | None = None,
+) -> tuple[Array, Array]:
+    """A contrastive pretext dataset: which of two copies is the original?
+
+    Each example ``x_i`` is paired with a distorted copy ``x~_i`` (Gaussian noise of
+    ``std`` by default, or ``distort(key, x)``); the two are put in random order
+    and the label is the position of the original.
+
+    Args:
+        key: PRNG key.
+        x: floating inputs ``[n, ...]``.
+        std: standard deviation of the default Gaussian distortion, ``> 0``.
+        distort: optional ``distort(key, x) -> x~`` applied to the whole batch instead.
+
+    Returns:
+        ``(pairs, labels)``: ``pairs`` ``[n, 2, ...]``, ``labels`` int32 ``[n]`` in
+        ``{0, 1}``, the index of the original inside each pair.
+
+    Example:
+        >>> pairs, labels = original_vs_distorted_pairs(jax.random.key(1), jnp.ones((8, 5)))
+        >>> pairs.shape, labels.shape
+        ((8, 2, 5), (8,))
+        >>> bool(jnp.all(pairs[jnp.arange(8), labels] == 1.0))  # the originals
+        True
+    """
+    x = jnp.asarray(x)
+    check_floating("x", x)
+    if x.ndim == 0 or x.shape[0] == 0:
+        raise ValueError(f"x must hold at least one example [n, ...], got shape {x.shape}")
+    distort_key, order_key = jax.random.split(key)
+    if distort is None:
+        check_positive("std", std)
+        distorted = gaussian_noise(distort_key, x, std)
+    else:
+        distorted = jnp.asarray(distort(distort_key, x))
+        if distorted.shape != x.shape:
+            raise ValueError(f"distort must keep the shape {x.shape}, got {distorted.shape}")
+    labels = jax.random.bernoulli(order_key, 0.5, (x.shape[0],)).astype(jnp.int32)
+    first_is_original = (labels == 0).reshape((-1,) + (1,) * (x.ndim - 1))
+    first = jnp.where(first_is_original, x, distorted)
+    second = jnp.where(first_is_original, distorted, x)
+    return jnp.stack([first, second], axis=1), labels
+
+
 __all__ = [
     "fast_gradient_sign",
-    "flip_labels",
-    "gaussian_input_noise",
-    "gaussian_target_noise",
+    "original_vs_distorted_pairs",
     "random_crop",
     "random_flip_left_right",
     "random_flip_up_down",

@@ -26,6 +26,7 @@ from jaxdl._checks import (
     check_same_leading,
     is_concrete,
 )
+from jaxdl._numerics import negligible_variance, refined_mean
 from jaxdl.typing import Array, ArrayLike, Key
 
 __all__ = [
@@ -51,8 +52,9 @@ class StandardizeStats(NamedTuple):
 
     Attributes:
         mean: ``[...feature shape]`` mean over the examples.
-        std: ``[...feature shape]`` standard deviation; features with zero spread get 1
-            so that they pass through centred but unscaled (as scikit-learn does).
+        std: ``[...feature shape]`` standard deviation; features whose spread is only
+            rounding error (a constant column) get 1 so that they pass through centred
+            but unscaled (as scikit-learn does).
     """
 
     mean: Array
@@ -86,9 +88,12 @@ def standardize(
     check_floating("x_train", x_train)
     check_nonempty("x_train", x_train)
     check_positive("eps", eps, allow_zero=True)
-    mean = jnp.mean(x_train, axis=0)
-    std = jnp.std(x_train, axis=0)
-    std = jnp.where(std > 0, std, jnp.ones_like(std)) + eps
+    mean = refined_mean(x_train, axis=0)
+    variance = jnp.mean(jnp.square(x_train - mean[None]), axis=0)
+    # A constant column has a float variance of rounding size, not 0: compare against
+    # the rounding error of the data's scale (scikit-learn's test), never against 0.
+    constant = negligible_variance(variance, mean)
+    std = jnp.where(constant, jnp.ones_like(variance), jnp.sqrt(variance)) + eps
     stats = StandardizeStats(mean=mean, std=std)
     outputs = [apply_standardize(stats, x_train)]
     for index, other in enumerate(others):

@@ -14,6 +14,15 @@ from jaxdl.losses.core import (
     softmax_cross_entropy,
     softmax_cross_entropy_with_probs,
 )
+from jaxdl.losses.multitask import masked_prediction_loss, multi_task_loss, semi_supervised_loss
+from jaxdl.losses.objective import Objective
+from jaxdl.losses.penalties import (
+    bernoulli_kl,
+    hutchinson_jacobian_frobenius_squared,
+    jacobian_frobenius_squared,
+    kl_sparsity_penalty,
+    l1_code_penalty,
+)
 from jaxdl.losses.regularizers import (
     NON_WEIGHT_PATTERN,
     activation_l1_penalty,
@@ -29,6 +38,15 @@ from jaxdl.losses.regularizers import (
 )
 
 __all__ = [
+    "Objective",
+    "masked_prediction_loss",
+    "multi_task_loss",
+    "semi_supervised_loss",
+    "bernoulli_kl",
+    "hutchinson_jacobian_frobenius_squared",
+    "jacobian_frobenius_squared",
+    "kl_sparsity_penalty",
+    "l1_code_penalty",
     "NON_WEIGHT_PATTERN",
     "activation_l1_penalty",
     "l1_penalty",

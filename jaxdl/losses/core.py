@@ -219,15 +219,15 @@ def softmax_cross_entropy(logits: ArrayLike, labels: ArrayLike) -> Array:
     return optax.losses.softmax_cross_entropy_with_integer_labels(logits, labels)
 
 
-def softmax_cross_entropy_with_probs(logits: ArrayLike, probs: ArrayLike) -> Array:
+def softmax_cross_entropy_with_probs(logits: ArrayLike, probabilities: ArrayLike) -> Array:
     """Cross-entropy between a target distribution and a softmax unit, ``-sum_k p_k log q_k``.
 
-    ``q = softmax(logits)``, computed as ``log q = z - logsumexp(z)``. With one-hot ``probs``
-    this equals :func:`softmax_cross_entropy`.
+    ``q = softmax(logits)``, computed as ``log q = z - logsumexp(z)``. With one-hot
+    ``probabilities`` this equals :func:`softmax_cross_entropy`.
 
     Args:
         logits: ``[..., K]`` net inputs of the softmax unit.
-        probs: ``[..., K]`` target probabilities (each row sums to 1).
+        probabilities: ``[..., K]`` target probabilities (each row sums to 1).
 
     Returns:
         ``[...]`` per-example cost.
@@ -240,10 +240,10 @@ def softmax_cross_entropy_with_probs(logits: ArrayLike, probs: ArrayLike) -> Arr
     logits = jnp.asarray(logits)
     check_floating("logits", logits)
     _check_feature_axis("logits", logits)
-    probs = _as_float_like("probs", probs, logits)
-    _check_same_shape("logits", logits, "probs", probs)
-    check_probabilities("probs", probs, axis=-1)
-    return optax.losses.softmax_cross_entropy(logits, probs)
+    probabilities = _as_float_like("probabilities", probabilities, logits)
+    _check_same_shape("logits", logits, "probabilities", probabilities)
+    check_probabilities("probabilities", probabilities, axis=-1)
+    return optax.losses.softmax_cross_entropy(logits, probabilities)
 
 
 def _probability_vectors(name: str, p: ArrayLike, dtype=None) -> Array:

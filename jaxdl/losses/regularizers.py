@@ -33,7 +33,7 @@ from jaxdl._checks import (
     check_positive_int,
     check_rank,
 )
-from jaxdl.nn.autoencoders import l1_code_penalty
+from jaxdl.losses.penalties import l1_code_penalty
 from jaxdl.typing import Array, ArrayLike, PyTree
 
 NON_WEIGHT_PATTERN = r"(^|/)(bias|scale)$"

@@ -11,7 +11,9 @@
 - :mod:`~jaxdl.metrics.states`: ``Accuracy``, ``ConfusionMatrix``, ``Mean`` /
   ``Average``, ``MSE`` states with ``empty / from_batch / update / merge / compute``.
 
-Every function equals its scikit-learn counterpart on concrete input (tests check it).
+Every function equals its scikit-learn counterpart on concrete input (tests check it)
+and takes the truth first, as scikit-learn: ``(labels, predictions)`` (``scores`` for
+rankings, ``probabilities`` for coverage), ``(targets, predictions)`` for regression.
 """
 
 from jaxdl.metrics.classification import (

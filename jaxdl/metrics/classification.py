@@ -10,9 +10,10 @@ scikit-learn so numbers can be compared one to one:
   ``labels=range(num_classes)``), so shapes stay static under ``jit``;
 - a ratio with a zero denominator takes the value ``zero_division`` (0, 1 or NaN).
 
-Argument order: functions that score model outputs take them first
-(``accuracy(logits_or_preds, labels)``); functions named after the confusion matrix take
-the true labels first (``precision(labels, preds)``), as scikit-learn does.
+Argument order: the true labels first, then the predictions, everywhere
+(``accuracy(labels, predictions)``, ``precision(labels, predictions)``), as
+scikit-learn does; ``predictions`` are integer labels or, where a function says so,
+scores with a class axis (argmax taken).
 """
 
 from __future__ import annotations
@@ -64,25 +65,25 @@ _NORMALIZE = (None, "true", "pred", "all")
 
 
 def to_predictions(
-    logits_or_preds: ArrayLike, labels: ArrayLike, name: str = "logits_or_preds"
+    labels: ArrayLike, predictions: ArrayLike, name: str = "predictions"
 ) -> tuple[Array, int | None]:
     """Predicted labels from scores ``[..., K]`` (argmax) or from integer predictions.
 
     Args:
-        logits_or_preds: scores with one more (class) axis than ``labels``, or integer
-            predictions with the shape of ``labels``.
         labels: integer true labels, used for the shape check.
+        predictions: scores with one more (class) axis than ``labels``, or integer
+            predictions with the shape of ``labels``.
         name: argument name used in error messages.
 
     Returns:
-        ``(preds, K)``: ``int32`` predictions and the number of score columns, or
+        ``(predictions, K)``: ``int32`` predictions and the number of score columns, or
         ``None`` when predictions were given.
 
     Example:
-        >>> to_predictions(jnp.array([[0.1, 0.9]]), jnp.array([0]))[0].tolist()
+        >>> to_predictions(jnp.array([0]), jnp.array([[0.1, 0.9]]))[0].tolist()
         [1]
     """
-    scores = jnp.asarray(logits_or_preds)
+    scores = jnp.asarray(predictions)
     labels = jnp.asarray(labels)
     if scores.ndim == labels.ndim + 1:
         check_shape(name, scores, tuple(labels.shape) + (None,))
@@ -118,52 +119,52 @@ def _safe_divide(numerator: Array, denominator: Array, zero_division: float) -> 
 # ---------------------------------------------------------------------------------------
 
 
-def accuracy(logits_or_preds: ArrayLike, labels: ArrayLike) -> Array:
+def accuracy(labels: ArrayLike, predictions: ArrayLike) -> Array:
     """Fraction of correct predictions: ``alpha = (TP + TN) / N = mean(pred == label)``.
 
     Args:
-        logits_or_preds: scores ``[N, K]`` (logits or probabilities, the argmax is the
+        labels: ``[N]`` integer true labels.
+        predictions: scores ``[N, K]`` (logits or probabilities, the argmax is the
             prediction) or integer predicted labels ``[N]``. Extra leading axes are
             allowed as long as they match ``labels``.
-        labels: ``[N]`` integer true labels.
 
     Returns:
         Scalar ``float32`` accuracy in [0, 1].
 
     Example:
-        >>> accuracy(jnp.array([[2.0, 0.0], [0.0, 1.0]]), jnp.array([0, 0]))
+        >>> accuracy(jnp.array([0, 0]), jnp.array([[2.0, 0.0], [0.0, 1.0]]))
         Array(0.5, dtype=float32)
     """
     labels = jnp.asarray(labels)
     check_integer("labels", labels)
-    preds, num_classes = to_predictions(logits_or_preds, labels)
+    predictions, num_classes = to_predictions(labels, predictions)
     if num_classes is not None:
         check_labels("labels", labels, num_classes)
     if labels.size == 0:
         raise ValueError("labels must hold at least one example, got size 0")
-    return jnp.mean((preds == labels).astype(jnp.float32))
+    return jnp.mean((predictions == labels).astype(jnp.float32))
 
 
-def error_rate(logits_or_preds: ArrayLike, labels: ArrayLike) -> Array:
+def error_rate(labels: ArrayLike, predictions: ArrayLike) -> Array:
     """Fraction of wrong predictions, ``1 - accuracy``.
 
     Args:
-        logits_or_preds: scores ``[N, K]`` or integer predictions ``[N]``.
         labels: ``[N]`` integer true labels.
+        predictions: scores ``[N, K]`` or integer predictions ``[N]``.
 
     Returns:
         Scalar ``float32`` error rate in [0, 1].
 
     Example:
-        >>> error_rate(jnp.array([1, 1, 0, 0]), jnp.array([1, 0, 0, 0]))
+        >>> error_rate(jnp.array([1, 0, 0, 0]), jnp.array([1, 1, 0, 0]))
         Array(0.25, dtype=float32)
     """
-    return 1.0 - accuracy(logits_or_preds, labels)
+    return 1.0 - accuracy(labels, predictions)
 
 
 def confusion_matrix(
     labels: ArrayLike,
-    preds: ArrayLike,
+    predictions: ArrayLike,
     num_classes: int,
     normalize: str | None = None,
 ) -> Array:
@@ -176,7 +177,7 @@ def confusion_matrix(
 
     Args:
         labels: ``[N]`` integer true labels in ``[0, num_classes)``.
-        preds: ``[N]`` integer predictions, or scores ``[N, num_classes]``.
+        predictions: ``[N]`` integer predictions, or scores ``[N, num_classes]``.
         num_classes: number of classes ``K`` (static).
         normalize: ``None`` (counts), ``"true"``, ``"pred"`` or ``"all"``.
 
@@ -192,14 +193,15 @@ def confusion_matrix(
         raise ValueError(f"normalize must be one of {_NORMALIZE}, got {normalize!r}")
     labels = jnp.asarray(labels)
     check_labels("labels", labels, num_classes)
-    preds, score_classes = to_predictions(preds, labels, "preds")
+    predictions, score_classes = to_predictions(labels, predictions)
     if score_classes is not None and score_classes != num_classes:
         raise ValueError(
-            f"preds must have {num_classes} scores per example, got shape {jnp.shape(preds)}"
+            f"predictions must have {num_classes} scores per example, "
+            f"got shape {jnp.shape(predictions)}"
         )
-    check_labels("preds", preds, num_classes)
+    check_labels("predictions", predictions, num_classes)
     counts = jnp.zeros((num_classes, num_classes), jnp.int32)
-    counts = counts.at[labels.ravel(), preds.ravel()].add(1)
+    counts = counts.at[labels.ravel(), predictions.ravel()].add(1)
     return normalize_confusion_matrix(counts, normalize)
 
 
@@ -346,7 +348,7 @@ def prfs_from_confusion_matrix(
 
 def precision_recall_fscore_support(
     labels: ArrayLike,
-    preds: ArrayLike,
+    predictions: ArrayLike,
     *,
     num_classes: int = 2,
     beta: float = 1.0,
@@ -357,11 +359,11 @@ def precision_recall_fscore_support(
     """Precision, recall, F-beta and support of predictions against labels.
 
     See :func:`prfs_from_confusion_matrix` for the formulas and options; the matrix is
-    :func:`confusion_matrix` ``(labels, preds, num_classes)``.
+    :func:`confusion_matrix` ``(labels, predictions, num_classes)``.
 
     Args:
         labels: ``[N]`` integer true labels.
-        preds: ``[N]`` integer predictions or scores ``[N, num_classes]``.
+        predictions: ``[N]`` integer predictions or scores ``[N, num_classes]``.
         num_classes: number of classes ``K`` (static).
         beta: weight of recall in F-beta.
         average: ``None`` (per class, the default here), ``"binary"``, ``"micro"``,
@@ -378,7 +380,7 @@ def precision_recall_fscore_support(
         >>> prfs.recall.tolist()
         [1.0, 0.0, 1.0]
     """
-    matrix = confusion_matrix(labels, preds, num_classes)
+    matrix = confusion_matrix(labels, predictions, num_classes)
     return prfs_from_confusion_matrix(
         matrix, beta=beta, average=average, pos_label=pos_label, zero_division=zero_division
     )
@@ -386,7 +388,7 @@ def precision_recall_fscore_support(
 
 def precision(
     labels: ArrayLike,
-    preds: ArrayLike,
+    predictions: ArrayLike,
     *,
     num_classes: int = 2,
     average: str | None = "binary",
@@ -397,7 +399,7 @@ def precision(
 
     Args:
         labels: ``[N]`` integer true labels.
-        preds: ``[N]`` integer predictions or scores ``[N, num_classes]``.
+        predictions: ``[N]`` integer predictions or scores ``[N, num_classes]``.
         num_classes: number of classes (static).
         average: ``"binary"`` (default), ``"micro"``, ``"macro"``, ``"weighted"`` or
             ``None`` (per class ``[K]``).
@@ -413,7 +415,7 @@ def precision(
     """
     return precision_recall_fscore_support(
         labels,
-        preds,
+        predictions,
         num_classes=num_classes,
         average=average,
         pos_label=pos_label,
@@ -423,7 +425,7 @@ def precision(
 
 def recall(
     labels: ArrayLike,
-    preds: ArrayLike,
+    predictions: ArrayLike,
     *,
     num_classes: int = 2,
     average: str | None = "binary",
@@ -434,7 +436,7 @@ def recall(
 
     Args:
         labels: ``[N]`` integer true labels.
-        preds: ``[N]`` integer predictions or scores ``[N, num_classes]``.
+        predictions: ``[N]`` integer predictions or scores ``[N, num_classes]``.
         num_classes: number of classes (static).
         average: ``"binary"`` (default), ``"micro"``, ``"macro"``, ``"weighted"`` or
             ``None`` (per class ``[K]``).
@@ -450,7 +452,7 @@ def recall(
     """
     return precision_recall_fscore_support(
         labels,
-        preds,
+        predictions,
         num_classes=num_classes,
         average=average,
         pos_label=pos_label,
@@ -460,7 +462,7 @@ def recall(
 
 def fbeta_score(
     labels: ArrayLike,
-    preds: ArrayLike,
+    predictions: ArrayLike,
     beta: float,
     *,
     num_classes: int = 2,
@@ -475,7 +477,7 @@ def fbeta_score(
 
     Args:
         labels: ``[N]`` integer true labels.
-        preds: ``[N]`` integer predictions or scores ``[N, num_classes]``.
+        predictions: ``[N]`` integer predictions or scores ``[N, num_classes]``.
         beta: weight of recall, >= 0.
         num_classes: number of classes (static).
         average: ``"binary"`` (default), ``"micro"``, ``"macro"``, ``"weighted"`` or
@@ -495,7 +497,7 @@ def fbeta_score(
     """
     return precision_recall_fscore_support(
         labels,
-        preds,
+        predictions,
         num_classes=num_classes,
         beta=beta,
         average=average,
@@ -506,7 +508,7 @@ def fbeta_score(
 
 def f1_score(
     labels: ArrayLike,
-    preds: ArrayLike,
+    predictions: ArrayLike,
     *,
     num_classes: int = 2,
     average: str | None = "binary",
@@ -517,7 +519,7 @@ def f1_score(
 
     Args:
         labels: ``[N]`` integer true labels.
-        preds: ``[N]`` integer predictions or scores ``[N, num_classes]``.
+        predictions: ``[N]`` integer predictions or scores ``[N, num_classes]``.
         num_classes: number of classes (static).
         average: ``"binary"`` (default), ``"micro"``, ``"macro"``, ``"weighted"`` or
             ``None``.
@@ -533,7 +535,7 @@ def f1_score(
     """
     return fbeta_score(
         labels,
-        preds,
+        predictions,
         1.0,
         num_classes=num_classes,
         average=average,
@@ -544,7 +546,7 @@ def f1_score(
 
 def classification_report(
     labels: ArrayLike,
-    preds: ArrayLike,
+    predictions: ArrayLike,
     num_classes: int,
     *,
     target_names: tuple[str, ...] | None = None,
@@ -560,7 +562,7 @@ def classification_report(
 
     Args:
         labels: ``[N]`` integer true labels.
-        preds: ``[N]`` integer predictions or scores ``[N, num_classes]``.
+        predictions: ``[N]`` integer predictions or scores ``[N, num_classes]``.
         num_classes: number of classes ``K``.
         target_names: ``K`` display names (default ``"0"``, ``"1"``, ...).
         zero_division: 0, 1 or NaN for undefined ratios.
@@ -573,7 +575,7 @@ def classification_report(
         >>> report["1"]["recall"], report["accuracy"]
         (0.5, 0.6666666865348816)
     """
-    matrix = confusion_matrix(labels, preds, num_classes)
+    matrix = confusion_matrix(labels, predictions, num_classes)
     return report_from_confusion_matrix(
         matrix, target_names=target_names, zero_division=zero_division
     )
@@ -649,7 +651,7 @@ def _check_cost_matrix(cost_matrix: Array, num_classes: int | None = None) -> in
 
 
 def cost_weighted_error(
-    labels: ArrayLike, preds: ArrayLike, cost_matrix: ArrayLike, normalize: bool = True
+    labels: ArrayLike, predictions: ArrayLike, cost_matrix: ArrayLike, normalize: bool = True
 ) -> Array:
     """Average (or total) cost of the decisions: ``(1/N) sum_n C[y_n, yhat_n]``.
 
@@ -658,7 +660,7 @@ def cost_weighted_error(
 
     Args:
         labels: ``[N]`` integer true labels.
-        preds: ``[N]`` integer predictions or scores ``[N, K]``.
+        predictions: ``[N]`` integer predictions or scores ``[N, K]``.
         cost_matrix: ``[K, K]`` float costs, ``C[i, j]`` = cost of predicting ``j`` when
             the truth is ``i``.
         normalize: mean over examples (default) or the total.
@@ -675,19 +677,19 @@ def cost_weighted_error(
     num_classes = _check_cost_matrix(cost_matrix)
     labels = jnp.asarray(labels)
     check_labels("labels", labels, num_classes)
-    preds, score_classes = to_predictions(preds, labels, "preds")
+    predictions, score_classes = to_predictions(labels, predictions)
     if score_classes is not None:
         _check_cost_matrix(cost_matrix, score_classes)
-    check_labels("preds", preds, num_classes)
-    costs = cost_matrix[labels, preds]
+    check_labels("predictions", predictions, num_classes)
+    costs = cost_matrix[labels, predictions]
     return jnp.mean(costs) if normalize else jnp.sum(costs)
 
 
-def cost_sensitive_predictions(probs: ArrayLike, cost_matrix: ArrayLike) -> Array:
+def cost_sensitive_predictions(probabilities: ArrayLike, cost_matrix: ArrayLike) -> Array:
     """Bayes decisions minimizing the expected cost: ``argmin_j sum_i p_i C[i, j]``.
 
     Args:
-        probs: ``[N, K]`` class probabilities.
+        probabilities: ``[N, K]`` class probabilities.
         cost_matrix: ``[K, K]`` costs (rows true class, columns decision).
 
     Returns:
@@ -698,12 +700,12 @@ def cost_sensitive_predictions(probs: ArrayLike, cost_matrix: ArrayLike) -> Arra
         >>> cost_sensitive_predictions(jnp.array([[0.2, 0.8]]), C).tolist()
         [0]
     """
-    probs = jnp.asarray(probs)
+    probabilities = jnp.asarray(probabilities)
     cost_matrix = jnp.asarray(cost_matrix)
-    check_floating("probs", probs)
-    if probs.ndim != 2:
-        raise ValueError(f"probs must have shape (N, K), got {probs.shape}")
-    _check_cost_matrix(cost_matrix, probs.shape[1])
-    check_probabilities("probs", probs, axis=-1)
-    expected_cost = probs @ cost_matrix
+    check_floating("probabilities", probabilities)
+    if probabilities.ndim != 2:
+        raise ValueError(f"probabilities must have shape (N, K), got {probabilities.shape}")
+    _check_cost_matrix(cost_matrix, probabilities.shape[1])
+    check_probabilities("probabilities", probabilities, axis=-1)
+    expected_cost = probabilities @ cost_matrix
     return jnp.argmin(expected_cost, axis=-1).astype(jnp.int32)

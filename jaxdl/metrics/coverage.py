@@ -23,22 +23,26 @@ from jaxdl.typing import Array, ArrayLike
 __all__ = ["accuracy_coverage_curve", "coverage_accuracy"]
 
 
-def _confidence_and_correct(probs: ArrayLike, labels: ArrayLike) -> tuple[Array, Array]:
-    probs = jnp.asarray(probs)
+def _confidence_and_correct(labels: ArrayLike, probabilities: ArrayLike) -> tuple[Array, Array]:
+    probabilities = jnp.asarray(probabilities)
     labels = jnp.asarray(labels)
-    check_floating("probs", probs)
-    check_rank("probs", probs, 2)
-    check_shape("labels", labels, probs.shape[:1])
-    if probs.shape[0] == 0:
-        raise ValueError(f"probs must hold at least one example, got shape {probs.shape}")
-    check_labels("labels", labels, probs.shape[1])
-    check_probabilities("probs", probs, axis=-1)
-    confidence = jnp.max(probs, axis=-1)
-    correct = jnp.argmax(probs, axis=-1) == labels
+    check_floating("probabilities", probabilities)
+    check_rank("probabilities", probabilities, 2)
+    check_shape("labels", labels, probabilities.shape[:1])
+    if probabilities.shape[0] == 0:
+        raise ValueError(
+            f"probabilities must hold at least one example, got shape {probabilities.shape}"
+        )
+    check_labels("labels", labels, probabilities.shape[1])
+    check_probabilities("probabilities", probabilities, axis=-1)
+    confidence = jnp.max(probabilities, axis=-1)
+    correct = jnp.argmax(probabilities, axis=-1) == labels
     return confidence, correct
 
 
-def coverage_accuracy(probs: ArrayLike, labels: ArrayLike, threshold: float) -> tuple[Array, Array]:
+def coverage_accuracy(
+    labels: ArrayLike, probabilities: ArrayLike, threshold: float
+) -> tuple[Array, Array]:
     """Coverage and accuracy when answering only if ``max_k p_k >= threshold``.
 
     ``coverage = (1/N) sum_n [c_n >= t]`` and ``accuracy = sum_n [c_n >= t][yhat_n =
@@ -46,23 +50,23 @@ def coverage_accuracy(probs: ArrayLike, labels: ArrayLike, threshold: float) -> 
     ``yhat_n = argmax_k p_nk``; the accuracy is 1 when nothing is accepted.
 
     Args:
-        probs: ``[N, K]`` class probabilities (rows sum to 1).
         labels: ``[N]`` integer labels.
+        probabilities: ``[N, K]`` class probabilities (rows sum to 1).
         threshold: confidence needed to answer, in [0, 1].
 
     Returns:
         ``(coverage, accuracy)``, two ``float32`` scalars in [0, 1].
 
     Example:
-        >>> probs = jnp.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
-        >>> coverage_accuracy(probs, jnp.array([0, 1, 1]), 0.7)
+        >>> probabilities = jnp.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
+        >>> coverage_accuracy(jnp.array([0, 1, 1]), probabilities, 0.7)
         (Array(0.6666667, dtype=float32), Array(1., dtype=float32))
 
     Reference:
         Chow, "On optimum recognition error and reject tradeoff", 1970.
     """
     check_in_range("threshold", threshold, 0.0, 1.0)
-    confidence, correct = _confidence_and_correct(probs, labels)
+    confidence, correct = _confidence_and_correct(labels, probabilities)
     accepted = (confidence >= threshold).astype(jnp.float32)
     num_accepted = jnp.sum(accepted)
     coverage = num_accepted / confidence.shape[0]
@@ -71,7 +75,9 @@ def coverage_accuracy(probs: ArrayLike, labels: ArrayLike, threshold: float) -> 
     return coverage, accuracy
 
 
-def accuracy_coverage_curve(probs: ArrayLike, labels: ArrayLike) -> tuple[Array, Array, Array]:
+def accuracy_coverage_curve(
+    labels: ArrayLike, probabilities: ArrayLike
+) -> tuple[Array, Array, Array]:
     """Coverage and accuracy at every threshold equal to an example's confidence.
 
     Examples are sorted by decreasing confidence ``c``; point ``i`` is
@@ -80,20 +86,20 @@ def accuracy_coverage_curve(probs: ArrayLike, labels: ArrayLike) -> tuple[Array,
     together (tied points repeat). Jittable: static length ``N``.
 
     Args:
-        probs: ``[N, K]`` class probabilities.
         labels: ``[N]`` integer labels.
+        probabilities: ``[N, K]`` class probabilities.
 
     Returns:
         ``(coverage [N], accuracy [N], thresholds [N])`` in order of decreasing
         threshold.
 
     Example:
-        >>> probs = jnp.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
-        >>> cov, acc, t = accuracy_coverage_curve(probs, jnp.array([0, 1, 1]))
+        >>> probabilities = jnp.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]])
+        >>> cov, acc, t = accuracy_coverage_curve(jnp.array([0, 1, 1]), probabilities)
         >>> acc.tolist()
         [1.0, 1.0, 0.6666666865348816]
     """
-    confidence, correct = _confidence_and_correct(probs, labels)
+    confidence, correct = _confidence_and_correct(labels, probabilities)
     n = confidence.shape[0]
     order = jnp.argsort(-confidence, stable=True)
     sorted_confidence = confidence[order]

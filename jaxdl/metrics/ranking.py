@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 
-def _binary_inputs(scores: ArrayLike, labels: ArrayLike, pos_label: int) -> tuple[Array, Array]:
+def _binary_inputs(labels: ArrayLike, scores: ArrayLike, pos_label: int) -> tuple[Array, Array]:
     scores = jnp.asarray(scores)
     labels = jnp.asarray(labels)
     check_floating("scores", scores)
@@ -51,7 +51,7 @@ def _binary_inputs(scores: ArrayLike, labels: ArrayLike, pos_label: int) -> tupl
 
 
 def binary_counts_at_scores(
-    scores: ArrayLike, labels: ArrayLike, pos_label: int = 1
+    labels: ArrayLike, scores: ArrayLike, pos_label: int = 1
 ) -> tuple[Array, Array, Array, Array]:
     """True/false positive counts when thresholding at each example's score.
 
@@ -60,8 +60,8 @@ def binary_counts_at_scores(
     at ``i`` are taken at the last position of ``i``'s tie group.
 
     Args:
-        scores: ``[N]`` float scores.
         labels: ``[N]`` integer labels; ``pos_label`` marks positives.
+        scores: ``[N]`` float scores.
         pos_label: the positive class.
 
     Returns:
@@ -70,12 +70,12 @@ def binary_counts_at_scores(
         score).
 
     Example:
-        >>> s, tps, fps, last = binary_counts_at_scores(jnp.array([0.1, 0.9, 0.9]),
-        ...                                             jnp.array([0, 1, 0]))
+        >>> s, tps, fps, last = binary_counts_at_scores(jnp.array([0, 1, 0]),
+        ...                                             jnp.array([0.1, 0.9, 0.9]))
         >>> tps.tolist(), fps.tolist(), last.tolist()
         ([1.0, 1.0, 1.0], [1.0, 1.0, 2.0], [False, True, True])
     """
-    scores, positive = _binary_inputs(scores, labels, pos_label)
+    scores, positive = _binary_inputs(labels, scores, pos_label)
     sorted_scores, _, tps, fps, is_last = _sorted_counts(scores, positive)
     return sorted_scores, tps, fps, is_last
 
@@ -94,7 +94,7 @@ def _sorted_counts(scores: Array, positive: Array) -> tuple[Array, Array, Array,
     return sorted_scores, is_positive, tps, fps, is_last
 
 
-def average_precision(scores: ArrayLike, labels: ArrayLike, pos_label: int = 1) -> Array:
+def average_precision(labels: ArrayLike, scores: ArrayLike, pos_label: int = 1) -> Array:
     """Average precision: the step-wise area under the precision-recall curve.
 
     ``AP = sum_n (R_n - R_{n-1}) P_n`` over the distinct thresholds in decreasing
@@ -106,15 +106,15 @@ def average_precision(scores: ArrayLike, labels: ArrayLike, pos_label: int = 1) 
     one-vs-rest APs of the ``K`` classes.
 
     Args:
-        scores: ``[N]`` scores of the positive class, or ``[N, K]`` class scores.
         labels: ``[N]`` integer labels.
+        scores: ``[N]`` scores of the positive class, or ``[N, K]`` class scores.
         pos_label: positive class for 1-D scores.
 
     Returns:
         Scalar ``float32`` AP in [0, 1].
 
     Example:
-        >>> average_precision(jnp.array([0.1, 0.4, 0.35, 0.8]), jnp.array([0, 0, 1, 1]))
+        >>> average_precision(jnp.array([0, 0, 1, 1]), jnp.array([0.1, 0.4, 0.35, 0.8]))
         Array(0.8333334, dtype=float32)
 
     Reference:
@@ -122,8 +122,8 @@ def average_precision(scores: ArrayLike, labels: ArrayLike, pos_label: int = 1) 
     """
     scores = jnp.asarray(scores)
     if scores.ndim == 2:
-        return _one_vs_rest(average_precision, scores, labels)
-    scores, positive = _binary_inputs(scores, labels, pos_label)
+        return _one_vs_rest(average_precision, labels, scores)
+    scores, positive = _binary_inputs(labels, scores, pos_label)
     _, is_positive, tps, fps, _ = _sorted_counts(scores, positive)
     precision_at = tps / (tps + fps)
     num_positive = jnp.sum(is_positive)
@@ -131,7 +131,7 @@ def average_precision(scores: ArrayLike, labels: ArrayLike, pos_label: int = 1) 
     return jnp.where(num_positive > 0, total / jnp.maximum(num_positive, 1.0), 0.0)
 
 
-def roc_auc(scores: ArrayLike, labels: ArrayLike, pos_label: int = 1) -> Array:
+def roc_auc(labels: ArrayLike, scores: ArrayLike, pos_label: int = 1) -> Array:
     """Area under the ROC curve: ``P(s+ > s-) + P(s+ = s-) / 2``.
 
     The Mann-Whitney statistic: over all (positive, negative) pairs, the share ranked
@@ -142,15 +142,15 @@ def roc_auc(scores: ArrayLike, labels: ArrayLike, pos_label: int = 1) -> Array:
     average of the one-vs-rest AUCs (scikit-learn's ``multi_class="ovr"``).
 
     Args:
-        scores: ``[N]`` scores of the positive class, or ``[N, K]`` class scores.
         labels: ``[N]`` integer labels.
+        scores: ``[N]`` scores of the positive class, or ``[N, K]`` class scores.
         pos_label: positive class for 1-D scores.
 
     Returns:
         Scalar ``float32`` AUC in [0, 1].
 
     Example:
-        >>> roc_auc(jnp.array([0.1, 0.4, 0.35, 0.8]), jnp.array([0, 0, 1, 1]))
+        >>> roc_auc(jnp.array([0, 0, 1, 1]), jnp.array([0.1, 0.4, 0.35, 0.8]))
         Array(0.75, dtype=float32)
 
     Reference:
@@ -158,8 +158,8 @@ def roc_auc(scores: ArrayLike, labels: ArrayLike, pos_label: int = 1) -> Array:
     """
     scores = jnp.asarray(scores)
     if scores.ndim == 2:
-        return _one_vs_rest(roc_auc, scores, labels)
-    scores, positive = _binary_inputs(scores, labels, pos_label)
+        return _one_vs_rest(roc_auc, labels, scores)
+    scores, positive = _binary_inputs(labels, scores, pos_label)
     # Negatives' scores in ascending order; positives pushed to +inf are never counted.
     negative_scores = jnp.sort(jnp.where(positive, jnp.inf, scores))
     below = jnp.searchsorted(negative_scores, scores, side="left").astype(jnp.float32)
@@ -173,7 +173,7 @@ def roc_auc(scores: ArrayLike, labels: ArrayLike, pos_label: int = 1) -> Array:
     return jnp.where(defined, auc, jnp.nan)
 
 
-def _one_vs_rest(metric, scores: Array, labels: ArrayLike) -> Array:
+def _one_vs_rest(metric, labels: ArrayLike, scores: Array) -> Array:
     labels = jnp.asarray(labels)
     check_floating("scores", scores)
     check_shape("labels", labels, scores.shape[:1])
@@ -181,7 +181,7 @@ def _one_vs_rest(metric, scores: Array, labels: ArrayLike) -> Array:
     check_labels("labels", labels, num_classes)
     classes = jnp.arange(num_classes, dtype=labels.dtype)
     binary_labels = (labels[None, :] == classes[:, None]).astype(jnp.int32)
-    per_class = jax.vmap(metric)(scores.T, binary_labels)
+    per_class = jax.vmap(metric)(binary_labels, scores.T)
     return jnp.mean(per_class)
 
 
@@ -194,8 +194,8 @@ def _require_concrete(name: str, *arrays: Array) -> None:
 
 
 def precision_recall_curve(
-    scores: ArrayLike,
     labels: ArrayLike,
+    scores: ArrayLike,
     pos_label: int = 1,
     thresholds: ArrayLike | None = None,
 ) -> tuple[Array, Array, Array]:
@@ -209,8 +209,8 @@ def precision_recall_curve(
     nothing is accepted.
 
     Args:
-        scores: ``[N]`` float scores of the positive class.
         labels: ``[N]`` integer labels.
+        scores: ``[N]`` float scores of the positive class.
         pos_label: the positive class.
         thresholds: optional ``[T]`` thresholds for a static-size curve.
 
@@ -220,12 +220,12 @@ def precision_recall_curve(
         when there are no positives.
 
     Example:
-        >>> p, r, t = precision_recall_curve(jnp.array([0.1, 0.4, 0.35, 0.8]),
-        ...                                  jnp.array([0, 0, 1, 1]))
+        >>> p, r, t = precision_recall_curve(jnp.array([0, 0, 1, 1]),
+        ...                                  jnp.array([0.1, 0.4, 0.35, 0.8]))
         >>> r.tolist()
         [1.0, 1.0, 0.5, 0.5, 0.0]
     """
-    scores, positive = _binary_inputs(scores, labels, pos_label)
+    scores, positive = _binary_inputs(labels, scores, pos_label)
     if thresholds is not None:
         thresholds = jnp.asarray(thresholds)
         check_rank("thresholds", thresholds, 1)
@@ -249,8 +249,8 @@ def precision_recall_curve(
 
 
 def roc_curve(
-    scores: ArrayLike,
     labels: ArrayLike,
+    scores: ArrayLike,
     pos_label: int = 1,
     drop_intermediate: bool = True,
     thresholds: ArrayLike | None = None,
@@ -264,8 +264,8 @@ def roc_curve(
     ``thresholds [T]`` (jittable): the ``T`` points only.
 
     Args:
-        scores: ``[N]`` float scores of the positive class.
         labels: ``[N]`` integer labels.
+        scores: ``[N]`` float scores of the positive class.
         pos_label: the positive class.
         drop_intermediate: drop points that lie on a straight segment.
         thresholds: optional ``[T]`` thresholds for a static-size curve.
@@ -274,14 +274,14 @@ def roc_curve(
         ``(fpr, tpr, thresholds)``; a rate is NaN when its class is absent.
 
     Example:
-        >>> fpr, tpr, t = roc_curve(jnp.array([0.1, 0.4, 0.35, 0.8]), jnp.array([0, 0, 1, 1]))
+        >>> fpr, tpr, t = roc_curve(jnp.array([0, 0, 1, 1]), jnp.array([0.1, 0.4, 0.35, 0.8]))
         >>> fpr.tolist(), tpr.tolist()
         ([0.0, 0.0, 0.5, 0.5, 1.0], [0.0, 0.5, 0.5, 1.0, 1.0])
 
     Reference:
         Fawcett, "An introduction to ROC analysis", 2006.
     """
-    scores, positive = _binary_inputs(scores, labels, pos_label)
+    scores, positive = _binary_inputs(labels, scores, pos_label)
     if thresholds is not None:
         thresholds = jnp.asarray(thresholds)
         check_rank("thresholds", thresholds, 1)

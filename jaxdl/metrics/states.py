@@ -20,7 +20,7 @@ Example:
     ...            (jnp.array([[0.0, 3.0]]), jnp.array([1]))]
     >>> state = Accuracy.empty()
     >>> for logits, labels in batches:
-    ...     state = state.update(logits, labels)
+    ...     state = state.update(labels, logits)
     >>> state.compute()  # 2 of 3 right
     Array(0.6666667, dtype=float32)
 """
@@ -155,29 +155,29 @@ class Accuracy(NamedTuple):
 
     @classmethod
     def from_batch(
-        cls, logits_or_preds: ArrayLike, labels: ArrayLike, mask: ArrayLike | None = None
+        cls, labels: ArrayLike, predictions: ArrayLike, mask: ArrayLike | None = None
     ) -> Accuracy:
         """Summarize one batch.
 
         Args:
-            logits_or_preds: scores ``[N, K]`` or integer predictions ``[N]``.
             labels: ``[N]`` integer labels.
+            predictions: scores ``[N, K]`` or integer predictions ``[N]``.
             mask: optional ``[N]`` weights (0 drops an example).
         """
         labels = jnp.asarray(labels)
         check_integer("labels", labels)
-        preds, num_classes = to_predictions(logits_or_preds, labels)
+        predictions, num_classes = to_predictions(labels, predictions)
         if num_classes is not None:
             check_labels("labels", labels, num_classes)
         w = _weights(mask, labels.shape)
-        correct = (preds == labels).astype(jnp.float32)
+        correct = (predictions == labels).astype(jnp.float32)
         return cls(correct=jnp.sum(correct * w), count=jnp.sum(w))
 
     def update(
-        self, logits_or_preds: ArrayLike, labels: ArrayLike, mask: ArrayLike | None = None
+        self, labels: ArrayLike, predictions: ArrayLike, mask: ArrayLike | None = None
     ) -> Accuracy:
         """Fold a batch in."""
-        return self.merge(type(self).from_batch(logits_or_preds, labels, mask))
+        return self.merge(type(self).from_batch(labels, predictions, mask))
 
     def merge(self, other: Accuracy) -> Accuracy:
         """Sum of the counts of two states."""
@@ -212,7 +212,7 @@ class ConfusionMatrix(NamedTuple):
     def from_batch(
         cls,
         labels: ArrayLike,
-        preds: ArrayLike,
+        predictions: ArrayLike,
         num_classes: int,
         mask: ArrayLike | None = None,
     ) -> ConfusionMatrix:
@@ -220,28 +220,28 @@ class ConfusionMatrix(NamedTuple):
 
         Args:
             labels: ``[N]`` integer labels.
-            preds: ``[N]`` integer predictions or scores ``[N, K]``.
+            predictions: ``[N]`` integer predictions or scores ``[N, K]``.
             num_classes: ``K`` (static).
             mask: optional ``[N]`` boolean mask (``True`` keeps an example).
         """
         labels = jnp.asarray(labels)
         if mask is None:
-            return cls(matrix=confusion_matrix(labels, preds, num_classes))
+            return cls(matrix=confusion_matrix(labels, predictions, num_classes))
         check_shape("mask", mask, labels.shape)
-        preds, _ = to_predictions(preds, labels, "preds")
+        predictions, _ = to_predictions(labels, predictions)
         keep = jnp.asarray(mask).astype(jnp.int32)
         check_labels("labels", labels, num_classes)
-        check_labels("preds", preds, num_classes)
+        check_labels("predictions", predictions, num_classes)
         matrix = jnp.zeros((num_classes, num_classes), jnp.int32)
-        matrix = matrix.at[labels.ravel(), preds.ravel()].add(keep.ravel())
+        matrix = matrix.at[labels.ravel(), predictions.ravel()].add(keep.ravel())
         return cls(matrix=matrix)
 
     def update(
-        self, labels: ArrayLike, preds: ArrayLike, mask: ArrayLike | None = None
+        self, labels: ArrayLike, predictions: ArrayLike, mask: ArrayLike | None = None
     ) -> ConfusionMatrix:
         """Fold a batch in."""
         num_classes = self.matrix.shape[0]
-        return self.merge(type(self).from_batch(labels, preds, num_classes, mask))
+        return self.merge(type(self).from_batch(labels, predictions, num_classes, mask))
 
     def merge(self, other: ConfusionMatrix) -> ConfusionMatrix:
         """Sum of the counts."""
@@ -323,13 +323,13 @@ class MSE(NamedTuple):
 
     @classmethod
     def from_batch(
-        cls, predictions: ArrayLike, targets: ArrayLike, mask: ArrayLike | None = None
+        cls, targets: ArrayLike, predictions: ArrayLike, mask: ArrayLike | None = None
     ) -> MSE:
         """Summarize one batch.
 
         Args:
-            predictions: ``[N, ...]`` float predictions.
             targets: same shape.
+            predictions: ``[N, ...]`` float predictions.
             mask: optional ``[N]`` per-example weights.
         """
         predictions = jnp.asarray(predictions, jnp.float32)
@@ -345,10 +345,10 @@ class MSE(NamedTuple):
         )
 
     def update(
-        self, predictions: ArrayLike, targets: ArrayLike, mask: ArrayLike | None = None
+        self, targets: ArrayLike, predictions: ArrayLike, mask: ArrayLike | None = None
     ) -> MSE:
         """Fold a batch in."""
-        return self.merge(type(self).from_batch(predictions, targets, mask))
+        return self.merge(type(self).from_batch(targets, predictions, mask))
 
     def merge(self, other: MSE) -> MSE:
         """Sum of the statistics."""

@@ -10,10 +10,10 @@ from jaxdl.nn.activations import (
     gaussian_derivative,
     get_activation,
     get_activation_derivative,
+    identity,
+    identity_derivative,
     leaky_relu,
     leaky_relu_derivative,
-    linear,
-    linear_derivative,
     relu,
     relu_derivative,
     sigmoid,
@@ -30,17 +30,9 @@ from jaxdl.nn.activations import (
 from jaxdl.nn.autoencoders import (
     Autoencoder,
     AutoencoderOutput,
-    autoencoder_loss,
-    bernoulli_kl,
-    gaussian_noise,
-    hutchinson_jacobian_frobenius_squared,
-    jacobian_frobenius_squared,
-    kl_sparsity_penalty,
-    l1_code_penalty,
-    masking_noise,
+    make_autoencoder_loss,
     pca_basis,
     principal_angles,
-    salt_and_pepper_noise,
 )
 from jaxdl.nn.backprop import (
     ComputationGraph,
@@ -81,6 +73,7 @@ from jaxdl.nn.linear import (
     ridge,
 )
 from jaxdl.nn.mlp import MLP, OUTPUT_UNITS, count_params, get_output_unit, mlp_num_params
+from jaxdl.nn.multitask import MultiTaskMLP
 from jaxdl.nn.perceptron import (
     Perceptron,
     PerceptronBound,
@@ -90,23 +83,20 @@ from jaxdl.nn.perceptron import (
     perceptron_fit,
     perceptron_predict,
 )
+from jaxdl.nn.semi_supervised import SemiSupervisedAutoencoder
 
 __all__ = [
+    "identity",
+    "identity_derivative",
+    "MultiTaskMLP",
+    "SemiSupervisedAutoencoder",
     "Dropout",
     "DropoutMLP",
     "Autoencoder",
     "AutoencoderOutput",
-    "autoencoder_loss",
-    "bernoulli_kl",
-    "gaussian_noise",
-    "hutchinson_jacobian_frobenius_squared",
-    "jacobian_frobenius_squared",
-    "kl_sparsity_penalty",
-    "l1_code_penalty",
-    "masking_noise",
+    "make_autoencoder_loss",
     "pca_basis",
     "principal_angles",
-    "salt_and_pepper_noise",
     "ActivationStatistics",
     "WorstMistakes",
     "activation_statistics",
@@ -140,8 +130,6 @@ __all__ = [
     "leaky_relu_derivative",
     "lecun_uniform_course",
     "least_squares",
-    "linear",
-    "linear_derivative",
     "linear_predict",
     "linear_regression_gd",
     "linear_regression_loss",

@@ -38,6 +38,8 @@ from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.typing import ActivationFn, Array, ArrayLike
 
 __all__ = [
+    "identity",
+    "identity_derivative",
     "ACTIVATIONS",
     "PReLU",
     "gaussian",
@@ -46,8 +48,6 @@ __all__ = [
     "get_activation_derivative",
     "leaky_relu",
     "leaky_relu_derivative",
-    "linear",
-    "linear_derivative",
     "relu",
     "relu_derivative",
     "sigmoid",
@@ -244,8 +244,12 @@ def gaussian_derivative(x: ArrayLike) -> Array:
     return -x * gaussian(x)
 
 
-def linear(x: ArrayLike) -> Array:
+def identity(x: ArrayLike) -> Array:
     """Identity activation ``phi(x) = x`` (a linear unit, e.g. a regression output).
+
+    Its string name for :func:`get_activation` and the MLP is ``"linear"`` (or
+    ``"identity"``); the function is called ``identity`` so that it does not shadow the
+    module :mod:`jaxdl.nn.linear`.
 
     Args:
         x: net input, any shape.
@@ -254,13 +258,13 @@ def linear(x: ArrayLike) -> Array:
         ``x`` as a floating array.
 
     Example:
-        >>> float(linear(3.0))
+        >>> float(identity(3.0))
         3.0
     """
     return _float(x)
 
 
-def linear_derivative(x: ArrayLike) -> Array:
+def identity_derivative(x: ArrayLike) -> Array:
     """Derivative of the identity: ones.
 
     Args:
@@ -270,7 +274,7 @@ def linear_derivative(x: ArrayLike) -> Array:
         ones of the same shape and dtype as ``x``.
 
     Example:
-        >>> float(linear_derivative(3.0))
+        >>> float(identity_derivative(3.0))
         1.0
     """
     return jnp.ones_like(_float(x))
@@ -385,8 +389,8 @@ ACTIVATIONS: dict[str, tuple[ActivationFn, ActivationFn]] = {
     "relu": (relu, relu_derivative),
     "leaky_relu": (leaky_relu, leaky_relu_derivative),
     "gaussian": (gaussian, gaussian_derivative),
-    "linear": (linear, linear_derivative),
-    "identity": (linear, linear_derivative),
+    "linear": (identity, identity_derivative),
+    "identity": (identity, identity_derivative),
     "step": (step, step_derivative),
     "sign": (sign, sign_derivative),
     "softplus": (softplus, softplus_derivative),
@@ -421,6 +425,16 @@ def get_activation(activation: str | Callable[[Array], Array]) -> ActivationFn:
     if isinstance(activation, str) and activation in ACTIVATIONS:
         return ACTIVATIONS[activation][0]
     raise _unknown(activation)
+
+
+def _resolve_activation(
+    name: str | Callable[[Array], Array], argument: str = "activation"
+) -> Callable[[Array], Array]:
+    """``get_activation`` with the offending argument's name in the error message."""
+    try:
+        return get_activation(name)
+    except ValueError as error:
+        raise ValueError(f"{argument}: {error}") from None
 
 
 def get_activation_derivative(activation: str | Callable[[Array], Array]) -> ActivationFn:

@@ -36,19 +36,18 @@ from jaxdl._checks import (
     check_positive_int,
     check_rank,
 )
-from jaxdl.nn.activations import get_activation
+from jaxdl.losses.objective import Objective
+from jaxdl.losses.penalties import (
+    hutchinson_jacobian_frobenius_squared,
+    jacobian_frobenius_squared,
+    kl_sparsity_penalty,
+    l1_code_penalty,
+)
+from jaxdl.nn.activations import _resolve_activation
 from jaxdl.nn.registry import ModelSpec, register_model
-from jaxdl.typing import Array, Key, LossFn, PyTree
-
-
-def _resolve_activation(
-    name: str | Callable[[Array], Array], argument: str = "activation"
-) -> Callable[[Array], Array]:
-    """``get_activation`` with the offending argument's name in the error message."""
-    try:
-        return get_activation(name)
-    except ValueError as error:
-        raise ValueError(f"{argument}: {error}") from None
+from jaxdl.sampling.dropout import dropout
+from jaxdl.sampling.noise import gaussian_noise, masking_noise, salt_and_pepper_noise
+from jaxdl.typing import Array, Key, PyTree
 
 
 def _check_features(argument: str, features: Sequence[int]) -> None:
@@ -152,9 +151,7 @@ class Autoencoder(nn.Module):
                     "Autoencoder with code_dropout_rate > 0 called with train=True needs a "
                     "'dropout' rng: pass rngs={'dropout': key} to apply"
                 )
-            keep = 1.0 - self.code_dropout_rate
-            mask = jax.random.bernoulli(self.make_rng("dropout"), keep, code.shape)
-            kept = jnp.where(mask, code / keep, jnp.zeros_like(code))
+            kept = dropout(self.make_rng("dropout"), code, 1.0 - self.code_dropout_rate)
         return AutoencoderOutput(reconstruction=self.decode(kept), code=code)
 
     def __call__(self, x: Array, *, train: bool = False) -> Array:
@@ -163,262 +160,14 @@ class Autoencoder(nn.Module):
 
 
 # --------------------------------------------------------------------------------------
-# Sparsity penalties on the code
+# Loss in the training engine's contract
 # --------------------------------------------------------------------------------------
-
-
-def l1_code_penalty(code: Array) -> Array:
-    """L1 sparsity penalty of each code, ``Omega(h) = sum_j |h_j|``.
-
-    Args:
-        code: codes, shape ``[..., H]``.
-
-    Returns:
-        The penalty per example, shape ``[...]``.
-
-    Example:
-        >>> l1_code_penalty(jnp.array([[1.0, -2.0], [0.0, 0.5]]))
-        Array([3. , 0.5], dtype=float32)
-
-    Reference: Goodfellow, Bengio & Courville, *Deep Learning* (2016), section 14.2.1.
-    """
-    check_floating("code", code)
-    check_rank("code", code, tuple(range(1, 8)))
-    return jnp.sum(jnp.abs(code), axis=-1)
-
-
-def bernoulli_kl(target: float | Array, mean_activation: Array) -> Array:
-    """Elementwise KL between Bernoulli distributions, ``KL(rho || rho_hat)``.
-
-    ``rho log(rho / rho_hat) + (1 - rho) log((1 - rho) / (1 - rho_hat))``.
-
-    Args:
-        target: the target activation ``rho`` in (0, 1), scalar or broadcastable.
-        mean_activation: ``rho_hat`` in (0, 1), any shape.
-
-    Returns:
-        The divergence, shape of ``mean_activation``.
-
-    Example:
-        >>> float(bernoulli_kl(0.5, jnp.array(0.5)))
-        0.0
-    """
-    check_in_range("target", target, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
-    rho = jnp.asarray(target, dtype=mean_activation.dtype)
-    return rho * (jnp.log(rho) - jnp.log(mean_activation)) + (1.0 - rho) * (
-        jnp.log1p(-rho) - jnp.log1p(-mean_activation)
-    )
-
-
-def kl_sparsity_penalty(code: Array, target: float, *, epsilon: float = 1e-6) -> Array:
-    """KL sparsity penalty, ``sum_j KL(rho || rho_hat_j)`` with ``rho_hat_j = mean_i h_ij``.
-
-    Pushes the average activation of every code unit (over the batch) towards a small
-    target ``rho``; the codes should lie in (0, 1), e.g. after a sigmoid.
-
-    Args:
-        code: codes in (0, 1), shape ``[B, H]``.
-        target: the target mean activation ``rho`` in (0, 1), e.g. 0.05.
-        epsilon: ``rho_hat`` is clipped into ``[epsilon, 1 - epsilon]``.
-
-    Returns:
-        A scalar.
-
-    Example:
-        >>> h = jax.nn.sigmoid(jnp.zeros((4, 3)))
-        >>> round(float(kl_sparsity_penalty(h, 0.5)), 6)
-        0.0
-
-    Reference: Ng, "Sparse autoencoder", CS294A lecture notes (2011).
-    """
-    check_floating("code", code)
-    check_rank("code", code, 2)
-    check_in_range("target", target, 0.0, 1.0, low_inclusive=False, high_inclusive=False)
-    check_in_range("epsilon", epsilon, 0.0, 0.5, low_inclusive=False, high_inclusive=False)
-    mean_activation = jnp.clip(jnp.mean(code, axis=0), epsilon, 1.0 - epsilon)
-    return jnp.sum(bernoulli_kl(target, mean_activation))
-
-
-# --------------------------------------------------------------------------------------
-# Corruptions for denoising autoencoders
-# --------------------------------------------------------------------------------------
-
-
-def masking_noise(key: Key, x: Array, rate: float) -> Array:
-    """Masking corruption: each entry of ``x`` is set to 0 with probability ``rate``.
-
-    Unlike dropout the kept entries are not rescaled: the denoising autoencoder must
-    fill in the missing values.
-
-    Args:
-        key: PRNG key.
-        x: inputs, any shape.
-        rate: probability of zeroing an entry, in [0, 1).
-
-    Returns:
-        The corrupted copy ``x~``, shape of ``x``.
-
-    Example:
-        >>> masking_noise(jax.random.key(0), jnp.ones((2, 3)), 0.5).shape
-        (2, 3)
-
-    Reference: Vincent et al., "Extracting and composing robust features with
-    denoising autoencoders" (2008).
-    """
-    check_floating("x", x)
-    check_in_range("rate", rate, 0.0, 1.0, high_inclusive=False)
-    keep = jax.random.bernoulli(key, 1.0 - rate, jnp.shape(x))
-    return jnp.where(keep, x, jnp.zeros_like(x))
-
-
-def gaussian_noise(key: Key, x: Array, stddev: float) -> Array:
-    """Additive isotropic Gaussian corruption, ``x~ = x + stddev * eps`` with ``eps ~ N(0, I)``.
-
-    Args:
-        key: PRNG key.
-        x: inputs, any shape.
-        stddev: noise standard deviation, >= 0.
-
-    Returns:
-        The corrupted copy, shape of ``x``.
-
-    Example:
-        >>> gaussian_noise(jax.random.key(0), jnp.zeros(3), 0.1).shape
-        (3,)
-    """
-    check_floating("x", x)
-    check_positive("stddev", stddev, allow_zero=True)
-    return x + stddev * jax.random.normal(key, jnp.shape(x), dtype=jnp.result_type(x))
-
-
-def salt_and_pepper_noise(
-    key: Key, x: Array, rate: float, *, low: float = 0.0, high: float = 1.0
-) -> Array:
-    """Salt-and-pepper corruption: with probability ``rate`` an entry becomes ``low`` or ``high``.
-
-    Args:
-        key: PRNG key.
-        x: inputs, any shape.
-        rate: probability of corrupting an entry, in [0, 1].
-        low: value of "pepper".
-        high: value of "salt" (each with probability ``rate / 2``).
-
-    Returns:
-        The corrupted copy, shape of ``x``.
-
-    Example:
-        >>> salt_and_pepper_noise(jax.random.key(0), jnp.full((4,), 0.5), 1.0).shape
-        (4,)
-    """
-    check_floating("x", x)
-    check_in_range("rate", rate, 0.0, 1.0)
-    corrupt_key, value_key = jax.random.split(key)
-    corrupt = jax.random.bernoulli(corrupt_key, rate, jnp.shape(x))
-    salt = jax.random.bernoulli(value_key, 0.5, jnp.shape(x))
-    noise = jnp.where(salt, jnp.full_like(x, high), jnp.full_like(x, low))
-    return jnp.where(corrupt, noise, x)
-
 
 _CORRUPTIONS = {
     "masking": masking_noise,
     "gaussian": gaussian_noise,
     "salt_and_pepper": salt_and_pepper_noise,
 }
-
-
-# --------------------------------------------------------------------------------------
-# Contractive penalty: squared Frobenius norm of the encoder Jacobian
-# --------------------------------------------------------------------------------------
-
-
-def jacobian_frobenius_squared(fn: Callable[[Array], Array], x: Array) -> Array:
-    """Exact squared Frobenius norm of the Jacobian of ``fn`` at each example.
-
-    ``||J_f(x)||_F^2 = sum_{j,i} (d f_j / d x_i)^2``, computed with ``jax.jacfwd``
-    (``D`` forward passes per example): use it for small inputs.
-
-    Args:
-        fn: a map of one example ``[D] -> [H]`` (e.g. an encoder); it is applied
-            example by example with ``vmap``.
-        x: inputs, shape ``[..., D]``.
-
-    Returns:
-        The squared norms, shape ``[...]``.
-
-    Example:
-        >>> W = jnp.array([[1.0, 2.0], [0.0, 3.0]])
-        >>> float(jacobian_frobenius_squared(lambda v: W @ v, jnp.zeros(2)))
-        14.0
-
-    Reference: Rifai et al., "Contractive auto-encoders" (2011).
-    """
-    check_floating("x", x)
-    check_rank("x", x, tuple(range(1, 8)))
-    flat = jnp.reshape(x, (-1, x.shape[-1]))
-    jacobians = jax.vmap(jax.jacfwd(fn))(flat)  # [N, H, D]
-    norms = jnp.sum(jnp.square(jacobians), axis=(-2, -1))
-    return jnp.reshape(norms, x.shape[:-1])
-
-
-def hutchinson_jacobian_frobenius_squared(
-    key: Key,
-    fn: Callable[[Array], Array],
-    x: Array,
-    *,
-    num_probes: int = 1,
-    probe: str = "rademacher",
-) -> Array:
-    """Hutchinson estimate of ``||J_f(x)||_F^2`` from Jacobian-vector products.
-
-    For probes ``v`` with ``E[v v^T] = I``, ``E ||J v||^2 = tr(J^T J) = ||J||_F^2``; the
-    estimate averages ``||J v_p||^2`` over ``num_probes`` probes, each costing one
-    forward-mode pass regardless of ``D``. Its variance is
-    ``2 (||J^T J||_F^2 - sum_i (J^T J)_ii^2) / P`` for Rademacher probes and
-    ``2 ||J^T J||_F^2 / P`` for Gaussian probes.
-
-    Args:
-        key: PRNG key for the probes.
-        fn: a map of one example ``[D] -> [H]`` (e.g. an encoder).
-        x: inputs, shape ``[..., D]``.
-        num_probes: number of probe vectors ``P`` per example.
-        probe: ``"rademacher"`` (entries +-1) or ``"gaussian"`` (standard normal).
-
-    Returns:
-        The unbiased estimates, shape ``[...]``.
-
-    Example:
-        >>> W = jnp.array([[1.0, 2.0], [0.0, 3.0]])
-        >>> est = hutchinson_jacobian_frobenius_squared(
-        ...     jax.random.key(0), lambda v: W @ v, jnp.zeros(2), num_probes=64)
-        >>> est.shape
-        ()
-
-    Reference: Hutchinson, "A stochastic estimator of the trace of the influence
-    matrix for Laplacian smoothing splines" (1990).
-    """
-    check_floating("x", x)
-    check_rank("x", x, tuple(range(1, 8)))
-    check_positive_int("num_probes", num_probes)
-    flat = jnp.reshape(x, (-1, x.shape[-1]))
-    shape = (num_probes, *flat.shape)
-    if probe == "rademacher":
-        probes = jax.random.rademacher(key, shape, dtype=flat.dtype)
-    elif probe == "gaussian":
-        probes = jax.random.normal(key, shape, dtype=flat.dtype)
-    else:
-        raise ValueError(f"probe must be 'rademacher' or 'gaussian', got {probe!r}")
-
-    def jvp_one(point: Array, direction: Array) -> Array:
-        return jax.jvp(fn, (point,), (direction,))[1]
-
-    products = jax.vmap(jax.vmap(jvp_one), in_axes=(None, 0))(flat, probes)  # [P, N, H]
-    estimates = jnp.mean(jnp.sum(jnp.square(products), axis=-1), axis=0)
-    return jnp.reshape(estimates, x.shape[:-1])
-
-
-# --------------------------------------------------------------------------------------
-# Loss in the training engine's contract
-# --------------------------------------------------------------------------------------
 
 
 def _reconstruction_error(kind: str, reconstruction: Array, x: Array) -> Array:
@@ -430,33 +179,33 @@ def _reconstruction_error(kind: str, reconstruction: Array, x: Array) -> Array:
     return jnp.sum(jax.nn.softplus(reconstruction) - x * reconstruction, axis=-1)
 
 
-def autoencoder_loss(
+def make_autoencoder_loss(
     model: Autoencoder,
     *,
     reconstruction: str = "mse",
-    l1_weight: float = 0.0,
-    kl_sparsity_weight: float = 0.0,
+    l1_strength: float = 0.0,
+    kl_sparsity_strength: float = 0.0,
     sparsity_target: float = 0.05,
-    contractive_weight: float = 0.0,
+    contractive_strength: float = 0.0,
     contractive_num_probes: int | None = None,
     contractive_probe: str = "rademacher",
     corruption: str | None = None,
     corruption_level: float = 0.0,
-) -> LossFn:
+) -> Objective:
     """Build ``loss_fn(params, model_state, batch, key)`` for any regularised autoencoder.
 
-    ``loss = mean_i [ L(x_i, g(f(x~_i))) + l1_weight ||h_i||_1
-    + contractive_weight ||J_f(x_i)||_F^2 ] + kl_sparsity_weight sum_j KL(rho || rho_hat_j)``
+    ``loss = mean_i [ L(x_i, g(f(x~_i))) + l1_strength ||h_i||_1
+    + contractive_strength ||J_f(x_i)||_F^2 ] + kl_sparsity_strength sum_j KL(rho || rho_hat_j)``
     where ``x~`` is ``x`` corrupted by ``corruption`` (denoising) or ``x`` itself.
 
     Args:
         model: an :class:`Autoencoder`.
         reconstruction: ``"mse"`` (mean over features), ``"half_mse"`` (half the sum)
             or ``"bce"`` (Bernoulli cross-entropy; the decoder then outputs logits).
-        l1_weight: weight of the L1 code penalty, >= 0.
-        kl_sparsity_weight: weight of the KL sparsity penalty, >= 0.
+        l1_strength: weight of the L1 code penalty, >= 0.
+        kl_sparsity_strength: weight of the KL sparsity penalty, >= 0.
         sparsity_target: target mean activation ``rho`` in (0, 1) for the KL penalty.
-        contractive_weight: weight of the squared Frobenius norm of the encoder
+        contractive_strength: weight of the squared Frobenius norm of the encoder
             Jacobian, >= 0.
         contractive_num_probes: ``None`` for the exact Jacobian (``jacfwd``), or a
             number of Hutchinson probes.
@@ -467,12 +216,14 @@ def autoencoder_loss(
     Returns:
         A loss function; ``batch`` is ``x`` of shape ``[B, D]`` or a tuple whose first
         item is ``x``; metrics are ``reconstruction_error`` (MSE of the reconstruction
-        against the clean input), ``code_l1`` and ``penalty``.
+        against the clean input), ``code_l1`` and ``penalty``. Its ``evaluate(params,
+        model_state, batch)`` gives the loss and metrics in inference mode (clean
+        inputs, no code dropout, exact Jacobian norm).
 
     Example:
         >>> model = Autoencoder(encoder_features=(2,), decoder_features=(4,))
         >>> params = model.init(jax.random.key(0), jnp.ones((3, 4)))["params"]
-        >>> loss_fn = autoencoder_loss(model, corruption="gaussian", corruption_level=0.1)
+        >>> loss_fn = make_autoencoder_loss(model, corruption="gaussian", corruption_level=0.1)
         >>> loss, (_, metrics) = loss_fn(params, {}, jnp.ones((3, 4)), jax.random.key(1))
 
     Reference: Goodfellow, Bengio & Courville, *Deep Learning* (2016), chapter 14.
@@ -481,9 +232,9 @@ def autoencoder_loss(
         raise ValueError(
             f"reconstruction must be 'mse', 'half_mse' or 'bce', got {reconstruction!r}"
         )
-    check_positive("l1_weight", l1_weight, allow_zero=True)
-    check_positive("kl_sparsity_weight", kl_sparsity_weight, allow_zero=True)
-    check_positive("contractive_weight", contractive_weight, allow_zero=True)
+    check_positive("l1_strength", l1_strength, allow_zero=True)
+    check_positive("kl_sparsity_strength", kl_sparsity_strength, allow_zero=True)
+    check_positive("contractive_strength", contractive_strength, allow_zero=True)
     check_in_range(
         "sparsity_target", sparsity_target, 0.0, 1.0, low_inclusive=False, high_inclusive=False
     )
@@ -499,34 +250,41 @@ def autoencoder_loss(
         )
     check_positive("corruption_level", corruption_level, allow_zero=True)
 
-    def loss_fn(
-        params: PyTree, model_state: PyTree, batch: PyTree, key: Key
-    ) -> tuple[Array, tuple[PyTree, dict[str, Array]]]:
+    def loss_and_metrics(
+        params: PyTree, model_state: PyTree, batch: PyTree, key: Key | None
+    ) -> tuple[Array, dict[str, Array]]:
+        # key None: inference mode (no corruption, no code dropout, exact Jacobian norm).
         x = batch[0] if isinstance(batch, tuple | list) else batch
-        noise_key, dropout_key, probe_key = jax.random.split(key, 3)
         variables = {"params": params, **model_state}
         inputs = x
-        if corruption is not None:
-            inputs = _CORRUPTIONS[corruption](noise_key, x, corruption_level)
-        out = model.apply(
-            variables,
-            inputs,
-            train=True,
-            rngs={"dropout": dropout_key},
-            method=Autoencoder.encode_decode,
-        )
+        if key is None:
+            probe_key = None
+            out = model.apply(variables, x, train=False, method=Autoencoder.encode_decode)
+        else:
+            noise_key, dropout_key, probe_key = jax.random.split(key, 3)
+            if corruption is not None:
+                inputs = _CORRUPTIONS[corruption](noise_key, x, corruption_level)
+            out = model.apply(
+                variables,
+                inputs,
+                train=True,
+                rngs={"dropout": dropout_key},
+                method=Autoencoder.encode_decode,
+            )
         per_example = _reconstruction_error(reconstruction, out.reconstruction, x)
         penalty = jnp.zeros((), dtype=per_example.dtype)
-        if l1_weight > 0.0:
-            penalty = penalty + l1_weight * jnp.mean(l1_code_penalty(out.code))
-        if kl_sparsity_weight > 0.0:
-            penalty = penalty + kl_sparsity_weight * kl_sparsity_penalty(out.code, sparsity_target)
-        if contractive_weight > 0.0:
+        if l1_strength > 0.0:
+            penalty = penalty + l1_strength * jnp.mean(l1_code_penalty(out.code))
+        if kl_sparsity_strength > 0.0:
+            penalty = penalty + kl_sparsity_strength * kl_sparsity_penalty(
+                out.code, sparsity_target
+            )
+        if contractive_strength > 0.0:
 
             def encoder(v: Array) -> Array:
                 return model.apply(variables, v, method=Autoencoder.encode)
 
-            if contractive_num_probes is None:
+            if contractive_num_probes is None or probe_key is None:
                 norms = jacobian_frobenius_squared(encoder, x)
             else:
                 norms = hutchinson_jacobian_frobenius_squared(
@@ -536,7 +294,7 @@ def autoencoder_loss(
                     num_probes=contractive_num_probes,
                     probe=contractive_probe,
                 )
-            penalty = penalty + contractive_weight * jnp.mean(norms)
+            penalty = penalty + contractive_strength * jnp.mean(norms)
         output = out.reconstruction
         if reconstruction == "bce":
             output = jax.nn.sigmoid(output)
@@ -545,10 +303,19 @@ def autoencoder_loss(
             "code_l1": jnp.mean(l1_code_penalty(out.code)),
             "penalty": penalty,
         }
-        loss = jnp.mean(per_example) + penalty
+        return jnp.mean(per_example) + penalty, metrics
+
+    def loss_fn(
+        params: PyTree, model_state: PyTree, batch: PyTree, key: Key
+    ) -> tuple[Array, tuple[PyTree, dict[str, Array]]]:
+        loss, metrics = loss_and_metrics(params, model_state, batch, key)
         return loss, (model_state, metrics)
 
-    return loss_fn
+    def evaluate(params: PyTree, model_state: PyTree, batch: PyTree) -> dict[str, Array]:
+        loss, metrics = loss_and_metrics(params, model_state, batch, None)
+        return {"loss": loss, **metrics}
+
+    return Objective(loss_fn, evaluate)
 
 
 # --------------------------------------------------------------------------------------
@@ -638,15 +405,7 @@ register_model(
 __all__ = [
     "Autoencoder",
     "AutoencoderOutput",
-    "autoencoder_loss",
-    "bernoulli_kl",
-    "gaussian_noise",
-    "hutchinson_jacobian_frobenius_squared",
-    "jacobian_frobenius_squared",
-    "kl_sparsity_penalty",
-    "l1_code_penalty",
-    "masking_noise",
+    "make_autoencoder_loss",
     "pca_basis",
     "principal_angles",
-    "salt_and_pepper_noise",
 ]

@@ -2,9 +2,9 @@
 
 A linear model predicts ``y_hat = X w + b``. Least squares and ridge minimise
 
-    ``J(w, b) = 1/2 ||y - X w - b||^2 + alpha/2 ||w||^2``
+    ``J(w, b) = 1/2 ||y - X w - b||^2 + strength/2 ||w||^2``
 
-whose minimiser solves the normal equations ``(X_c^T X_c + alpha I) w = X_c^T y_c`` on
+whose minimiser solves the normal equations ``(X_c^T X_c + strength I) w = X_c^T y_c`` on
 centred data (``X_c = X - mean(X)``, ``y_c = y - mean(y)``) with ``b = mean(y) - mean(X) w``:
 the intercept is never penalised. The same minimiser is reached by gradient descent on
 ``J / N`` (:func:`linear_regression_gd`), and logistic regression (a sigmoid unit with the
@@ -93,17 +93,19 @@ def linear_predict(model: LinearModel, x: ArrayLike) -> Array:
     return out + (model.intercept if out.ndim == 1 else model.intercept[None, :])
 
 
-def ridge(x: ArrayLike, y: ArrayLike, alpha: float, *, fit_intercept: bool = True) -> LinearModel:
-    """Ridge regression in closed form, ``w = (X^T X + alpha I)^{-1} X^T y`` (via a solve).
+def ridge(
+    x: ArrayLike, y: ArrayLike, strength: float, *, fit_intercept: bool = True
+) -> LinearModel:
+    """Ridge regression in closed form, ``w = (X^T X + strength I)^{-1} X^T y`` (via a solve).
 
-    Minimises ``||y - X w - b||^2 + alpha ||w||^2`` (scikit-learn's ``Ridge`` objective);
+    Minimises ``||y - X w - b||^2 + strength ||w||^2`` (scikit-learn's ``Ridge`` objective);
     the intercept ``b`` is not penalised, which amounts to centring ``X`` and ``y`` first
     (Hoerl & Kennard, 1970). The system is solved with ``jnp.linalg.solve``, never an inverse.
 
     Args:
         x: ``[N, D]`` floating inputs.
         y: ``[N]`` or ``[N, K]`` targets.
-        alpha: penalty strength (>= 0; 0 is least squares and needs ``X^T X`` invertible).
+        strength: penalty strength (>= 0; 0 is least squares and needs ``X^T X`` invertible).
         fit_intercept: also fit an unpenalised intercept.
 
     Returns:
@@ -111,12 +113,12 @@ def ridge(x: ArrayLike, y: ArrayLike, alpha: float, *, fit_intercept: bool = Tru
 
     Example:
         >>> x = jnp.array([[0.0], [1.0], [2.0]])
-        >>> m = ridge(x, 3.0 * x[:, 0] + 1.0, alpha=0.0)
+        >>> m = ridge(x, 3.0 * x[:, 0] + 1.0, strength=0.0)
         >>> [round(float(m.weights[0]), 4), round(float(m.intercept), 4)]
         [3.0, 1.0]
     """
     x, y = _check_xy(x, y)
-    check_positive("alpha", alpha, allow_zero=True)
+    check_positive("strength", strength, allow_zero=True)
     if fit_intercept:
         x_mean = jnp.mean(x, axis=0)
         y_mean = jnp.mean(y, axis=0)
@@ -124,7 +126,7 @@ def ridge(x: ArrayLike, y: ArrayLike, alpha: float, *, fit_intercept: bool = Tru
         yc = y - (y_mean[None, :] if y.ndim == 2 else y_mean)
     else:
         xc, yc = x, y
-    gram = xc.T @ xc + alpha * jnp.eye(x.shape[1], dtype=x.dtype)
+    gram = xc.T @ xc + strength * jnp.eye(x.shape[1], dtype=x.dtype)
     weights = jnp.linalg.solve(gram, xc.T @ yc)
     if fit_intercept:
         intercept = y_mean - x_mean @ weights
@@ -137,7 +139,7 @@ def least_squares(x: ArrayLike, y: ArrayLike, *, fit_intercept: bool = True) -> 
     """Ordinary least squares through the normal equations ``X^T X w = X^T y``.
 
     The maximum-likelihood linear model under Gaussian noise (Legendre, 1805; Gauss, 1809).
-    Equals :func:`ridge` with ``alpha = 0``.
+    Equals :func:`ridge` with ``strength = 0``.
 
     Args:
         x: ``[N, D]`` floating inputs (``X^T X`` must be invertible).
@@ -206,16 +208,16 @@ def gradient_descent(
     return params, GDInfo(losses)
 
 
-def linear_regression_loss(model: LinearModel, x: ArrayLike, y: ArrayLike, alpha: float = 0.0):
-    """Mean ridge objective ``1/(2N) (||y - X w - b||^2 + alpha ||w||^2)``.
+def linear_regression_loss(model: LinearModel, x: ArrayLike, y: ArrayLike, strength: float = 0.0):
+    """Mean ridge objective ``1/(2N) (||y - X w - b||^2 + strength ||w||^2)``.
 
-    Has the same minimiser as :func:`ridge` with the same ``alpha``.
+    Has the same minimiser as :func:`ridge` with the same ``strength``.
 
     Args:
         model: the parameters.
         x: ``[N, D]`` inputs.
         y: ``[N]`` or ``[N, K]`` targets (matching ``model.weights``).
-        alpha: penalty on the weights (not the intercept).
+        strength: penalty on the weights (not the intercept).
 
     Returns:
         scalar objective.
@@ -227,28 +229,28 @@ def linear_regression_loss(model: LinearModel, x: ArrayLike, y: ArrayLike, alpha
     """
     x, y = _check_xy(x, y)
     residual = y - linear_predict(model, x)
-    return 0.5 * (jnp.sum(residual * residual) + alpha * jnp.sum(model.weights**2)) / x.shape[0]
+    return 0.5 * (jnp.sum(residual * residual) + strength * jnp.sum(model.weights**2)) / x.shape[0]
 
 
 def linear_regression_gd(
     x: ArrayLike,
     y: ArrayLike,
     *,
-    alpha: float = 0.0,
+    strength: float = 0.0,
     learning_rate: float = 0.1,
     num_steps: int = 1000,
     fit_intercept: bool = True,
 ) -> tuple[LinearModel, GDInfo]:
     """Least squares / ridge by gradient descent from zero weights.
 
-    The gradient of the mean objective is ``-1/N X^T (y - X w - b) + alpha/N w``; the
+    The gradient of the mean objective is ``-1/N X^T (y - X w - b) + strength/N w``; the
     update adds the learning rate times the average residual-weighted input, the
     "cumulative prediction error" form of the course.
 
     Args:
         x: ``[N, D]`` floating inputs.
         y: ``[N]`` or ``[N, K]`` targets.
-        alpha: ridge penalty (>= 0).
+        strength: ridge penalty (>= 0).
         learning_rate: step size (converges for ``eta < 2 / lambda_max(X^T X / N)``).
         num_steps: number of full-batch steps.
         fit_intercept: also learn an (unpenalised) intercept.
@@ -263,7 +265,7 @@ def linear_regression_gd(
         2.0
     """
     x, y = _check_xy(x, y)
-    check_positive("alpha", alpha, allow_zero=True)
+    check_positive("strength", strength, allow_zero=True)
     init = LinearModel(
         jnp.zeros(x.shape[1:] + y.shape[1:], x.dtype), jnp.zeros(y.shape[1:], x.dtype)
     )
@@ -271,7 +273,7 @@ def linear_regression_gd(
     def objective(model: LinearModel) -> Array:
         if not fit_intercept:
             model = model._replace(intercept=jnp.zeros_like(model.intercept))
-        return linear_regression_loss(model, x, y, alpha)
+        return linear_regression_loss(model, x, y, strength)
 
     model, info = gradient_descent(
         objective, init, learning_rate=learning_rate, num_steps=num_steps
@@ -282,19 +284,19 @@ def linear_regression_gd(
 
 
 def logistic_regression_loss(
-    model: LinearModel, x: ArrayLike, y: ArrayLike, l2: float = 0.0
+    model: LinearModel, x: ArrayLike, y: ArrayLike, strength: float = 0.0
 ) -> Array:
     """Mean Bernoulli NLL of a sigmoid unit plus an L2 penalty on the weights.
 
-    ``J = 1/N sum_i zeta((1 - 2 y_i) z_i) + l2/2 ||w||^2`` with ``z_i = x_i . w + b``.
+    ``J = 1/N sum_i zeta((1 - 2 y_i) z_i) + strength/2 ||w||^2`` with ``z_i = x_i . w + b``.
     Equals scikit-learn's ``LogisticRegression`` objective divided by ``C N`` when
-    ``C = 1 / (N l2)``.
+    ``C = 1 / (N strength)``.
 
     Args:
         model: the parameters (``weights`` ``[D]``, scalar ``intercept``).
         x: ``[N, D]`` inputs.
         y: ``[N]`` labels in {0, 1}.
-        l2: weight-decay strength (>= 0).
+        strength: weight-decay strength (>= 0).
 
     Returns:
         scalar objective.
@@ -309,14 +311,14 @@ def logistic_regression_loss(
     z = linear_predict(model, x)
     # -log sigma((2y - 1) z) = y zeta(-z) + (1 - y) zeta(z), zeta = softplus.
     nll = jnp.mean(y * jax.nn.softplus(-z) + (1.0 - y) * jax.nn.softplus(z))
-    return nll + 0.5 * l2 * jnp.sum(model.weights**2)
+    return nll + 0.5 * strength * jnp.sum(model.weights**2)
 
 
 def logistic_regression_gd(
     x: ArrayLike,
     y: ArrayLike,
     *,
-    l2: float = 0.0,
+    strength: float = 0.0,
     learning_rate: float = 0.5,
     num_steps: int = 1000,
 ) -> tuple[LinearModel, GDInfo]:
@@ -324,12 +326,12 @@ def logistic_regression_gd(
 
     The gradient of the mean NLL is ``1/N X^T (sigma(X w + b) - y)``: the same
     residual-times-input form as least squares, with the sigmoid's prediction. On
-    separable data without ``l2`` the weights grow without bound; use ``l2 > 0`` there.
+    separable data without ``strength`` the weights grow without bound; use ``strength > 0`` there.
 
     Args:
         x: ``[N, D]`` floating inputs.
         y: ``[N]`` labels in {0, 1}.
-        l2: weight decay (>= 0).
+        strength: weight decay (>= 0).
         learning_rate: step size (> 0).
         num_steps: number of steps.
 
@@ -338,16 +340,16 @@ def logistic_regression_gd(
 
     Example:
         >>> x = jnp.array([[-2.0], [-1.0], [1.0], [2.0]])
-        >>> m, _ = logistic_regression_gd(x, jnp.array([0, 1, 0, 1]), l2=0.1, num_steps=200)
+        >>> m, _ = logistic_regression_gd(x, jnp.array([0, 1, 0, 1]), strength=0.1, num_steps=200)
         >>> bool(m.weights[0] > 0)
         True
     """
     x, y = _check_xy(x, y)
     check_rank("y", y, 1)
-    check_positive("l2", l2, allow_zero=True)
+    check_positive("strength", strength, allow_zero=True)
     init = LinearModel(jnp.zeros(x.shape[1:], x.dtype), jnp.zeros((), x.dtype))
     return gradient_descent(
-        lambda model: logistic_regression_loss(model, x, y, l2),
+        lambda model: logistic_regression_loss(model, x, y, strength),
         init,
         learning_rate=learning_rate,
         num_steps=num_steps,

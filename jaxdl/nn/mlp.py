@@ -169,14 +169,14 @@ def count_params(params: PyTree) -> int:
     return int(sum(math.prod(jnp.shape(leaf)) for leaf in jax.tree_util.tree_leaves(params)))
 
 
-def mlp_num_params(layer_sizes: Sequence[int], *, use_bias: bool = True) -> int:
+def mlp_num_params(features: Sequence[int], *, use_bias: bool = True) -> int:
     """Parameter count of a dense network with widths ``(n_0, n_1, ..., n_L)``.
 
     ``sum_l (n_{l-1} + 1) n_l`` (weights plus one bias per unit). For one hidden layer of
     ``H`` units, ``n`` inputs and one output this is ``H (n + 1) + (H + 1)``.
 
     Args:
-        layer_sizes: input size followed by every layer's width.
+        features: input size followed by every layer's width.
         use_bias: count biases.
 
     Returns:
@@ -189,13 +189,11 @@ def mlp_num_params(layer_sizes: Sequence[int], *, use_bias: bool = True) -> int:
         >>> mlp_num_params((784, 200, 200, 10))  # the course's MNIST network
         199210
     """
-    sizes = tuple(layer_sizes)
+    sizes = tuple(features)
     if len(sizes) < 2:
-        raise ValueError(
-            f"layer_sizes must hold the input size and at least one layer, got {sizes}"
-        )
+        raise ValueError(f"features must hold the input size and at least one layer, got {sizes}")
     for i, size in enumerate(sizes):
-        check_positive_int(f"layer_sizes[{i}]", size)
+        check_positive_int(f"features[{i}]", size)
     bias = 1 if use_bias else 0
     return sum((n_in + bias) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
 

@@ -31,6 +31,7 @@ from jaxdl._checks import (
     check_same_leading,
     check_shape,
 )
+from jaxdl._numerics import rounding_eps
 from jaxdl.nn.activations import sign
 from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.typing import Array, ArrayLike, Key
@@ -243,7 +244,11 @@ def perceptron_bound(x: ArrayLike, t: ArrayLike, w_star: ArrayLike) -> Perceptro
     check_shape("w_star", w_star, (x.shape[1],))
     radius = jnp.max(jnp.linalg.norm(x, axis=1))
     margin = jnp.min(t * (x @ w_star)) / jnp.linalg.norm(w_star)
-    bound = jnp.where(margin > 0, (radius / jnp.where(margin > 0, margin, 1.0)) ** 2, jnp.inf)
+    # t_i (x_i . w) / ||w|| carries a rounding error of about D eps R: a margin inside it
+    # does not show that w_star separates (a point on the hyperplane, not a margin > 0).
+    tolerance = 4.0 * x.shape[1] * rounding_eps(x) * radius
+    separates = margin > tolerance
+    bound = jnp.where(separates, (radius / jnp.where(separates, margin, 1.0)) ** 2, jnp.inf)
     return PerceptronBound(radius, margin, bound)
 
 

@@ -10,14 +10,10 @@ and gradient-norm traces and Hessian diagnostics in :mod:`.diagnostics`.
 from jaxdl.optim.alias import (
     adagrad,
     adam,
-    clip_by_global_norm,
-    clip_by_value,
-    current_learning_rate,
     delta_bar_delta,
     momentum,
     nesterov,
     rmsprop,
-    sgd,
     with_schedule_logging,
 )
 from jaxdl.optim.constraints import (
@@ -45,6 +41,7 @@ from jaxdl.optim.function_optimizers import (
     exact_nesterov,
     lookahead_params,
 )
+from jaxdl.optim.hyperparams import current_learning_rate, get_hyperparams, set_hyperparams
 from jaxdl.optim.schedules import (
     as_optax_linear_schedule,
     constant,
@@ -84,13 +81,13 @@ __all__ = [
     "adam",
     "as_optax_linear_schedule",
     "classify_critical_point",
-    "clip_by_global_norm",
-    "clip_by_value",
     "condition_number",
     "conjugate_gradient",
     "constant",
     "critical_point_name",
     "current_learning_rate",
+    "get_hyperparams",
+    "set_hyperparams",
     "delta_bar_delta",
     "exact_nesterov",
     "gradient_norm_trace",
@@ -105,6 +102,5 @@ __all__ = [
     "rmsprop",
     "scale_by_course_adagrad",
     "scale_by_delta_bar_delta",
-    "sgd",
     "with_schedule_logging",
 ]

@@ -5,7 +5,8 @@ update is the course's update it is used directly (the tests step both side by s
 where it differs the course's ``scale_by_*`` from :mod:`jaxdl.optim.transforms` is
 used and the docstring says what differs.
 
-- ``sgd``: ``theta -= epsilon_k g``; this is ``optax.sgd``.
+- plain SGD ``theta -= epsilon_k g`` and clipping are ``optax.sgd``, ``optax.clip`` and
+  ``optax.clip_by_global_norm`` themselves (no wrapper here).
 - ``momentum``: ``v = alpha v - epsilon_k g; theta += v``; equals
   ``optax.sgd(momentum=alpha)`` for a constant rate only.
 - ``nesterov``: the look-ahead form of ``g = grad J(theta + alpha v)``; equals
@@ -20,7 +21,7 @@ used and the docstring says what differs.
 
 Every learning rate may be a number or a schedule (see :mod:`jaxdl.optim.schedules`);
 :func:`with_schedule_logging` keeps the current rate in the optimizer state, where
-:func:`current_learning_rate` reads it.
+:func:`jaxdl.optim.current_learning_rate` reads it.
 """
 
 from __future__ import annotations
@@ -28,13 +29,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import optax
 
 from jaxdl._checks import check_in_range, check_positive
 from jaxdl.optim.transforms import scale_by_course_adagrad, scale_by_delta_bar_delta
-from jaxdl.typing import Array, PyTree
 
 ScalarOrSchedule = float | optax.Schedule
 
@@ -46,32 +44,6 @@ def _check_learning_rate(learning_rate: ScalarOrSchedule) -> None:
 
 def _check_decay(name: str, value: float) -> None:
     check_in_range(name, value, 0.0, 1.0, high_inclusive=False)
-
-
-def sgd(learning_rate: ScalarOrSchedule) -> optax.GradientTransformation:
-    """Plain (stochastic) gradient descent, ``theta <- theta - epsilon_k g``.
-
-    The course's algorithm 8.1; with a full-batch gradient it is gradient descent.
-    Identical to ``optax.sgd(learning_rate)``.
-
-    Args:
-        learning_rate: ``epsilon > 0`` or a schedule ``k -> epsilon_k``.
-
-    Returns:
-        An ``optax.GradientTransformation``.
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> tx = sgd(0.1)
-        >>> updates, _ = tx.update(jnp.array([1.0, -2.0]), tx.init(jnp.zeros(2)))
-        >>> updates
-        Array([-0.1,  0.2], dtype=float32)
-
-    References:
-        Robbins & Monro, "A stochastic approximation method", 1951.
-    """
-    _check_learning_rate(learning_rate)
-    return optax.sgd(learning_rate)
 
 
 def momentum(
@@ -311,59 +283,6 @@ def delta_bar_delta(
     )
 
 
-def clip_by_value(max_abs_value: float) -> optax.GradientTransformation:
-    """Clip every gradient coordinate to ``[-c, c]`` (``optax.clip``).
-
-    Args:
-        max_abs_value: ``c > 0``.
-
-    Returns:
-        An ``optax.GradientTransformation``; chain it before an optimizer.
-
-    Example:
-        >>> import jax.numpy as jnp, optax
-        >>> tx = optax.chain(clip_by_value(1.0), sgd(1.0))
-        >>> updates, _ = tx.update(jnp.array([5.0, -0.5]), tx.init(jnp.zeros(2)))
-        >>> updates
-        Array([-1. ,  0.5], dtype=float32)
-
-    References:
-        Mikolov, "Statistical language models based on neural networks", 2012.
-    """
-    check_positive("max_abs_value", max_abs_value)
-    return optax.clip(max_abs_value)
-
-
-def clip_by_global_norm(max_norm: float) -> optax.GradientTransformation:
-    """Rescale the whole gradient to norm ``c`` when its global norm exceeds ``c``.
-
-    .. math::
-        g \\leftarrow g \\cdot \\min\\left(1, \\frac{c}{\\lVert g \\rVert}\\right)
-
-    The direction is kept, only the length is capped, which tames the huge steps taken
-    on the cliffs of deep and recurrent networks. This is ``optax.clip_by_global_norm``.
-
-    Args:
-        max_norm: ``c > 0``.
-
-    Returns:
-        An ``optax.GradientTransformation``; chain it before an optimizer.
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> tx = clip_by_global_norm(1.0)
-        >>> updates, _ = tx.update(jnp.array([3.0, 4.0]), tx.init(jnp.zeros(2)))
-        >>> updates
-        Array([0.6, 0.8], dtype=float32)
-
-    References:
-        Pascanu, Mikolov & Bengio, "On the difficulty of training recurrent neural
-        networks", ICML 2013.
-    """
-    check_positive("max_norm", max_norm)
-    return optax.clip_by_global_norm(max_norm)
-
-
 def with_schedule_logging(
     optimizer: Callable[..., optax.GradientTransformation], **hyperparameters: Any
 ) -> optax.GradientTransformationExtraArgs:
@@ -371,7 +290,7 @@ def with_schedule_logging(
 
     A thin wrapper over ``optax.inject_hyperparams``: numeric hyperparameters become
     arrays in the state (schedules are evaluated at every step), so the rate in use can
-    be logged with :func:`current_learning_rate` or changed between steps.
+    be logged with :func:`jaxdl.optim.current_learning_rate` or changed between steps.
 
     Args:
         optimizer: a factory such as :func:`adam` or ``optax.sgd`` taking keyword
@@ -384,8 +303,9 @@ def with_schedule_logging(
 
     Example:
         >>> import jax.numpy as jnp
+        >>> from jaxdl.optim.hyperparams import current_learning_rate
         >>> from jaxdl.optim.schedules import hyperbolic_decay
-        >>> tx = with_schedule_logging(sgd, learning_rate=hyperbolic_decay(1.0))
+        >>> tx = with_schedule_logging(optax.sgd, learning_rate=hyperbolic_decay(1.0))
         >>> params = jnp.zeros(1)
         >>> state = tx.init(params)
         >>> for _ in range(2):
@@ -398,55 +318,12 @@ def with_schedule_logging(
     return optax.inject_hyperparams(optimizer)(**hyperparameters)
 
 
-def _is_injected(x: Any) -> bool:
-    return isinstance(x, optax.InjectStatefulHyperparamsState | optax.InjectHyperparamsState)
-
-
-def current_learning_rate(opt_state: PyTree) -> Array:
-    """The learning rate of the latest update, read from an optimizer state.
-
-    ``optax.inject_hyperparams`` stores the hyperparameters it evaluated for the most
-    recent update (right after ``init``: those of the first update). This searches
-    ``opt_state`` (also inside ``optax.chain`` states) for the first state made by
-    :func:`with_schedule_logging` / ``optax.inject_hyperparams`` holding a
-    ``learning_rate``.
-
-    Args:
-        opt_state: an optimizer state (any pytree).
-
-    Returns:
-        A scalar array.
-
-    Raises:
-        ValueError: when no injected ``learning_rate`` is found; build the optimizer
-            with :func:`with_schedule_logging`.
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> tx = with_schedule_logging(sgd, learning_rate=0.3)
-        >>> float(current_learning_rate(tx.init(jnp.zeros(2))))
-        0.3...
-    """
-    for leaf in jax.tree.leaves(opt_state, is_leaf=_is_injected):
-        if _is_injected(leaf) and "learning_rate" in leaf.hyperparams:
-            return jnp.asarray(leaf.hyperparams["learning_rate"])
-    raise ValueError(
-        "opt_state must come from an optimizer built with with_schedule_logging "
-        "(optax.inject_hyperparams) with a learning_rate; none found in "
-        f"{type(opt_state).__name__}"
-    )
-
-
 __all__ = [
     "adagrad",
     "adam",
-    "clip_by_global_norm",
-    "clip_by_value",
-    "current_learning_rate",
     "delta_bar_delta",
     "momentum",
     "nesterov",
     "rmsprop",
-    "sgd",
     "with_schedule_logging",
 ]

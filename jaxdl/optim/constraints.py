@@ -55,8 +55,8 @@ def _require_params(name: str, params: PyTree | None) -> None:
 
 
 def l1_proximal(
-    strength: float,
     learning_rate: float,
+    strength: float,
     *,
     include: str | None = None,
     exclude: str | None = NON_WEIGHT_PATTERN,
@@ -68,8 +68,8 @@ def l1_proximal(
     ISTA / proximal gradient descent on ``J(w) + alpha * ||w||_1``. Put it last in a chain.
 
     Args:
-        strength: ``alpha >= 0``, the L1 strength.
         learning_rate: the step size the update was scaled with (``> 0``).
+        strength: ``alpha >= 0``, the L1 strength.
         include: regex of thresholded paths (None: all).
         exclude: regex of paths left alone (default: biases and norm scales).
 
@@ -77,7 +77,7 @@ def l1_proximal(
         An ``optax.GradientTransformation`` whose ``update`` needs ``params``.
 
     Example:
-        >>> tx = optax.chain(optax.sgd(0.1), l1_proximal(0.01, 0.1))
+        >>> tx = optax.chain(optax.sgd(0.1), l1_proximal(0.1, 0.01))
 
     Reference: Beck & Teboulle, "A fast iterative shrinkage-thresholding algorithm", 2009.
     """
@@ -122,14 +122,14 @@ def l1_proximal_sgd(
         exclude: regex of unpenalized paths (default: biases and norm scales).
 
     Returns:
-        ``optax.chain(optax.sgd(learning_rate), l1_proximal(strength, learning_rate))``.
+        ``optax.chain(optax.sgd(learning_rate), l1_proximal(learning_rate, strength))``.
 
     Example:
         >>> tx = l1_proximal_sgd(0.1, 1e-3)
     """
     return optax.chain(
         optax.sgd(learning_rate),
-        l1_proximal(strength, learning_rate, include=include, exclude=exclude),
+        l1_proximal(learning_rate, strength, include=include, exclude=exclude),
     )
 
 

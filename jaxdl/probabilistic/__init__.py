@@ -88,8 +88,8 @@ from jaxdl.probabilistic.vae import (
     gaussian_entropy,
     gaussian_kl_divergence,
     gaussian_log_likelihood,
+    make_vae_loss,
     standard_normal_log_density,
-    vae_loss,
 )
 
 __all__ = [
@@ -127,7 +127,7 @@ __all__ = [
     "gaussian_kl_divergence",
     "gaussian_log_likelihood",
     "standard_normal_log_density",
-    "vae_loss",
+    "make_vae_loss",
     "bayes_optimal_classifier",
     "bayes_optimal_probabilities",
     "bernoulli_map",

@@ -38,7 +38,7 @@ from jaxdl._checks import (
     check_positive_int,
     check_rank,
 )
-from jaxdl.nn.autoencoders import _resolve_activation
+from jaxdl.nn.activations import _resolve_activation
 from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.typing import Array, Key, PyTree
 

@@ -36,10 +36,11 @@ from jaxdl._checks import (
     check_positive_int,
     check_rank,
 )
-from jaxdl.nn.autoencoders import _resolve_activation
+from jaxdl.losses.objective import Objective
+from jaxdl.nn.activations import _resolve_activation
 from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.sampling.reparam import normal_from_log_variance
-from jaxdl.typing import Array, Key, LossFn, PyTree
+from jaxdl.typing import Array, Key, PyTree
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -492,7 +493,7 @@ class VAE(nn.Module):
         return normal_from_log_variance(output_key, output, log_variance)
 
 
-def vae_loss(model: VAE, *, beta: float = 1.0, num_samples: int = 1) -> LossFn:
+def make_vae_loss(model: VAE, *, beta: float = 1.0, num_samples: int = 1) -> Objective:
     """Build ``loss_fn(params, model_state, batch, key)``: the negative ELBO, averaged.
 
     ``loss = mean_i [ -(1/S) sum_s log p(x_i | z_is) + beta KL(q(z | x_i) || N(0, I)) ]``;
@@ -513,7 +514,7 @@ def vae_loss(model: VAE, *, beta: float = 1.0, num_samples: int = 1) -> LossFn:
     Example:
         >>> model = VAE(latent_size=2, output_size=4)
         >>> params = model.init(jax.random.key(0), jnp.ones((3, 4)))["params"]
-        >>> loss, (_, metrics) = vae_loss(model)(params, {}, jnp.ones((3, 4)) / 2,
+        >>> loss, (_, metrics) = make_vae_loss(model)(params, {}, jnp.ones((3, 4)) / 2,
         ...                                      jax.random.key(1))
 
     Reference: Kingma & Welling, "Auto-Encoding Variational Bayes" (2014); Higgins et
@@ -522,9 +523,10 @@ def vae_loss(model: VAE, *, beta: float = 1.0, num_samples: int = 1) -> LossFn:
     check_positive("beta", beta, allow_zero=True)
     check_positive_int("num_samples", num_samples)
 
-    def loss_fn(
-        params: PyTree, model_state: PyTree, batch: PyTree, key: Key
-    ) -> tuple[Array, tuple[PyTree, dict[str, Array]]]:
+    def loss_and_metrics(
+        params: PyTree, model_state: PyTree, batch: PyTree, key: Key | None
+    ) -> tuple[Array, dict[str, Array]]:
+        # key None: inference mode, the decoder reads the posterior mean (no sampling).
         if isinstance(batch, tuple | list):
             x, labels = batch[0], (batch[1] if len(batch) > 1 else None)
         else:
@@ -542,7 +544,10 @@ def vae_loss(model: VAE, *, beta: float = 1.0, num_samples: int = 1) -> LossFn:
             output, output_log_variance = model.apply(variables, z, labels, method=VAE.decode)
             return model.apply(variables, x, output, output_log_variance, method=VAE.log_likelihood)
 
-        z = _draw_latents(key, mean, log_variance, num_samples)
+        if key is None:
+            z = mean[None]
+        else:
+            z = _draw_latents(key, mean, log_variance, num_samples)
         reconstruction = jnp.mean(jax.vmap(log_likelihood_fn)(z), axis=0)
         kl = gaussian_kl_divergence(mean, log_variance)
         loss = jnp.mean(beta * kl - reconstruction)
@@ -551,9 +556,19 @@ def vae_loss(model: VAE, *, beta: float = 1.0, num_samples: int = 1) -> LossFn:
             "reconstruction_log_likelihood": jnp.mean(reconstruction),
             "kl": jnp.mean(kl),
         }
+        return loss, metrics
+
+    def loss_fn(
+        params: PyTree, model_state: PyTree, batch: PyTree, key: Key
+    ) -> tuple[Array, tuple[PyTree, dict[str, Array]]]:
+        loss, metrics = loss_and_metrics(params, model_state, batch, key)
         return loss, (model_state, metrics)
 
-    return loss_fn
+    def evaluate(params: PyTree, model_state: PyTree, batch: PyTree) -> dict[str, Array]:
+        loss, metrics = loss_and_metrics(params, model_state, batch, None)
+        return {"loss": loss, **metrics}
+
+    return Objective(loss_fn, evaluate)
 
 
 register_model(
@@ -575,5 +590,5 @@ __all__ = [
     "gaussian_kl_divergence",
     "gaussian_log_likelihood",
     "standard_normal_log_density",
-    "vae_loss",
+    "make_vae_loss",
 ]

@@ -13,6 +13,8 @@
   kernels live with their models (:mod:`jaxdl.probabilistic.ising`,
   :mod:`jaxdl.probabilistic.rbm`);
 - :mod:`~jaxdl.sampling.diagnostics`: effective sample size and split R-hat.
+- :mod:`~jaxdl.sampling.noise`: the one copy of each noise primitive (Gaussian noise,
+  masking, salt-and-pepper, label flips, span masks) that data, nn and losses use.
 
 The submodules ``dropout`` and ``monte_carlo`` share their names with their main
 functions; call those as ``sampling.dropout.dropout(key, x, keep_probability)`` and
@@ -22,7 +24,16 @@ Ancestral sampling of Bayesian networks lives with the networks, in
 :func:`jaxdl.probabilistic.bayesnet.ancestral_sample`.
 """
 
-from jaxdl.sampling import chain, diagnostics, dropout, gibbs, markov, monte_carlo, reparam
+from jaxdl.sampling import (
+    chain,
+    diagnostics,
+    dropout,
+    gibbs,
+    markov,
+    monte_carlo,
+    noise,
+    reparam,
+)
 from jaxdl.sampling.chain import sample_chain, sample_chains
 from jaxdl.sampling.diagnostics import autocorrelation, effective_sample_size, split_rhat
 from jaxdl.sampling.dropout import (
@@ -56,6 +67,13 @@ from jaxdl.sampling.monte_carlo import (
     optimal_proposal,
     sample_mean,
     weights_effective_sample_size,
+)
+from jaxdl.sampling.noise import (
+    flip_labels,
+    gaussian_noise,
+    mask_random_spans,
+    masking_noise,
+    salt_and_pepper_noise,
 )
 from jaxdl.sampling.reparam import (
     bernoulli,
@@ -91,16 +109,21 @@ __all__ = [
     "effective_sample_size",
     "empirical_distribution",
     "enumerate_masks",
+    "flip_labels",
+    "gaussian_noise",
     "gibbs",
     "gumbel_max",
     "gumbel_softmax",
     "importance_sampling",
     "importance_weights",
     "markov",
+    "mask_random_spans",
     "mask_log_probabilities",
+    "masking_noise",
     "monte_carlo",
     "monte_carlo_dropout",
     "multivariate_normal",
+    "noise",
     "multivariate_normal_from_cholesky",
     "normal",
     "normal_from_log_variance",
@@ -110,6 +133,7 @@ __all__ = [
     "reparam",
     "sample_chain",
     "sample_chains",
+    "salt_and_pepper_noise",
     "sample_mean",
     "single_site_kernel",
     "split_rhat",

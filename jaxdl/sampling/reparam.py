@@ -2,7 +2,7 @@
 
 The reparametrization trick writes a random variable as a deterministic,
 differentiable function of its parameters and of parameter-free noise, e.g.
-``z = mean + standard_deviation * eps`` with ``eps ~ N(0, I)``. With the key
+``z = mean + std * eps`` with ``eps ~ N(0, I)``. With the key
 held fixed, gradients flow to the parameters (Kingma & Welling, 2014).
 
 Discrete variables cannot be reparametrized exactly; this module offers exact
@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl._checks import check_floating, check_positive, check_probabilities, is_concrete
+from jaxdl._numerics import rounding_eps
 from jaxdl.typing import Array, ArrayLike, Key
 
 __all__ = [
@@ -35,19 +36,19 @@ __all__ = [
 ]
 
 
-def normal(key: Key, mean: ArrayLike, standard_deviation: ArrayLike) -> Array:
-    """Draw ``z ~ N(mean, standard_deviation^2)`` by the reparametrization trick.
+def normal(key: Key, mean: ArrayLike, std: ArrayLike) -> Array:
+    """Draw ``z ~ N(mean, std^2)`` by the reparametrization trick.
 
-    ``z = mean + standard_deviation * eps`` with ``eps ~ N(0, 1)`` elementwise, so
+    ``z = mean + std * eps`` with ``eps ~ N(0, 1)`` elementwise, so
     ``dz/dmean = 1`` and ``dz/dstandard_deviation = eps`` for a fixed key.
 
     Args:
         key: PRNG key.
         mean: means, any shape ``[...]``.
-        standard_deviation: non-negative scales, broadcastable with ``mean``.
+        std: non-negative scales, broadcastable with ``mean``.
 
     Returns:
-        Samples of shape ``jnp.broadcast_shapes(mean.shape, standard_deviation.shape)``.
+        Samples of shape ``jnp.broadcast_shapes(mean.shape, std.shape)``.
 
     Example:
         >>> z = normal(jax.random.key(0), jnp.zeros(3), jnp.ones(3))
@@ -55,18 +56,15 @@ def normal(key: Key, mean: ArrayLike, standard_deviation: ArrayLike) -> Array:
     Reference: Kingma & Welling, "Auto-Encoding Variational Bayes", 2014.
     """
     mean = jnp.asarray(mean)
-    standard_deviation = jnp.asarray(standard_deviation)
+    std = jnp.asarray(std)
     check_floating("mean", mean)
-    check_floating("standard_deviation", standard_deviation)
-    if is_concrete(standard_deviation) and np.any(np.asarray(standard_deviation) < 0):
-        raise ValueError(
-            "standard_deviation must be >= 0, got minimum "
-            f"{float(np.min(np.asarray(standard_deviation)))}"
-        )
-    shape = jnp.broadcast_shapes(mean.shape, standard_deviation.shape)
-    dtype = jnp.result_type(mean, standard_deviation)
+    check_floating("std", std)
+    if is_concrete(std) and np.any(np.asarray(std) < 0):
+        raise ValueError(f"std must be >= 0, got minimum {float(np.min(np.asarray(std)))}")
+    shape = jnp.broadcast_shapes(mean.shape, std.shape)
+    dtype = jnp.result_type(mean, std)
     eps = jax.random.normal(key, shape, dtype)
-    return jnp.broadcast_to(mean, shape) + jnp.broadcast_to(standard_deviation, shape) * eps
+    return jnp.broadcast_to(mean, shape) + jnp.broadcast_to(std, shape) * eps
 
 
 def normal_from_log_variance(key: Key, mean: ArrayLike, log_variance: ArrayLike) -> Array:
@@ -154,7 +152,10 @@ def multivariate_normal(
         if not np.allclose(c, c.T, rtol=1e-5, atol=1e-6):
             raise ValueError("covariance must be symmetric, got an asymmetric matrix")
         eigenvalues = np.linalg.eigvalsh(c)
-        if eigenvalues.min() <= 0:
+        # A singular covariance has eigenvalues of rounding size (either sign), not 0:
+        # compare with the rounding error of the covariance's own dtype at its scale.
+        tolerance = c.shape[0] * rounding_eps(covariance) * np.abs(eigenvalues).max()
+        if eigenvalues.min() <= tolerance:
             raise ValueError(
                 "covariance must be positive definite, got smallest eigenvalue "
                 f"{eigenvalues.min():.3g}"

@@ -15,6 +15,7 @@ import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -78,11 +79,13 @@ def assert_pytrees_allclose(
     prefix = f"{err_msg}: " if err_msg else ""
     actual_leaves, actual_def = _leaves_with_paths(actual)
     expected_leaves, expected_def = _leaves_with_paths(expected)
-    if actual_def != expected_def:
+    try:
+        chex.assert_trees_all_equal_structs(actual, expected)
+    except AssertionError:
         raise AssertionError(
             f"{prefix}pytree structures differ:\n  actual:   {actual_def}\n"
             f"  expected: {expected_def}"
-        )
+        ) from None
     for (path, a), (_, e) in zip(actual_leaves, expected_leaves, strict=True):
         if _is_key(a) != _is_key(e):
             raise AssertionError(f"{prefix}at {path}: one leaf is a PRNG key, the other is not")
@@ -134,11 +137,13 @@ def assert_bitwise_equal(actual: PyTree, expected: PyTree, *, err_msg: str = "")
     prefix = f"{err_msg}: " if err_msg else ""
     actual_leaves, actual_def = _leaves_with_paths(actual)
     expected_leaves, expected_def = _leaves_with_paths(expected)
-    if actual_def != expected_def:
+    try:
+        chex.assert_trees_all_equal_structs(actual, expected)
+    except AssertionError:
         raise AssertionError(
             f"{prefix}pytree structures differ:\n  actual:   {actual_def}\n"
             f"  expected: {expected_def}"
-        )
+        ) from None
     for (path, a), (_, e) in zip(actual_leaves, expected_leaves, strict=True):
         a_dtype, e_dtype = jnp.result_type(a), jnp.result_type(e)
         if a_dtype != e_dtype:
@@ -380,7 +385,7 @@ def assert_no_recompile(fn: Callable[..., Any], *arg_sets: Any) -> int:
 
     Each argument set (a tuple of positional arguments, or a single argument) is
     passed to ``fn`` in turn. A ``jax.jit``-ed function is watched through its
-    cache; a plain Python function is jitted here with a trace counter. Use it to
+    cache; a plain Python function is jitted here under a trace counter. Use it to
     catch steps that retrace on every call (Python scalars that change, shapes or
     dtypes that drift, static arguments that are not hashable-stable).
 
@@ -405,6 +410,9 @@ def assert_no_recompile(fn: Callable[..., Any], *arg_sets: Any) -> int:
     if len(arg_sets) < 2:
         raise ValueError(f"assert_no_recompile needs at least 2 argument sets, got {len(arg_sets)}")
     sets = [s if isinstance(s, tuple) else (s,) for s in arg_sets]
+    # Not chex.assert_max_traces: it keys its trace counts by the function's source
+    # globally, so a second check of the same function (or of any lambda sharing a
+    # wrapper's source) would count the first check's traces too.
     target = fn if hasattr(fn, "_cache_size") else jax.jit(count_compilations(fn))
     counter = count_compilations(target)
     with counter:

@@ -1,5 +1,6 @@
 """The training engine: train state, compiled ``fit``, early stopping, checkpoints."""
 
+from jaxdl.optim.hyperparams import get_hyperparams, set_hyperparams
 from jaxdl.training.checkpoints import Checkpointer, CheckpointError, CheckpointMismatchError
 from jaxdl.training.diagnostics import OverfitReport, overfit_small_batch_check
 from jaxdl.training.early_stopping import (
@@ -9,7 +10,6 @@ from jaxdl.training.early_stopping import (
     early_stopping_init,
     early_stopping_update,
 )
-from jaxdl.training.hyperparams import get_hyperparams, set_hyperparams
 from jaxdl.training.interrupts import TrainingInterrupted
 from jaxdl.training.logging import RunLogger, to_json_value
 from jaxdl.training.loop import (
@@ -25,32 +25,18 @@ from jaxdl.training.sharding import batch_sharding, data_parallel_mesh, replicat
 from jaxdl.training.state import TrainState, create_train_state
 from jaxdl.training.steps import UpdateStep, make_train_step, update_step
 from jaxdl.training.transfer import (
-    MultiTaskMLP,
     RetrainResult,
-    SemiSupervisedAutoencoder,
     freeze,
-    mask_random_spans,
-    masked_prediction_loss,
-    multi_task_loss,
-    original_vs_distorted_pairs,
     replace_head,
     retrain_on_all_data,
-    semi_supervised_loss,
     transfer_params,
 )
 
 __all__ = [
-    "MultiTaskMLP",
     "RetrainResult",
-    "SemiSupervisedAutoencoder",
     "freeze",
-    "mask_random_spans",
-    "masked_prediction_loss",
-    "multi_task_loss",
-    "original_vs_distorted_pairs",
     "replace_head",
     "retrain_on_all_data",
-    "semi_supervised_loss",
     "transfer_params",
     "CheckpointError",
     "CheckpointMismatchError",

@@ -23,13 +23,13 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxdl.optim.hyperparams import get_hyperparams
 from jaxdl.training.early_stopping import (
     EarlyStopping,
     EarlyStoppingState,
     early_stopping_init,
     early_stopping_update,
 )
-from jaxdl.training.hyperparams import get_hyperparams
 from jaxdl.training.state import TrainState
 from jaxdl.training.steps import StepFn, as_update_step
 from jaxdl.typing import Array, Batch, EvalFn, Metrics, PyTree

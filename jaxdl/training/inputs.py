@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxdl._checks import check_positive_int
-from jaxdl.training.hyperparams import get_hyperparams
+from jaxdl.optim.hyperparams import get_hyperparams
 from jaxdl.training.state import TrainState
 from jaxdl.typing import Batch, PyTree
 

@@ -9,9 +9,7 @@ import pytest
 
 from jaxdl.data.augment import (
     fast_gradient_sign,
-    flip_labels,
-    gaussian_input_noise,
-    gaussian_target_noise,
+    original_vs_distorted_pairs,
     random_crop,
     random_flip_left_right,
     random_flip_up_down,
@@ -19,6 +17,7 @@ from jaxdl.data.augment import (
     target_noise,
     translate,
 )
+from jaxdl.sampling.noise import flip_labels
 from jaxdl.testing import assert_grads_close
 
 
@@ -36,46 +35,6 @@ def _images(key, n=64, h=5, w=6, c=2):
 # ------------------------------------------------------------------------ noise
 
 
-def test_gaussian_input_noise_statistics(key):
-    x = jnp.full((200, 50), 3.0)
-    key, zero_key = jax.random.split(key)
-    noisy = gaussian_input_noise(key, x, 0.5)
-    delta = np.asarray(noisy - x).ravel()
-    n = delta.size  # 10_000 draws: standard errors 0.005 (mean) and ~0.0035 (std)
-    assert abs(delta.mean()) < 4 * 0.5 / np.sqrt(n)
-    assert abs(delta.std() - 0.5) < 4 * 0.5 / np.sqrt(2 * n)
-    assert noisy.dtype == x.dtype
-    np.testing.assert_array_equal(gaussian_input_noise(zero_key, x, 0.0), x)
-
-
-def test_gaussian_noise_is_differentiable_in_x(key):
-    x = jnp.array([0.5, -1.0, 2.0])
-    assert_grads_close(
-        lambda z: jnp.sum(gaussian_input_noise(jax.random.clone(key), z, 0.3) ** 2), x
-    )
-
-
-def test_gaussian_target_noise_and_dispatch(key):
-    k1, k2 = jax.random.split(key)
-    y = jnp.zeros(4000)
-    noisy = gaussian_target_noise(k1, y, 2.0)
-    assert abs(float(noisy.std()) - 2.0) < 4 * 2.0 / np.sqrt(2 * 4000)
-    np.testing.assert_array_equal(target_noise(k2, y, 0.0), y)
-
-
-def test_flip_labels_rate_and_uniform_other_class(key):
-    labels = jnp.zeros(20000, jnp.int32)
-    noisy = np.asarray(flip_labels(key, labels, 4, 0.3))
-    flipped = noisy != 0
-    se = np.sqrt(0.3 * 0.7 / labels.size)
-    assert abs(flipped.mean() - 0.3) < 4 * se
-    counts = np.bincount(noisy[flipped], minlength=4)
-    assert counts[0] == 0  # a flipped label always changes
-    share = counts[1:] / flipped.sum()  # each other class 1/3
-    assert np.all(np.abs(share - 1 / 3) < 4 * np.sqrt((1 / 3) * (2 / 3) / flipped.sum()))
-    assert noisy.dtype == np.int32
-
-
 def test_target_noise_dispatches_integers_to_flips(key):
     labels = jnp.arange(6) % 3
     np.testing.assert_array_equal(target_noise(key, labels, 0.0, num_classes=3), labels)
@@ -85,21 +44,6 @@ def test_target_noise_dispatches_integers_to_flips(key):
     )
     with pytest.raises(ValueError, match="num_classes is required"):
         target_noise(key, labels, 0.1)
-
-
-def test_noise_argument_errors(key):
-    with pytest.raises(ValueError, match="std must be >= 0"):
-        gaussian_input_noise(key, jnp.ones(3), -0.1)
-    with pytest.raises(ValueError, match="std must be >= 0"):
-        gaussian_target_noise(key, jnp.ones(3), -1.0)
-    with pytest.raises(TypeError, match="x must have a floating dtype"):
-        gaussian_input_noise(key, jnp.ones(3, jnp.int32), 0.1)
-    with pytest.raises(ValueError, match=r"flip_probability must lie in \[0.0, 1.0\]"):
-        flip_labels(key, jnp.array([0, 1]), 2, 1.5)
-    with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\)"):
-        flip_labels(key, jnp.array([0, 2]), 2, 0.1)
-    with pytest.raises(ValueError, match="num_classes must be >= 2"):
-        flip_labels(key, jnp.array([0, 0]), 1, 0.1)
 
 
 # ----------------------------------------------------------------------- flips
@@ -258,3 +202,30 @@ def test_fast_gradient_sign_increases_the_loss(key):
     np.testing.assert_allclose(loss(x_adv) - loss(x), predicted, rtol=0.1)
     with pytest.raises(ValueError, match="epsilon must be >= 0"):
         fast_gradient_sign(loss, x, -0.1)
+
+
+# ------------------------------------------------------------------- pretext data
+
+
+def test_original_vs_distorted_pairs(key):
+    x = jnp.arange(1.0, 401.0).reshape(200, 2)
+    pairs, labels = original_vs_distorted_pairs(key, x, std=0.5)
+    assert pairs.shape == (200, 2, 2) and labels.dtype == jnp.int32
+    idx = np.arange(200)
+    original = np.asarray(pairs)[idx, np.asarray(labels)]
+    distorted = np.asarray(pairs)[idx, 1 - np.asarray(labels)]
+    np.testing.assert_array_equal(original, x)
+    assert np.all(distorted != np.asarray(x))
+    assert abs(float(labels.mean()) - 0.5) < 4 * np.sqrt(0.25 / 200)
+
+
+def test_original_vs_distorted_pairs_custom_distortion_and_errors(key):
+    x = jnp.ones((4, 3))
+    pairs, labels = original_vs_distorted_pairs(key, x, distort=lambda k, z: -z)
+    np.testing.assert_array_equal(
+        np.asarray(pairs)[np.arange(4), 1 - np.asarray(labels)], -np.ones((4, 3))
+    )
+    with pytest.raises(ValueError, match="distort must keep the shape"):
+        original_vs_distorted_pairs(jax.random.key(2), x, distort=lambda k, z: z[:, :1])
+    with pytest.raises(ValueError, match="std must be > 0"):
+        original_vs_distorted_pairs(jax.random.key(3), x, std=0.0)

@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sklearn.preprocessing import StandardScaler
 
 from jaxdl import data
@@ -178,3 +180,36 @@ def test_one_hot():
         data.one_hot(jnp.array([3]), 3)
     with pytest.raises(TypeError, match="labels must have an integer dtype"):
         data.one_hot(jnp.array([0.0]), 3)
+
+
+# ------------------------------------------- constant and near-constant columns (issue 7)
+
+
+@pytest.mark.parametrize("value", [7.0, 0.1, -3.3, 1e4, 1e-3])
+@pytest.mark.parametrize("n", [13, 7, 100])
+def test_standardize_constant_float32_column_like_sklearn(value, n):
+    # The float32 mean of thirteen 7.0s is 7.0000005: the spread is ~1e-7, not 0.
+    x = np.full((n, 2), value, np.float32)
+    x[:, 1] = np.linspace(0.0, 1.0, n)
+    x_test = np.array([[value, 0.5]], np.float32)
+    scaler = StandardScaler().fit(x.astype(np.float64))
+    stats, (train_z, test_z) = data.standardize(jnp.asarray(x), jnp.asarray(x_test))
+    np.testing.assert_allclose(np.asarray(stats.std)[0], 1.0)
+    np.testing.assert_allclose(train_z, scaler.transform(x), atol=1e-4)
+    np.testing.assert_allclose(test_z, scaler.transform(x_test), atol=1e-4)
+
+
+@settings(max_examples=25)
+@given(
+    value=st.floats(-1e4, 1e4, allow_nan=False, width=32),
+    n=st.integers(2, 60),
+    relative_step=st.sampled_from([0.0, 1e-3, 1e-1]),
+)
+def test_standardize_near_constant_column_matches_float64(value, n, relative_step):
+    # A column that moves by a relative 1e-3 is a real spread; 0 is a constant.
+    step = relative_step * max(abs(value), 1.0)
+    x = (value + step * (np.arange(n) % 2)).astype(np.float32)[:, None]
+    _, (z,) = data.standardize(jnp.asarray(x))
+    reference = StandardScaler().fit_transform(x.astype(np.float64))
+    assert np.all(np.isfinite(z))
+    np.testing.assert_allclose(z, reference, atol=2e-2)

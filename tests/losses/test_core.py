@@ -231,7 +231,7 @@ def test_errors():
         losses.sigmoid_binary_cross_entropy(jnp.zeros(3), jnp.zeros(4))
     with pytest.raises(ValueError, match=r"labels must hold probabilities in \[0, 1\]"):
         losses.sigmoid_binary_cross_entropy(jnp.zeros(2), jnp.array([0.0, 2.0]))
-    with pytest.raises(ValueError, match="probs must sum to 1 along axis -1"):
+    with pytest.raises(ValueError, match="probabilities must sum to 1 along axis -1"):
         losses.softmax_cross_entropy_with_probs(logits, jnp.full((3, 4), 0.5))
     with pytest.raises(ValueError, match="mean and log_variance must have the same shape"):
         losses.gaussian_nll(jnp.zeros((2, 2)), jnp.zeros((2, 1)), jnp.zeros((2, 2)))

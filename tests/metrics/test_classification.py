@@ -42,32 +42,32 @@ def test_accuracy_from_logits_and_labels_matches_sklearn(seed):
     logits = rng.normal(size=(N, K)).astype(np.float32)
     labels = rng.integers(0, K, N).astype(np.int32)
     expected = skm.accuracy_score(labels, logits.argmax(1))
-    _close(metrics.accuracy(logits, labels), expected)
-    _close(metrics.accuracy(logits.argmax(1).astype(np.int32), labels), expected)
-    _close(metrics.error_rate(logits, labels), 1 - expected)
+    _close(metrics.accuracy(labels, logits), expected)
+    _close(metrics.accuracy(labels, logits.argmax(1).astype(np.int32)), expected)
+    _close(metrics.error_rate(labels, logits), 1 - expected)
 
 
 def test_accuracy_jit_and_vmap():
     logits = jax.random.normal(jax.random.key(1), (3, 10, K))
     labels = jax.random.randint(jax.random.key(2), (3, 10), 0, K)
-    assert_jit_matches_eager(metrics.accuracy, logits[0], labels[0])
-    assert_vmap_matches_loop(metrics.accuracy, logits, labels)
+    assert_jit_matches_eager(metrics.accuracy, labels[0], logits[0])
+    assert_vmap_matches_loop(metrics.accuracy, labels, logits)
 
 
 def test_accuracy_errors():
     logits = jnp.zeros((5, 3))
     with pytest.raises(TypeError, match="labels must have an integer dtype"):
-        metrics.accuracy(logits, jnp.zeros(5))
+        metrics.accuracy(jnp.zeros(5), logits)
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 3\)"):
-        metrics.accuracy(logits, jnp.array([0, 1, 2, 3, 0]))
-    with pytest.raises(ValueError, match="logits_or_preds must have shape"):
-        metrics.accuracy(jnp.zeros((4, 3)), jnp.zeros(5, jnp.int32))
-    with pytest.raises(TypeError, match="logits_or_preds must have an integer dtype"):
-        metrics.accuracy(jnp.zeros(5), jnp.zeros(5, jnp.int32))
+        metrics.accuracy(jnp.array([0, 1, 2, 3, 0]), logits)
+    with pytest.raises(ValueError, match="predictions must have shape"):
+        metrics.accuracy(jnp.zeros(5, jnp.int32), jnp.zeros((4, 3)))
+    with pytest.raises(TypeError, match="predictions must have an integer dtype"):
+        metrics.accuracy(jnp.zeros(5, jnp.int32), jnp.zeros(5))
     with pytest.raises(ValueError, match="shape of labels"):
-        metrics.accuracy(jnp.zeros((5, 3, 2)), jnp.zeros(5, jnp.int32))
+        metrics.accuracy(jnp.zeros(5, jnp.int32), jnp.zeros((5, 3, 2)))
     with pytest.raises(ValueError, match="at least one example"):
-        metrics.accuracy(jnp.zeros((0, 3)), jnp.zeros(0, jnp.int32))
+        metrics.accuracy(jnp.zeros(0, jnp.int32), jnp.zeros((0, 3)))
 
 
 # --------------------------------------------------------------------------- confusion
@@ -105,11 +105,11 @@ def test_confusion_matrix_errors():
     labels = jnp.array([0, 1, 2])
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\)"):
         metrics.confusion_matrix(labels, jnp.array([0, 1, 1]), 2)
-    with pytest.raises(ValueError, match=r"preds must lie in \[0, 3\)"):
+    with pytest.raises(ValueError, match=r"predictions must lie in \[0, 3\)"):
         metrics.confusion_matrix(labels, jnp.array([0, 1, 3]), 3)
-    with pytest.raises(ValueError, match="preds must have 3 scores"):
+    with pytest.raises(ValueError, match="predictions must have 3 scores"):
         metrics.confusion_matrix(labels, jnp.zeros((3, 4)), 3)
-    with pytest.raises(ValueError, match="preds must have shape"):
+    with pytest.raises(ValueError, match="predictions must have shape"):
         metrics.confusion_matrix(labels, jnp.array([0, 1]), 3)
     with pytest.raises(ValueError, match="normalize must be one of"):
         metrics.confusion_matrix(labels, labels, 3, normalize="rows")
@@ -294,5 +294,5 @@ def test_cost_errors():
         metrics.cost_weighted_error(labels, jnp.array([0, 1, 1]), jnp.ones((2, 2)))
     with pytest.raises(TypeError, match="cost_matrix must have a floating dtype"):
         metrics.cost_weighted_error(labels, labels, jnp.ones((3, 3), jnp.int32))
-    with pytest.raises(ValueError, match="probs must sum to 1"):
+    with pytest.raises(ValueError, match="probabilities must sum to 1"):
         metrics.cost_sensitive_predictions(jnp.ones((2, 3)), jnp.ones((3, 3)))

@@ -29,10 +29,10 @@ def _case(seed: int):
 def _states(lo: int, hi: int, data):
     logits, labels, values, targets = data
     return (
-        Accuracy.from_batch(logits[lo:hi], labels[lo:hi]),
+        Accuracy.from_batch(labels[lo:hi], logits[lo:hi]),
         ConfusionMatrix.from_batch(labels[lo:hi], logits[lo:hi], K),
         Mean.from_batch(values[lo:hi]),
-        MSE.from_batch(targets[lo:hi] * 0.5, targets[lo:hi]),
+        MSE.from_batch(targets[lo:hi], targets[lo:hi] * 0.5),
     )
 
 
@@ -53,13 +53,13 @@ def test_merge_of_batch_states_equals_state_of_concatenation(seed, cut):
 
 def test_empty_is_neutral_and_update_is_merge():
     logits, labels, values, targets = _case(1)
-    acc = Accuracy.empty().update(logits, labels)
-    assert float(acc.compute()) == pytest.approx(float(metrics.accuracy(logits, labels)))
+    acc = Accuracy.empty().update(labels, logits)
+    assert float(acc.compute()) == pytest.approx(float(metrics.accuracy(labels, logits)))
     matrix = ConfusionMatrix.init(K).update(labels, logits)
     np.testing.assert_array_equal(matrix.compute(), metrics.confusion_matrix(labels, logits, K))
     mean = Average.init().update(values)
     assert float(mean.compute()) == pytest.approx(float(values.mean()), rel=1e-6)
-    mse = MSE.empty().update(targets * 0.5, targets)
+    mse = MSE.empty().update(targets, targets * 0.5)
     assert float(mse.compute()) == pytest.approx(float(np.mean((targets * 0.5) ** 2)), rel=1e-6)
     assert float(mse.rmse()) == pytest.approx(math.sqrt(float(mse.compute())), rel=1e-6)
     assert math.isnan(float(Mean.empty().compute()))
@@ -107,8 +107,8 @@ def test_mask_drops_padded_examples():
     logits, labels, values, targets = _case(3)
     keep = np.arange(N) < 17
     np.testing.assert_allclose(
-        Accuracy.from_batch(logits, labels, keep).compute(),
-        metrics.accuracy(logits[:17], labels[:17]),
+        Accuracy.from_batch(labels, logits, keep).compute(),
+        metrics.accuracy(labels[:17], logits[:17]),
         rtol=1e-6,
     )
     np.testing.assert_array_equal(
@@ -119,7 +119,7 @@ def test_mask_drops_padded_examples():
         Mean.from_batch(values, keep.astype(np.float32)).compute(), values[:17].mean(), rtol=1e-6
     )
     np.testing.assert_allclose(
-        MSE.from_batch(targets * 0.5, targets, keep).compute(),
+        MSE.from_batch(targets, targets * 0.5, keep).compute(),
         np.mean((targets[:17] * 0.5) ** 2),
         rtol=1e-6,
     )
@@ -127,9 +127,9 @@ def test_mask_drops_padded_examples():
 
 def test_states_vmap_over_independent_streams():
     logits, labels, _, _ = _case(4)
-    stacked = jax.vmap(Accuracy.from_batch)(logits.reshape(3, 8, K), labels.reshape(3, 8))
+    stacked = jax.vmap(Accuracy.from_batch)(labels.reshape(3, 8), logits.reshape(3, 8, K))
     for i in range(3):
-        one = Accuracy.from_batch(logits[8 * i : 8 * i + 8], labels[8 * i : 8 * i + 8])
+        one = Accuracy.from_batch(labels[8 * i : 8 * i + 8], logits[8 * i : 8 * i + 8])
         assert float(stacked.correct[i]) == float(one.correct)
 
 
@@ -140,12 +140,12 @@ def test_state_errors():
     with pytest.raises(ValueError, match="cannot merge confusion matrices of shapes"):
         ConfusionMatrix.empty(2).merge(ConfusionMatrix.empty(3))
     with pytest.raises(ValueError, match=r"mask must have shape \(24\)"):
-        Accuracy.from_batch(logits, labels, np.ones(5, bool))
+        Accuracy.from_batch(labels, logits, np.ones(5, bool))
     with pytest.raises(ValueError, match=r"weights must have shape \(24\)"):
         Mean.from_batch(values, np.ones(3, np.float32))
     with pytest.raises(ValueError, match=r"labels must lie in \[0, 2\)"):
         ConfusionMatrix.empty(2).update(labels, labels)
     with pytest.raises(ValueError, match="predictions must have shape"):
-        MSE.from_batch(jnp.zeros(3), jnp.zeros(4))
+        MSE.from_batch(jnp.zeros(4), jnp.zeros(3))
     with pytest.raises(TypeError, match="num_classes must be an int"):
         ConfusionMatrix.empty(2.5)

@@ -39,7 +39,7 @@ def test_least_squares_matches_sklearn_and_numpy_lstsq(key):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_ridge_matches_sklearn_multi_output(key, fit_intercept):
     x, y = _regression_data(key, k=2)
-    model = jnn.ridge(x, y, alpha=3.0, fit_intercept=fit_intercept)
+    model = jnn.ridge(x, y, strength=3.0, fit_intercept=fit_intercept)
     reference = Ridge(alpha=3.0, fit_intercept=fit_intercept).fit(_np(x), _np(y))
     np.testing.assert_allclose(model.weights, reference.coef_.T, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(model.intercept, reference.intercept_, rtol=1e-4, atol=1e-5)
@@ -50,19 +50,23 @@ def test_ridge_matches_sklearn_multi_output(key, fit_intercept):
 
 def test_ridge_normal_equations_and_shrinkage(key):
     x, y = _regression_data(key)
-    model = jnn.ridge(x, y, alpha=2.0, fit_intercept=False)
+    model = jnn.ridge(x, y, strength=2.0, fit_intercept=False)
     # (X^T X + alpha I) w = X^T y holds.
     lhs = (x.T @ x + 2.0 * jnp.eye(3)) @ model.weights
     np.testing.assert_allclose(lhs, x.T @ y, rtol=1e-4, atol=1e-4)
-    norms = [float(jnp.linalg.norm(jnn.ridge(x, y, alpha=a).weights)) for a in (0.0, 10.0, 1000.0)]
+    norms = [
+        float(jnp.linalg.norm(jnn.ridge(x, y, strength=a).weights)) for a in (0.0, 10.0, 1000.0)
+    ]
     assert norms[0] > norms[1] > norms[2]
 
 
 def test_gradient_descent_reaches_the_closed_form(key):
     x, y = _regression_data(key)
     for alpha in (0.0, 5.0):
-        closed = jnn.ridge(x, y, alpha=alpha)
-        fitted, info = jnn.linear_regression_gd(x, y, alpha=alpha, learning_rate=0.2, num_steps=800)
+        closed = jnn.ridge(x, y, strength=alpha)
+        fitted, info = jnn.linear_regression_gd(
+            x, y, strength=alpha, learning_rate=0.2, num_steps=800
+        )
         np.testing.assert_allclose(fitted.weights, closed.weights, rtol=1e-3, atol=1e-4)
         np.testing.assert_allclose(fitted.intercept, closed.intercept, rtol=1e-3, atol=1e-4)
         assert info.loss.shape == (800,)
@@ -97,14 +101,16 @@ def _classification_data(key, n=60):
 def test_logistic_regression_gd_matches_sklearn(key):
     x, y = _classification_data(key)
     l2 = 0.01
-    fitted, info = jnn.logistic_regression_gd(x, y, l2=l2, learning_rate=1.0, num_steps=1500)
+    fitted, info = jnn.logistic_regression_gd(x, y, strength=l2, learning_rate=1.0, num_steps=1500)
     assert float(info.loss[-1]) < float(info.loss[0])
     reference = LogisticRegression(C=1.0 / (x.shape[0] * l2), tol=1e-10, max_iter=10_000)
     reference.fit(_np(x), np.asarray(y))
     np.testing.assert_allclose(fitted.weights, reference.coef_[0], rtol=2e-3, atol=2e-4)
     np.testing.assert_allclose(fitted.intercept, reference.intercept_[0], rtol=2e-3, atol=2e-4)
     # Almost unregularized (large C) agrees to a looser tolerance.
-    nearly_free, _ = jnn.logistic_regression_gd(x, y, l2=1e-6, learning_rate=1.0, num_steps=3000)
+    nearly_free, _ = jnn.logistic_regression_gd(
+        x, y, strength=1e-6, learning_rate=1.0, num_steps=3000
+    )
     reference = LogisticRegression(C=1e6, tol=1e-10, max_iter=10_000).fit(_np(x), np.asarray(y))
     np.testing.assert_allclose(nearly_free.weights, reference.coef_[0], rtol=2e-2)
 
@@ -145,7 +151,7 @@ def test_errors(key):
     x, y = _regression_data(key, n=5)
     with pytest.raises(ValueError, match="x and y must have the same number of rows"):
         jnn.ridge(x, y[:4], 1.0)
-    with pytest.raises(ValueError, match="alpha must be >= 0, got -1.0"):
+    with pytest.raises(ValueError, match="strength must be >= 0, got -1.0"):
         jnn.ridge(x, y, -1.0)
     with pytest.raises(ValueError, match="x must have rank 2"):
         jnn.least_squares(x[0], y)
@@ -157,5 +163,5 @@ def test_errors(key):
         jnn.linear_regression_gd(x, y, num_steps=2.5)
     with pytest.raises(ValueError, match="y must have rank 1"):
         jnn.logistic_regression_gd(x, jnp.zeros((5, 2)))
-    with pytest.raises(ValueError, match="l2 must be >= 0"):
-        jnn.logistic_regression_gd(x, jnp.zeros(5), l2=-0.1)
+    with pytest.raises(ValueError, match="strength must be >= 0"):
+        jnn.logistic_regression_gd(x, jnp.zeros(5), strength=-0.1)

@@ -108,9 +108,9 @@ def test_parameter_counts(key):
     assert count_params(abstract) == 199_210
     params = MLP(features=(20, 10)).init(jax.random.clone(key), jnp.ones((1, 30)))
     assert count_params(params) == 31 * 20 + 21 * 10
-    with pytest.raises(ValueError, match="layer_sizes must hold the input size"):
+    with pytest.raises(ValueError, match="features must hold the input size"):
         mlp_num_params((5,))
-    with pytest.raises(ValueError, match=r"layer_sizes\[1\] must be > 0"):
+    with pytest.raises(ValueError, match=r"features\[1\] must be > 0"):
         mlp_num_params((5, 0, 2))
 
 

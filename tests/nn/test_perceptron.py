@@ -75,6 +75,18 @@ def test_bound_quantities():
     assert float(not_separating.margin) < 0 and bool(jnp.isinf(not_separating.bound))
 
 
+def test_bound_of_a_point_on_the_hyperplane_is_infinite():
+    # x_2 lies on the hyperplane of w (0.1 * 3 - 0.3 * 1 = 0 exactly, but not in float32):
+    # the float32 margin is rounding error, not a proof of separation.
+    x = jnp.array([[1.0, 0.0], [0.1, 3.0]])
+    w = jnp.array([0.3, -0.01])
+    exact_margin = min(1.0 * 0.3, 0.1 * 0.3 - 3.0 * 0.01)  # = 0 in real arithmetic
+    assert exact_margin == pytest.approx(0.0, abs=1e-12)
+    bound = pc.perceptron_bound(x, jnp.array([1.0, 1.0]), w)
+    assert abs(float(bound.margin)) < 1e-6
+    assert bool(jnp.isinf(bound.bound))
+
+
 def test_perceptron_module(key):
     model = pc.Perceptron(features=2)
     x = jax.random.normal(key, (5, 3))

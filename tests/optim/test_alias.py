@@ -132,8 +132,7 @@ def numpy_delta_bar_delta(rate, kappa, phi, averaging, num_steps=NUM_STEPS, star
 def test_sgd_matches_pseudocode_and_optax():
     schedule = optim.linear_decay(0.3, 0.03, decay_steps=4)
     expected = numpy_sgd(lambda k: 0.3 * (1 - min(k / 4, 1)) + 0.03 * min(k / 4, 1))
-    np.testing.assert_allclose(run_optax(optim.sgd(schedule)), expected, rtol=1e-12)
-    np.testing.assert_allclose(run_optax(optim.sgd(0.1)), run_optax(optax.sgd(0.1)), rtol=1e-14)
+    np.testing.assert_allclose(run_optax(optax.sgd(schedule)), expected, rtol=1e-12)
 
 
 def test_momentum_matches_pseudocode_with_a_schedule():
@@ -236,10 +235,10 @@ def test_delta_bar_delta_rates_grow_on_a_steady_slope_and_shrink_on_oscillation(
 
 def test_clip_by_value_and_global_norm_match_numpy():
     g = {"w": jnp.array([3.0, -0.2, 7.0]), "b": jnp.array([-4.0])}
-    updates, _ = optim.clip_by_value(1.0).update(g, None)
+    updates, _ = optax.clip(1.0).update(g, None)
     np.testing.assert_allclose(updates["w"], np.clip([3.0, -0.2, 7.0], -1, 1))
     np.testing.assert_allclose(updates["b"], [-1.0])
-    tx = optim.clip_by_global_norm(2.0)
+    tx = optax.clip_by_global_norm(2.0)
     updates, _ = tx.update(g, tx.init(g))
     norm = np.sqrt(9 + 0.04 + 49 + 16)
     np.testing.assert_allclose(updates["w"], np.array([3.0, -0.2, 7.0]) * 2 / norm, rtol=1e-6)
@@ -249,7 +248,7 @@ def test_clip_by_value_and_global_norm_match_numpy():
 
 
 def test_clip_chained_before_an_optimizer_bounds_the_step():
-    tx = optax.chain(optim.clip_by_global_norm(1.0), optim.sgd(0.5))
+    tx = optax.chain(optax.clip_by_global_norm(1.0), optax.sgd(0.5))
     updates, _ = tx.update(jnp.array([30.0, 40.0]), tx.init(jnp.zeros(2)))
     np.testing.assert_allclose(jnp.linalg.norm(updates), 0.5, rtol=1e-6)
 
@@ -266,7 +265,7 @@ def test_current_learning_rate_follows_the_schedule():
         seen.append(float(optim.current_learning_rate(state)))
     np.testing.assert_allclose(seen, [float(schedule(k)) for k in range(6)], rtol=1e-6)
     chained = optax.chain(
-        optim.clip_by_value(1.0), optim.with_schedule_logging(optim.adam, learning_rate=0.01)
+        optax.clip(1.0), optim.with_schedule_logging(optim.adam, learning_rate=0.01)
     )
     np.testing.assert_allclose(optim.current_learning_rate(chained.init(params)), 0.01)
 
@@ -281,7 +280,7 @@ def test_with_schedule_logging_updates_match_the_plain_optimizer():
 
 def test_current_learning_rate_without_injection_raises():
     with pytest.raises(ValueError, match="with_schedule_logging"):
-        optim.current_learning_rate(optim.sgd(0.1).init(jnp.zeros(2)))
+        optim.current_learning_rate(optax.sgd(0.1).init(jnp.zeros(2)))
 
 
 # ---------------------------------------------------------------- transforms
@@ -326,8 +325,6 @@ def test_transforms_keep_pytree_structure():
 @pytest.mark.parametrize(
     ("make", "match"),
     [
-        (lambda: optim.sgd(0.0), "learning_rate must be > 0"),
-        (lambda: optim.sgd(-0.1), "learning_rate must be > 0"),
         (lambda: optim.momentum(0.1, momentum=1.0), r"momentum must lie in \[0.0, 1.0\)"),
         (lambda: optim.momentum(0.1, momentum=-0.1), "momentum must lie in"),
         (lambda: optim.nesterov(-1.0), "learning_rate must be > 0"),
@@ -343,12 +340,10 @@ def test_transforms_keep_pytree_structure():
         (lambda: optim.delta_bar_delta(0.1, increment=0.0), "increment must be > 0"),
         (lambda: optim.delta_bar_delta(0.1, decrement=1.0), r"decrement must lie in \(0.0"),
         (lambda: optim.delta_bar_delta(0.1, averaging=1.0), "averaging must lie in"),
-        (lambda: optim.clip_by_value(0.0), "max_abs_value must be > 0"),
-        (lambda: optim.clip_by_global_norm(-1.0), "max_norm must be > 0"),
         (lambda: optim.scale_by_course_adagrad(delta=-1.0), "delta must be > 0"),
         (lambda: optim.exact_nesterov(loss_fn, 0.0), "learning_rate must be > 0"),
         (lambda: optim.exact_nesterov(loss_fn, 0.1, momentum=1.0), "momentum must lie in"),
-        (lambda: optim.with_schedule_logging(optim.sgd, learning_rate=-0.1), "learning_rate"),
+        (lambda: optim.with_schedule_logging(optax.sgd, learning_rate=-0.1), "learning_rate"),
     ],
 )
 def test_bad_hyperparameters_raise(make, match):

@@ -93,7 +93,7 @@ def test_proximal_l1_matches_lasso_solution(key):
 
 def test_proximal_l1_leaves_biases_alone():
     params = {"kernel": jnp.array([0.01, 1.0]), "bias": jnp.array([0.01])}
-    tx = l1_proximal(1.0, 0.1)
+    tx = l1_proximal(0.1, 1.0)
     zero = jax.tree.map(jnp.zeros_like, params)
     updates, _ = tx.update(zero, tx.init(params), params)
     new = optax.apply_updates(params, updates)
@@ -110,9 +110,9 @@ def test_transforms_need_params():
 
 def test_transform_argument_errors():
     with pytest.raises(ValueError, match="strength must be >= 0"):
-        l1_proximal(-0.1, 0.1)
+        l1_proximal(0.1, -0.1)
     with pytest.raises(ValueError, match="learning_rate must be > 0"):
-        l1_proximal(0.1, 0.0)
+        l1_proximal(0.0, 0.1)
     with pytest.raises(ValueError, match="max_value must be > 0"):
         max_norm(-2.0)
     with pytest.raises(ValueError, match="threshold must be >= 0"):

@@ -66,7 +66,7 @@ def test_schedule_dtype_follows_x64():
 
 
 def test_schedule_drives_sgd_steps():
-    tx = optim.sgd(optim.hyperbolic_decay(1.0))
+    tx = optax.sgd(optim.hyperbolic_decay(1.0))
     state = tx.init(jnp.zeros(1))
     steps = []
     for _ in range(4):

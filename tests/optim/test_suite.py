@@ -45,7 +45,7 @@ class Entry(NamedTuple):
 
 
 ENTRIES = {
-    "sgd": Entry("transform", lambda: optim.sgd(0.1), lambda: optim.sgd(2e-3), 200, 6000),
+    "sgd": Entry("transform", lambda: optax.sgd(0.1), lambda: optax.sgd(2e-3), 200, 6000),
     "momentum": Entry(
         "transform", lambda: optim.momentum(0.05, 0.8), lambda: optim.momentum(1e-3, 0.9), 200, 6000
     ),

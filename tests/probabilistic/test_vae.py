@@ -17,8 +17,8 @@ from jaxdl.probabilistic.vae import (
     gaussian_entropy,
     gaussian_kl_divergence,
     gaussian_log_likelihood,
+    make_vae_loss,
     standard_normal_log_density,
-    vae_loss,
 )
 from jaxdl.testing import (
     assert_grads_close,
@@ -278,7 +278,7 @@ def test_vae_loss_decomposes_into_reconstruction_and_kl(key):
     model = _small_vae()
     x = jax.nn.sigmoid(jax.random.normal(key, (4, 5)))
     params = model.init(jax.random.key(1), x)["params"]
-    loss, (state, metrics) = vae_loss(model, beta=2.0)(params, {}, x, jax.random.key(2))
+    loss, (state, metrics) = make_vae_loss(model, beta=2.0)(params, {}, x, jax.random.key(2))
     assert state == {}
     assert float(metrics["elbo"]) == pytest.approx(
         float(metrics["reconstruction_log_likelihood"] - metrics["kl"]), rel=1e-6
@@ -306,7 +306,7 @@ def test_vae_loss_gradients_with_fixed_key(key, likelihood):
     x = jax.nn.sigmoid(jax.random.normal(key, (3, 3)))
     labels = jnp.array([0, 1, 1], dtype=jnp.int32)
     params = model.init(jax.random.key(1), x, labels)["params"]
-    loss_fn = vae_loss(model, num_samples=2)
+    loss_fn = make_vae_loss(model, num_samples=2)
 
     def objective(params, x, loss_key):
         return loss_fn(params, {}, (x, labels), loss_key)[0]
@@ -329,7 +329,7 @@ def test_conditional_vae_uses_labels(key):
     with pytest.raises(ValueError, match="labels must have shape"):
         model.apply(variables, x, jnp.array([0], dtype=jnp.int32))
     with pytest.raises(ValueError, match="needs batches"):
-        vae_loss(model)(variables["params"], {}, x, jax.random.key(2))
+        make_vae_loss(model)(variables["params"], {}, x, jax.random.key(2))
     samples = model.apply(variables, jax.random.key(3), 2, labels, method=VAE.sample_prior)
     assert samples.shape == (2, 5)
     plain = _small_vae()
@@ -371,9 +371,9 @@ def test_vae_errors(key):
     with pytest.raises(ValueError, match="latent must have 2 features"):
         model.apply(variables, jnp.ones((2, 3)), method=VAE.decode)
     with pytest.raises(ValueError, match="beta must be >= 0"):
-        vae_loss(model, beta=-1.0)
+        make_vae_loss(model, beta=-1.0)
     with pytest.raises(ValueError, match="num_samples must be > 0"):
-        vae_loss(model, num_samples=0)
+        make_vae_loss(model, num_samples=0)
     with pytest.raises(ValueError, match="mean and log_variance must have the same shape"):
         gaussian_kl_divergence(jnp.ones((2, 3)), jnp.ones((2, 2)))
     with pytest.raises(ValueError, match="x and logits must have the same shape"):

@@ -45,10 +45,10 @@ def test_normal_is_affine_in_parameters(key):
 
 def test_normal_gradients_with_fixed_key(key):
     def loss(params, k):
-        z = reparam.normal(k, params["mean"], params["standard_deviation"])
+        z = reparam.normal(k, params["mean"], params["std"])
         return jnp.sum(jnp.sin(z) * z)
 
-    params = {"mean": jnp.array([0.3, -1.0]), "standard_deviation": jnp.array([0.7, 1.3])}
+    params = {"mean": jnp.array([0.3, -1.0]), "std": jnp.array([0.7, 1.3])}
     assert_grads_close(loss, params, key, rtol=1e-5)
 
 
@@ -62,7 +62,7 @@ def test_normal_from_log_variance_gradients(key):
 
 
 def test_normal_rejects_negative_scale(key):
-    with pytest.raises(ValueError, match="standard_deviation must be >= 0"):
+    with pytest.raises(ValueError, match="std must be >= 0"):
         reparam.normal(key, jnp.zeros(2), jnp.array([1.0, -1.0]))
 
 
@@ -112,6 +112,9 @@ def test_multivariate_normal_gradients(key):
     ("covariance", "match"),
     [
         (jnp.array([[1.0, 2.0], [2.0, 1.0]]), "positive definite"),
+        # Singular (rank one): float eigenvalues of rounding size, not 0.
+        # v v^T with v = (0.1, 0.3) in float32: smallest eigenvalue +2.8e-10, not 0.
+        (jnp.outer(jnp.array([0.1, 0.3]), jnp.array([0.1, 0.3])), "positive definite"),
         (jnp.array([[1.0, 0.5], [0.0, 1.0]]), "symmetric"),
         (jnp.ones(3), "square matrix"),
     ],

@@ -1,4 +1,4 @@
-"""Reading and setting optimizer hyperparameters held in the optimizer state.
+"""The one reader (and setter) of hyperparameters held in an optimizer state.
 
 Optimizers built with ``optax.inject_hyperparams`` keep their hyperparameters (the
 learning rate, momentum, ...) as arrays in the optimizer state. That makes them
@@ -15,6 +15,8 @@ import jax.numpy as jnp
 import optax
 
 from jaxdl.typing import Array, PyTree
+
+__all__ = ["current_learning_rate", "get_hyperparams", "set_hyperparams"]
 
 
 def _is_injected(node: Any) -> bool:
@@ -69,3 +71,37 @@ def set_hyperparams(opt_state: PyTree, **values: Any) -> PyTree:
         return node._replace(hyperparams=hyper)
 
     return jax.tree.map(replace, opt_state, is_leaf=_is_injected)
+
+
+def current_learning_rate(opt_state: PyTree) -> Array:
+    """The learning rate of the latest update, read from an optimizer state.
+
+    ``optax.inject_hyperparams`` stores the hyperparameters it evaluated for the most
+    recent update (right after ``init``: those of the first update); this is
+    ``get_hyperparams(opt_state)["learning_rate"]`` (also inside ``optax.chain``
+    states, the first one found) with a clear error when there is none.
+
+    Args:
+        opt_state: an optimizer state (any pytree).
+
+    Returns:
+        A scalar array.
+
+    Raises:
+        ValueError: when no injected ``learning_rate`` is found; build the optimizer
+            with :func:`jaxdl.optim.with_schedule_logging`.
+
+    Example:
+        >>> import jax.numpy as jnp, optax
+        >>> tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.3)
+        >>> float(current_learning_rate(tx.init(jnp.zeros(2))))
+        0.3...
+    """
+    rate = get_hyperparams(opt_state).get("learning_rate")
+    if rate is None:
+        raise ValueError(
+            "opt_state must come from an optimizer built with with_schedule_logging "
+            "(optax.inject_hyperparams) with a learning_rate; none found in "
+            f"{type(opt_state).__name__}"
+        )
+    return jnp.asarray(rate)

@@ -1,4 +1,4 @@
-"""Tests of jaxdl.training.hyperparams: reading and setting injected hyperparameters.
+"""Tests of jaxdl.optim.hyperparams: reading and setting injected hyperparameters.
 
 Checked on optax's ``inject_hyperparams`` states, alone and nested in a chain; a value set
 is the value the next update uses; a leading member axis gives a vmappable population.
@@ -13,7 +13,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxdl.training import get_hyperparams, set_hyperparams
+from jaxdl.optim.hyperparams import get_hyperparams, set_hyperparams
 
 PARAMS = jnp.array([1.0, -2.0, 0.5])
 GRADS = jnp.array([0.5, 1.0, -2.0])
