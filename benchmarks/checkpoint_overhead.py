@@ -42,7 +42,7 @@ from jaxdl.training import (
     epochs_for_steps,
     fit,
     loop,
-    supervised_loss,
+    make_supervised_loss,
 )
 
 CONFIG = {  # experiments/mnist1d_mlp/configs/default.py
@@ -88,7 +88,7 @@ def _main_job():
     )
     init_key, train_key = jax.random.split(jax.random.key(CONFIG["seed"]))
     state = create_train_state(init_key, model, data.x_train[:1], tx)
-    loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
+    loss_fn = make_supervised_loss(model, "cross_entropy", ("accuracy",))
     num_epochs = epochs_for_steps(CONFIG["num_steps"], len(data.x_train), CONFIG["batch_size"])
     parameters = inspect.signature(fit).parameters
     split = "val_data" if "val_data" in parameters else "eval_data"

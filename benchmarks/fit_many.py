@@ -26,7 +26,7 @@ import optax
 
 from jaxdl.data import load_mnist1d
 from jaxdl.nn import MLP
-from jaxdl.training import create_train_state, fit, fit_many, set_hyperparams, supervised_loss
+from jaxdl.training import create_train_state, fit, fit_many, set_hyperparams, make_supervised_loss
 from jaxdl.training.population import choose_strategy
 
 
@@ -52,7 +52,7 @@ def _population(model, x, num_members: int, seed: int = 0):
 
 
 def _case(name, model, x, y, num_members, epochs, batch_size, repeats, strategies) -> dict:
-    loss_fn = supervised_loss(model, "cross_entropy", ())
+    loss_fn = make_supervised_loss(model, "cross_entropy", ())
     states = _population(model, x, num_members)
     run_keys = jax.random.split(jax.random.key(1), num_members)
 

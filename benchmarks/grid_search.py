@@ -30,7 +30,7 @@ import optax
 
 from jaxdl.data import load_digits, load_mnist1d
 from jaxdl.nn import MLP
-from jaxdl.training import create_train_state, fit, fit_many, set_hyperparams, supervised_loss
+from jaxdl.training import create_train_state, fit, fit_many, set_hyperparams, make_supervised_loss
 
 _COMPILE_EVENTS = (
     "/jax/core/compile/backend_compile_duration",
@@ -68,7 +68,7 @@ def _counting_cross_entropy(counter: list[int]):
 def run_vmapped(model, state, rates, data, args):
     """All candidates as members of one ``fit_many`` program."""
     traces: list[int] = []
-    loss_fn = supervised_loss(model, _counting_cross_entropy(traces), metrics=())
+    loss_fn = make_supervised_loss(model, _counting_cross_entropy(traces), metrics=())
     num = len(rates)
 
     def once(seed):
@@ -104,7 +104,7 @@ def run_vmapped(model, state, rates, data, args):
 def run_sequential(model, state, rates, data, args):
     """One ``fit`` call per candidate, in a Python loop."""
     traces: list[int] = []
-    loss_fn = supervised_loss(model, _counting_cross_entropy(traces), metrics=())
+    loss_fn = make_supervised_loss(model, _counting_cross_entropy(traces), metrics=())
 
     def once(seed):
         keys = jax.random.split(jax.random.key(seed), len(rates))

@@ -37,7 +37,7 @@ import optax
 
 from jaxdl.data import load_mnist1d
 from jaxdl.nn import MLP
-from jaxdl.training import create_train_state, epochs_for_steps, fit, supervised_loss
+from jaxdl.training import create_train_state, epochs_for_steps, fit, make_supervised_loss
 
 EPOCHS_PER_CHUNK = 5
 
@@ -87,7 +87,7 @@ def _accuracy(model, params, x, y) -> float:
 
 
 def run_fit(model, state, data, args, num_epochs):
-    loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
+    loss_fn = make_supervised_loss(model, "cross_entropy", ("accuracy",))
 
     def once():
         result = fit(

@@ -311,7 +311,7 @@ def make_adversarial_loss(
         model: a flax classifier.
         epsilon: FGSM radius, ``>= 0``.
         adversarial_weight: ``a`` in ``[0, 1]``.
-        loss: loss name for :func:`jaxdl.training.supervised_loss`.
+        loss: loss name for :func:`jaxdl.training.make_supervised_loss`.
         metrics: metric names (reported on clean and on adversarial inputs).
         clip_range: valid input range for the adversarial inputs.
 

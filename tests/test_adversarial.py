@@ -15,7 +15,7 @@ from jaxdl.data.augment import fast_gradient_sign
 from jaxdl.losses import softmax_cross_entropy
 from jaxdl.nn import MLP
 from jaxdl.testing import assert_grads_close, assert_jit_matches_eager, assert_vmap_matches_loop
-from jaxdl.training import create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 
 pytestmark = pytest.mark.standard_dtype_promotion
 
@@ -46,7 +46,7 @@ def _train(loss_fn, x, y):
 @pytest.fixture(scope="module")
 def trained(digits):
     x, y, _, _ = digits
-    return _train(supervised_loss(MODEL), x, y)
+    return _train(make_supervised_loss(MODEL), x, y)
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ def test_adversarial_loss_gradients_and_clean_limit(key):
         lambda p, xb, yb: loss_fn(p, {}, (xb, yb), None)[0], params, x, y, rtol=1e-4, atol=1e-7
     )
     clean = make_adversarial_loss(model, 0.05, adversarial_weight=0.0)(params, {}, (x, y), None)[0]
-    reference = supervised_loss(model)(params, {}, (x, y), None)[0]
+    reference = make_supervised_loss(model)(params, {}, (x, y), None)[0]
     assert float(clean) == pytest.approx(float(reference), rel=1e-6)
     loss, (_, metrics) = loss_fn(params, {}, (x, y), jax.random.key(4))
     assert float(metrics["adversarial_loss"]) > float(metrics["clean_loss"])

@@ -209,10 +209,7 @@ def test_resume_restores_and_keeps_one_history(finished_run, tmp_path, capsys):
     shutil.copytree(finished_run, workdir)
     (workdir / "summary.json").unlink()
     finished = json.loads((finished_run / "summary.json").read_text())
-    try:
-        code = cli.main(["run", "mnist1d-mlp", "--workdir", str(workdir), "--resume"])
-    except IndexError:  # fit before the engine branch: the history of a resumed fit is empty
-        pytest.xfail("fit returns only the new epochs on resume (engine branch fixes it)")
+    code = cli.main(["run", "mnist1d-mlp", "--workdir", str(workdir), "--resume"])
     assert code == 0
     summary = json.loads((workdir / "summary.json").read_text())
     assert summary["num_epochs"] == finished["num_epochs"]

@@ -31,12 +31,12 @@ def test_array_like_accepts_what_jnp_asarray_accepts(value):
 
 
 def test_loss_fn_protocol_matches_the_engine_losses():
-    """``supervised_loss`` builds the loss ``fit`` differentiates: it has LossFn's parameters."""
+    """``make_supervised_loss`` builds the loss ``fit`` differentiates: it has LossFn's parameters."""
     from jaxdl.nn import MLP
-    from jaxdl.training import supervised_loss
+    from jaxdl.training import make_supervised_loss
 
     expected = list(inspect.signature(jt.LossFn.__call__).parameters)[1:]
-    loss_fn = supervised_loss(MLP(features=(3, 2)))
+    loss_fn = make_supervised_loss(MLP(features=(3, 2)))
     assert len(inspect.signature(loss_fn).parameters) == len(expected)
     assert expected == ["params", "model_state", "batch", "key"]
     assert list(inspect.signature(jt.EvalFn.__call__).parameters)[1:] == [

@@ -16,7 +16,7 @@ from jaxdl.data import moons
 from jaxdl.experiment import Run, decision_boundary, figure
 from jaxdl.metrics import accuracy
 from jaxdl.nn import MLP, constant
-from jaxdl.training import create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
@@ -49,7 +49,7 @@ def _train_each(config, workdir, logger, x, y, init_key, train_key, axes) -> dic
         result = fit(
             jax.random.clone(train_key),
             state,
-            supervised_loss(model),
+            make_supervised_loss(model),
             (x, y),
             num_epochs=config["num_epochs"],
             batch_size=config["batch_size"],

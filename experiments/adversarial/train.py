@@ -17,7 +17,7 @@ from jaxdl.adversarial import make_adversarial_loss, robust_accuracy
 from jaxdl.data import load_digits
 from jaxdl.experiment import Run, history_columns, line_plot
 from jaxdl.nn import MLP
-from jaxdl.training import create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 
 CLIP_RANGE = (0.0, 1.0)
 
@@ -33,7 +33,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     init_key, fit_key, attack_key = jax.random.split(workdir.key, 3)
 
     losses = {
-        "standard": supervised_loss(model, "cross_entropy", ("accuracy",)),
+        "standard": make_supervised_loss(model, "cross_entropy", ("accuracy",)),
         "adversarial": make_adversarial_loss(
             model,
             config["train_epsilon"],

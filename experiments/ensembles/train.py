@@ -32,7 +32,7 @@ from jaxdl.selection import (
     out_of_bag_accuracy,
     stump_weak_learner,
 )
-from jaxdl.training import create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 
 
 def _accuracy(predicted, labels) -> float:
@@ -54,7 +54,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     single = fit(
         keys[3],
         single_state,
-        supervised_loss(model),
+        make_supervised_loss(model),
         (x, y),
         num_epochs=config["num_epochs"],
         progress=False,

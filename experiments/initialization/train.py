@@ -28,7 +28,7 @@ from jaxdl.data.toy import xor
 from jaxdl.experiment import Run, figure, line_plot
 from jaxdl.nn.initializers import constant
 from jaxdl.nn.mlp import MLP
-from jaxdl.training import create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
 
@@ -158,7 +158,7 @@ def symmetry_study(key, config: dict, workdir: Run, logger) -> dict:
     summary: dict = {}
     curves = {}
     for i, (name, model) in enumerate(models.items()):
-        loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
+        loss_fn = make_supervised_loss(model, "cross_entropy", ("accuracy",))
         state = compiled_train_state(
             jax.random.clone(init_key), model, x[:1], optax.sgd(config["learning_rate"])
         )

@@ -15,7 +15,7 @@ from jaxdl.data import load_iris, one_hot, standardize
 from jaxdl.experiment import Run, decision_boundary, figure, history_columns, line_plot
 from jaxdl.metrics import accuracy
 from jaxdl.nn import MLP
-from jaxdl.training import create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
@@ -28,7 +28,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     )
     init_key, train_key = jax.random.split(workdir.key)
     state = create_train_state(init_key, model, x_train[:1], optax.sgd(config["learning_rate"]))
-    loss_fn = supervised_loss(model, "mse", ())
+    loss_fn = make_supervised_loss(model, "mse", ())
     result = fit(
         train_key,
         state,

@@ -22,7 +22,7 @@ import optax
 from jaxdl.experiment import Run, figure, line_plot
 from jaxdl.nn.dropout import DropoutMLP
 from jaxdl.sampling.dropout import monte_carlo_dropout
-from jaxdl.training import create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 
 
 def validate(config: dict) -> None:
@@ -75,7 +75,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         rule=config["rule"],
     )
     state = create_train_state(k_init, model, x[:1], optax.adam(config["learning_rate"]))
-    loss_fn = supervised_loss(model, "mse", metrics=())
+    loss_fn = make_supervised_loss(model, "mse", metrics=())
     result = fit(
         k_fit,
         state,

@@ -12,7 +12,7 @@ from jaxdl.data.preprocessing import unstandardize
 from jaxdl.experiment import Run, figure, history_columns, line_plot
 from jaxdl.metrics import root_mean_squared_error
 from jaxdl.nn import MLP
-from jaxdl.training import create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
@@ -26,7 +26,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     result = fit(
         train_key,
         state,
-        supervised_loss(model, "mse", ()),
+        make_supervised_loss(model, "mse", ()),
         (x, t),
         num_epochs=config["num_epochs"],
         epochs_per_chunk=config["epochs_per_chunk"],

@@ -10,7 +10,7 @@ from jaxdl.data import load_mnist1d
 from jaxdl.experiment import Run, history_columns, line_plot
 from jaxdl.metrics import accuracy, confusion_matrix
 from jaxdl.nn import MLP
-from jaxdl.training import create_train_state, epochs_for_steps, fit, supervised_loss
+from jaxdl.training import create_train_state, epochs_for_steps, fit, make_supervised_loss
 
 OPTIMIZERS = {"adam": optax.adam, "sgd": optax.sgd, "rmsprop": optax.rmsprop}
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "gelu", "elu", "softplus")
@@ -43,7 +43,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
 
     init_key, train_key = jax.random.split(workdir.key)
     state = create_train_state(init_key, model, data.x_train[:1], tx)
-    loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
+    loss_fn = make_supervised_loss(model, "cross_entropy", ("accuracy",))
     num_epochs = epochs_for_steps(config["num_steps"], len(data.x_train), config["batch_size"])
     result = fit(
         train_key,

@@ -24,7 +24,7 @@ from jaxdl import optim
 from jaxdl.data import load_digits
 from jaxdl.experiment import Run, figure, line_plot
 from jaxdl.nn.mlp import MLP
-from jaxdl.training import create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 
 OPTIMIZERS = {
     "sgd": optax.sgd,
@@ -44,7 +44,7 @@ def loss_curves(key, config: dict, workdir: Run, logger) -> dict:
         x_train, y_train = x_train[: config["num_train"]], y_train[: config["num_train"]]
     x_test, y_test = data.x_test / 16.0, data.y_test
     model = MLP(features=(config["hidden"], data.num_classes), activation="relu", output=None)
-    loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
+    loss_fn = make_supervised_loss(model, "cross_entropy", ("accuracy",))
     init_key, fit_key = jax.random.split(key)
     summary: dict = {}
     curves: dict[str, list[float]] = {}

@@ -30,7 +30,7 @@ from jaxdl.training import (
     EarlyStopping,
     create_train_state,
     fit,
-    supervised_loss,
+    make_supervised_loss,
 )
 from jaxdl.training.transfer import retrain_on_all_data
 
@@ -72,7 +72,7 @@ def sparsity_study(key, config: dict, workdir: Run, logger) -> dict:
         "l2": optax.chain(weight_decay(config["l2_strength"]), optax.sgd(lr)),
         "l1": l1_proximal_sgd(lr, config["l1_strength"]),
     }
-    loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
+    loss_fn = make_supervised_loss(model, "cross_entropy", ("accuracy",))
     relevant = config["sparsity_num_relevant"]
     summary: dict = {}
     first_layers = {}
@@ -198,7 +198,7 @@ def overfitting_study(key, config: dict, workdir: Run, logger) -> dict:
         result = fit(
             jax.random.fold_in(fit_key, i),
             state,
-            supervised_loss(model),
+            make_supervised_loss(model),
             train,
             val_data=val,  # for the curves only: nothing is selected on it
             callback=_logging_callback(logger, name),
@@ -240,7 +240,7 @@ def _early_stopping_run(
     retrained = retrain_on_all_data(
         fit_key,
         state,
-        supervised_loss(plain),
+        make_supervised_loss(plain),
         fit_part,
         valid_part,
         early_stopping=EarlyStopping("val_loss", "min", patience=config["patience"]),
@@ -259,7 +259,7 @@ def _early_stopping_run(
 def _report_overfitting(config, workdir, train, test, final_params, histories, summary) -> dict:
     """Test metrics of every run, the loss curves and the decision boundaries."""
     for name, (model, params) in final_params.items():
-        evaluate = jax.jit(supervised_loss(model).evaluate)
+        evaluate = jax.jit(make_supervised_loss(model).evaluate)
         metrics = evaluate(params, {}, test)
         train_metrics = evaluate(params, {}, train)
         summary[f"test_loss_{name}"] = float(metrics["loss"])

@@ -13,7 +13,7 @@ import optax
 from jaxdl.data import load_digits
 from jaxdl.experiment import Run, line_plot
 from jaxdl.nn import MLP
-from jaxdl.training import create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 
 
 def validate(config: dict) -> None:
@@ -28,7 +28,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     model = MLP(features=(config["num_hidden"], data.num_classes), activation="relu", output=None)
     init_key, train_key = jax.random.split(workdir.key)
     state = create_train_state(init_key, model, x_train[:1], optax.sgd(config["learning_rate"]))
-    loss_fn = supervised_loss(model, "cross_entropy", ("accuracy",))
+    loss_fn = make_supervised_loss(model, "cross_entropy", ("accuracy",))
     curves, summary = {}, {}
     for batch_size in config["batch_sizes"]:
         label = "GD (full batch)" if batch_size == 0 else f"SGD b={batch_size}"

@@ -23,7 +23,7 @@ import optax
 
 from jaxdl.experiment import Run, line_plot
 from jaxdl.nn import MLP, mlp_num_params
-from jaxdl.training import create_train_state, fit_many, supervised_loss
+from jaxdl.training import create_train_state, fit_many, make_supervised_loss
 
 
 def target(x):
@@ -49,7 +49,7 @@ def _train_population(key, hidden, x, y, x_fine, y_fine, config):
     result = fit_many(
         run_key,
         states,
-        supervised_loss(model, "mse", metrics=()),
+        make_supervised_loss(model, "mse", metrics=()),
         (x, y),
         num_epochs=config["num_steps"],
     )

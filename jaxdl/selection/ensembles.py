@@ -34,7 +34,7 @@ from jaxdl._checks import (
 )
 from jaxdl.selection.splits import Bootstrap, bootstrap
 from jaxdl.training import FitManyResult, TrainState, create_train_state, fit, fit_many
-from jaxdl.training import supervised_loss as _supervised_loss
+from jaxdl.training import make_supervised_loss as _supervised_loss
 from jaxdl.typing import Array, ArrayLike, Key, PyTree
 
 __all__ = [
@@ -184,7 +184,7 @@ def bagging(
         num_members: ``M``.
         num_epochs: epochs per member.
         batch_size: minibatch size (``None``: full batch).
-        loss: loss for :func:`jaxdl.training.supervised_loss`.
+        loss: loss for :func:`jaxdl.training.make_supervised_loss`.
         shuffle: reshuffle minibatches each epoch.
 
     Returns:

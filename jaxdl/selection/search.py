@@ -34,7 +34,7 @@ from jaxdl.training import (
     fit_many,
     get_hyperparams,
     set_hyperparams,
-    supervised_loss,
+    make_supervised_loss,
 )
 from jaxdl.typing import Array, ArrayLike, Key, PyTree
 
@@ -313,7 +313,7 @@ def cross_validate(
             :func:`sample_candidates`).
         num_epochs: epochs per member.
         batch_size: minibatch size (``None``: full batch).
-        loss: loss name or per-example callable for :func:`jaxdl.training.supervised_loss`.
+        loss: loss name or per-example callable for :func:`jaxdl.training.make_supervised_loss`.
         scoring: ``"accuracy"``, ``"neg_mean_squared_error"`` or a per-example callable
             ``(outputs [N, ...], targets [N, ...]) -> [N]`` (higher is better).
         shuffle: reshuffle minibatches every epoch.
@@ -391,7 +391,7 @@ def cross_validate(
         jnp.broadcast_to(y, (num_members, *y.shape)),
         train_weights,
     )
-    loss_fn = supervised_loss(model, loss, metrics=())
+    loss_fn = make_supervised_loss(model, loss, metrics=())
     result = fit_many(
         jax.random.split(run_key, num_members),
         states,

@@ -19,7 +19,7 @@ from jaxdl.training.loop import (
     epochs_for_steps,
     fit,
 )
-from jaxdl.training.objectives import SupervisedLoss, supervised_loss
+from jaxdl.training.objectives import SupervisedLoss, make_supervised_loss
 from jaxdl.training.population import FitManyResult, fit_many
 from jaxdl.training.sharding import batch_sharding, data_parallel_mesh, replicate
 from jaxdl.training.state import TrainState, create_train_state
@@ -67,7 +67,7 @@ __all__ = [
     "overfit_small_batch_check",
     "replicate",
     "set_hyperparams",
-    "supervised_loss",
+    "make_supervised_loss",
     "to_json_value",
     "update_step",
 ]

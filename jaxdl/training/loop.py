@@ -417,7 +417,7 @@ def fit(
             ``jax.random.wrap_key_data``).
         state: a :class:`TrainState` (e.g. from :func:`create_train_state`).
         objective: a loss ``loss_fn(params, model_state, batch, key) -> (loss,
-            (model_state, metrics))`` (:func:`supervised_loss` builds one), or a custom
+            (model_state, metrics))`` (:func:`make_supervised_loss` builds one), or a custom
             step from :func:`update_step`.
         train_data: a tuple of arrays with a shared leading axis ``N``, e.g. ``(x, y)``.
         num_epochs: epochs to train for (counting epochs already done when resuming).
@@ -470,11 +470,11 @@ def fit(
     Example:
         >>> import jax, optax
         >>> from jaxdl.nn import MLP
-        >>> from jaxdl.training import create_train_state, supervised_loss, fit
+        >>> from jaxdl.training import create_train_state, make_supervised_loss, fit
         >>> x = jax.random.normal(jax.random.key(1), (64, 2)); y = (x[:, 0] > 0).astype(int)
         >>> model = MLP(features=(8, 2))
         >>> state = create_train_state(jax.random.key(2), model, x, optax.sgd(0.5))
-        >>> result = fit(jax.random.key(3), state, supervised_loss(model), (x, y),
+        >>> result = fit(jax.random.key(3), state, make_supervised_loss(model), (x, y),
         ...              num_epochs=5, batch_size=16, progress=False)
         >>> len(result.history), int(result.state.step)  # 5 epochs of 64 / 16 steps
         (5, 20)

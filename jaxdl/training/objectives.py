@@ -57,7 +57,7 @@ def _accepts(module: nn.Module, name: str) -> bool:
 class SupervisedLoss:
     """``loss_fn(params, model_state, batch, key) -> (loss, (model_state, metrics))``.
 
-    Built by :func:`supervised_loss`. A batch is ``(x, y)`` or ``(x, y, weights)`` where
+    Built by :func:`make_supervised_loss`. A batch is ``(x, y)`` or ``(x, y, weights)`` where
     ``weights`` are per-example weights (bootstrap counts, boosting weights); the loss is
     their weighted mean. ``evaluate(params, model_state, batch)`` runs the model in
     inference mode (``train=False``) and returns the loss and the metrics.
@@ -146,7 +146,7 @@ class SupervisedLoss:
         check_labels(f"{name} labels", data[1], self._num_outputs[key])
 
 
-def supervised_loss(
+def make_supervised_loss(
     model: nn.Module,
     loss: str | PerExampleLoss = "cross_entropy",
     metrics: Sequence[str] = ("accuracy",),
@@ -170,7 +170,7 @@ def supervised_loss(
         >>> from jaxdl.nn import MLP
         >>> import jax, jax.numpy as jnp
         >>> model = MLP(features=(16, 3))
-        >>> loss_fn = supervised_loss(model, "cross_entropy")
+        >>> loss_fn = make_supervised_loss(model, "cross_entropy")
         >>> x, y = jnp.ones((4, 5)), jnp.array([0, 1, 2, 0])
         >>> params = model.init(jax.random.key(0), x)["params"]
         >>> loss, (model_state, metrics) = loss_fn(params, {}, (x, y), jax.random.key(1))

@@ -120,14 +120,14 @@ def fit_many(
     Example:
         >>> import jax, jax.numpy as jnp, optax
         >>> from jaxdl.nn import MLP
-        >>> from jaxdl.training import create_train_state, supervised_loss, set_hyperparams
+        >>> from jaxdl.training import create_train_state, make_supervised_loss, set_hyperparams
         >>> x = jax.random.normal(jax.random.key(1), (32, 2)); y = (x[:, 0] > 0).astype(int)
         >>> model, tx = MLP(features=(8, 2)), optax.inject_hyperparams(optax.sgd)(0.1)
         >>> keys = jax.random.split(jax.random.key(2), 4)
         >>> states = jax.vmap(lambda k: create_train_state(k, model, x, tx))(keys)
         >>> states = states.replace(opt_state=set_hyperparams(
         ...     states.opt_state, learning_rate=jnp.array([0.01, 0.1, 0.3, 1.0])))
-        >>> out = fit_many(jax.random.key(3), states, supervised_loss(model), (x, y),
+        >>> out = fit_many(jax.random.key(3), states, make_supervised_loss(model), (x, y),
         ...                num_epochs=3, batch_size=8)
         >>> out.history["train_loss"].shape, out.state.step.tolist()  # 4 members, 3 epochs
         ((4, 3), [12, 12, 12, 12])

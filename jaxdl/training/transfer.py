@@ -233,13 +233,13 @@ def retrain_on_all_data(
     Example:
         >>> import jax, optax
         >>> from jaxdl.nn import MLP
-        >>> from jaxdl.training import create_train_state, supervised_loss
+        >>> from jaxdl.training import create_train_state, make_supervised_loss
         >>> data_key, init_key, fit_key = jax.random.split(jax.random.key(0), 3)
         >>> x = jax.random.normal(data_key, (24, 2))
         >>> y = (x[:, 0] > 0).astype(jnp.int32)
         >>> model = MLP(features=(4, 2))
         >>> state = create_train_state(init_key, model, x[:1], optax.sgd(0.5))
-        >>> result = retrain_on_all_data(fit_key, state, supervised_loss(model),
+        >>> result = retrain_on_all_data(fit_key, state, make_supervised_loss(model),
         ...                              (x[:16], y[:16]), (x[16:], y[16:]),
         ...                              num_epochs=10, progress=False)
         >>> 1 <= result.best_step <= 10

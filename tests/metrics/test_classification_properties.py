@@ -152,16 +152,11 @@ def test_perfect_predictions(data):
     matrix, acc, err, _ = _summary(labels, labels, num_classes=k)
     np.testing.assert_array_equal(matrix, np.diag(np.bincount(np.asarray(labels), minlength=k)))
     assert float(acc) == 1.0
-    assert abs(float(err)) <= 1e-7  # exactly 0 once error_rate stops computing 1 - accuracy
+    assert float(err) == 0.0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="error_rate is 1 - accuracy: under jit XLA fuses 1 - sum * (1/n) into an FMA and "
-    "gets -2.98e-8 for perfect predictions (n = 3, 6, 7, 12); mean(predictions != labels) "
-    "is exact. Remove this mark when metrics.error_rate is fixed.",
-)
 def test_error_rate_of_perfect_predictions_is_exactly_zero_under_jit():
+    # 1 - accuracy would compile to a fused multiply-add giving -2.98e-8 here.
     labels = jnp.zeros(6, jnp.int32)
     error = jax.jit(lambda y, p: call(metrics.error_rate, y, p))(labels, labels)
     assert float(error) == 0.0

@@ -26,7 +26,7 @@ from jaxdl.selection import (
     stump_weak_learner,
 )
 from jaxdl.testing import assert_grads_close, assert_jit_matches_eager, assert_vmap_matches_loop
-from jaxdl.training import create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 
 pytestmark = pytest.mark.standard_dtype_promotion
 
@@ -73,7 +73,7 @@ def test_bagging_members_equal_separate_fits_on_their_resamples():
     resample_key, init_key, run_key = jax.random.split(jax.random.key(4), 3)
     init_keys = jax.random.split(init_key, 3)
     run_keys = jax.random.split(run_key, 3)
-    loss_fn = supervised_loss(model, metrics=())
+    loss_fn = make_supervised_loss(model, metrics=())
     for m in (0, 2):
         state = create_train_state(init_keys[m], model, x[:1], tx)
         single = fit(

@@ -23,7 +23,7 @@ from jaxdl.selection import (
     stratified_kfold,
     uniform,
 )
-from jaxdl.training import create_train_state, fit, set_hyperparams, supervised_loss
+from jaxdl.training import create_train_state, fit, set_hyperparams, make_supervised_loss
 
 pytestmark = pytest.mark.standard_dtype_promotion
 
@@ -121,7 +121,7 @@ def test_member_scores_equal_a_separate_fit_on_the_fold():
     init_key, run_key = jax.random.split(jax.random.key(7))
     fold_keys = jax.random.split(init_key, 2)
     run_keys = jax.random.split(run_key, 4)
-    loss_fn = supervised_loss(model, metrics=())
+    loss_fn = make_supervised_loss(model, metrics=())
     fold_states = [create_train_state(fold_keys[k], model, x[:1], _tx()) for k in range(2)]
     for c, rate in enumerate(rates):
         for k in range(2):

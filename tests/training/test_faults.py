@@ -18,7 +18,7 @@ import optax
 import pytest
 
 from jaxdl.nn import MLP
-from jaxdl.training import create_train_state, fit, supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 from jaxdl.training.checkpoints import CheckpointError, CheckpointWarning
 
 pytestmark = pytest.mark.standard_dtype_promotion
@@ -37,7 +37,7 @@ def _problem():
     x = jax.random.normal(jax.random.key(0), (NUM_EXAMPLES, 3))
     y = (x[:, 0] > 0).astype(np.int32)
     model = MLP(features=(8, 2), activation="tanh", output=None)
-    return model, (x, y), supervised_loss(model)
+    return model, (x, y), make_supervised_loss(model)
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from jaxdl.training import (
     create_train_state,
     fit,
     fit_many,
-    supervised_loss,
+    make_supervised_loss,
     update_step,
 )
 
@@ -251,8 +251,8 @@ def test_resume_history_is_complete_and_metrics_jsonl_not_duplicated(tmp_path):
             raise Stop
 
     with pytest.raises(Stop):
-        fit(jax.random.key(2), state, supervised_loss(model), (x, y), callback=stop_at_5, **kwargs)
-    resumed = fit(jax.random.key(2), state, supervised_loss(model), (x, y), **kwargs)
+        fit(jax.random.key(2), state, make_supervised_loss(model), (x, y), callback=stop_at_5, **kwargs)
+    resumed = fit(jax.random.key(2), state, make_supervised_loss(model), (x, y), **kwargs)
     epochs = [r["epoch"] for r in logger.read_metrics()]
     assert epochs == [1, 2, 3, 4, 5, 6]
     assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4, 5, 6]
@@ -260,7 +260,7 @@ def test_resume_history_is_complete_and_metrics_jsonl_not_duplicated(tmp_path):
 
 def test_key_must_be_a_typed_key():
     model, state, x, y = _mlp_problem()
-    loss = supervised_loss(model)
+    loss = make_supervised_loss(model)
     for bad in (0, jnp.arange(2, dtype=jnp.uint32), jax.random.PRNGKey(0), np.int32(3)):
         with pytest.raises(TypeError, match="key must be a typed PRNG key"):
             fit(bad, state, loss, (x, y), num_epochs=1, progress=False)
@@ -268,7 +268,7 @@ def test_key_must_be_a_typed_key():
 
 def test_nonfinite_data_is_reported_with_array_and_index():
     model, state, x, y = _mlp_problem()
-    loss = supervised_loss(model)
+    loss = make_supervised_loss(model)
     bad = x.at[5, 2].set(jnp.nan)
     with pytest.raises(ValueError, match=r"train_data\[0\] holds a non-finite value .* \(5, 2\)"):
         fit(jax.random.key(0), state, loss, (bad, y), num_epochs=1, progress=False)
@@ -304,7 +304,7 @@ def test_nonfinite_validation_metric_under_early_stopping_is_an_error():
         fit(
             jax.random.key(0),
             state,
-            supervised_loss(model),
+            make_supervised_loss(model),
             (x, y),
             val_data=(x, y),
             eval_fn=eval_fn,
@@ -319,7 +319,7 @@ SIGNAL_SCRIPT = textwrap.dedent(
     import json, os, signal, sys
     import jax, jax.numpy as jnp, optax
     import flax.linen as nn
-    from jaxdl.training import TrainingInterrupted, create_train_state, fit, supervised_loss
+    from jaxdl.training import TrainingInterrupted, create_train_state, fit, make_supervised_loss
     ckpt, signame = sys.argv[1], sys.argv[2]
     x = jax.random.normal(jax.random.key(0), (32, 3)); y = (x[:, 0] > 0).astype(jnp.int32)
     model = nn.Dense(2)
@@ -329,7 +329,7 @@ SIGNAL_SCRIPT = textwrap.dedent(
         if record["epoch"] == 2:
             os.kill(os.getpid(), getattr(signal, signame))
     try:
-        fit(jax.random.key(2), state, supervised_loss(model), (x, y), num_epochs=50,
+        fit(jax.random.key(2), state, make_supervised_loss(model), (x, y), num_epochs=50,
             batch_size=8, progress=False, checkpoint_dir=ckpt, callback=send)
     except TrainingInterrupted as error:
         restored = signal.getsignal(signal.SIGTERM) is before
@@ -368,7 +368,7 @@ def test_fit_many_strategies_agree():
     states = jax.vmap(lambda k: create_train_state(k, model, x[:1], tx))(
         jax.random.split(jax.random.key(4), 3)
     )
-    loss = supervised_loss(model)
+    loss = make_supervised_loss(model)
     runs = {
         strategy: fit_many(
             jax.random.split(jax.random.key(5), 3),

@@ -29,7 +29,7 @@ SCRIPT = textwrap.dedent(
     import inspect, sys
     import jax, jax.numpy as jnp, numpy as np, optax
     from jaxdl.nn import MLP
-    from jaxdl.training import create_train_state, fit, supervised_loss
+    from jaxdl.training import create_train_state, fit, make_supervised_loss
     ckpt, out, num_epochs = sys.argv[1], sys.argv[2], int(sys.argv[3])
     x = jax.random.normal(jax.random.key(0), (96, 4))
     y = (x[:, 0] * x[:, 1] > 0).astype(jnp.int32)
@@ -40,7 +40,7 @@ SCRIPT = textwrap.dedent(
         options["checkpoint_every_steps"] = 6  # every epoch, whatever fit's default
     def report(record):
         print("epoch", record["epoch"], flush=True)
-    result = fit(jax.random.key(2), state, supervised_loss(model), (x, y),
+    result = fit(jax.random.key(2), state, make_supervised_loss(model), (x, y),
                  num_epochs=num_epochs, batch_size=16, epochs_per_chunk=1, progress=False,
                  checkpoint_dir=ckpt or None, callback=report, **options)
     leaves = jax.tree.leaves(result.state.params)

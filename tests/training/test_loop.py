@@ -18,7 +18,7 @@ from jaxdl.training import (
     fit,
     fit_many,
     set_hyperparams,
-    supervised_loss,
+    make_supervised_loss,
 )
 
 pytestmark = pytest.mark.standard_dtype_promotion
@@ -67,7 +67,7 @@ def test_fit_learns_and_reports_history():
     result = fit(
         jax.random.key(2),
         _state(model, x, optax.adam(1e-2)),
-        supervised_loss(model, "cross_entropy", ("accuracy",)),
+        make_supervised_loss(model, "cross_entropy", ("accuracy",)),
         (x, y),
         num_epochs=30,
         batch_size=16,
@@ -85,7 +85,7 @@ def test_fit_learns_and_reports_history():
 def test_full_batch_gd_equals_manual_gradient_descent():
     x, y = _data()
     model = _Net()
-    loss_fn = supervised_loss(model, "cross_entropy", ())
+    loss_fn = make_supervised_loss(model, "cross_entropy", ())
     state = _state(model, x, optax.sgd(0.3))
     result = fit(jax.random.key(3), state, loss_fn, (x, y), num_epochs=5, progress=False)
 
@@ -104,7 +104,7 @@ def test_steps_per_epoch_for_online_minibatch_and_full_batch(batch_size, steps_p
     result = fit(
         jax.random.key(4),
         _state(model, x, optax.sgd(0.01)),
-        supervised_loss(model),
+        make_supervised_loss(model),
         (x, y),
         num_epochs=2,
         batch_size=batch_size,
@@ -120,7 +120,7 @@ def test_same_key_gives_bitwise_identical_parameters():
         fit(
             jax.random.key(5),
             _state(model, x, optax.adam(1e-2)),
-            supervised_loss(model),
+            make_supervised_loss(model),
             (x, y),
             num_epochs=3,
             batch_size=8,
@@ -132,7 +132,7 @@ def test_same_key_gives_bitwise_identical_parameters():
     other = fit(
         jax.random.key(6),
         _state(model, x, optax.adam(1e-2)),
-        supervised_loss(model),
+        make_supervised_loss(model),
         (x, y),
         num_epochs=3,
         batch_size=8,
@@ -145,7 +145,7 @@ def test_same_key_gives_bitwise_identical_parameters():
 def test_interrupted_run_resumes_to_the_same_parameters(tmp_path):
     x, y = _data()
     model = _Net(dropout=0.1)
-    loss_fn = supervised_loss(model)
+    loss_fn = make_supervised_loss(model)
     kwargs = dict(num_epochs=6, batch_size=16, val_data=(x, y), progress=False)
     reference = fit(
         jax.random.key(7), _state(model, x, optax.adam(1e-2)), loss_fn, (x, y), **kwargs
@@ -191,7 +191,7 @@ def test_nan_loss_stops_with_step_and_keeps_last_good_checkpoint(tmp_path):
         fit(
             jax.random.key(9),
             state,
-            supervised_loss(model, "mse", ()),
+            make_supervised_loss(model, "mse", ()),
             (x, t),
             num_epochs=200,
             checkpoint_dir=str(tmp_path),
@@ -214,7 +214,7 @@ def test_early_stopping_returns_best_parameters():
     result = fit(
         jax.random.key(10),
         _state(model, x, optax.adam(3e-2)),
-        supervised_loss(model),
+        make_supervised_loss(model),
         (x, y),
         num_epochs=100,
         batch_size=16,
@@ -227,7 +227,7 @@ def test_early_stopping_returns_best_parameters():
     losses = [r["val_loss"] for r in result.history]
     best = int(np.argmin(losses))
     assert len(losses) - 1 - best == 3  # stopped exactly `patience` evaluations later
-    evaluation = supervised_loss(model).evaluate(result.best_state.params, {}, (xv, yv))
+    evaluation = make_supervised_loss(model).evaluate(result.best_state.params, {}, (xv, yv))
     assert float(evaluation["loss"]) == pytest.approx(losses[best], rel=1e-5)
 
 
@@ -239,7 +239,7 @@ def test_batch_norm_statistics_are_updated_and_used():
     result = fit(
         jax.random.key(12),
         state,
-        supervised_loss(model),
+        make_supervised_loss(model),
         (x, y),
         num_epochs=3,
         batch_size=32,
@@ -255,7 +255,7 @@ def test_batch_norm_statistics_are_updated_and_used():
 def test_example_weights_select_examples():
     x, y = _data()
     model = _Net()
-    loss_fn = supervised_loss(model, "cross_entropy", ())
+    loss_fn = make_supervised_loss(model, "cross_entropy", ())
     weights = (jnp.arange(96) < 48).astype(jnp.float32)
     kwargs = dict(num_epochs=4, progress=False)
     weighted = fit(
@@ -270,7 +270,7 @@ def test_example_weights_select_examples():
 def test_compiles_once_for_all_chunks():
     x, y = _data()
     model = _Net()
-    base = supervised_loss(model)
+    base = make_supervised_loss(model)
     traces = []
 
     def counting_loss(params, model_state, batch, key):
@@ -297,7 +297,7 @@ def test_logger_writes_metrics_jsonl(tmp_path):
     fit(
         jax.random.key(16),
         _state(model, x, optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)),
-        supervised_loss(model),
+        make_supervised_loss(model),
         (x, y),
         num_epochs=3,
         batch_size=32,
@@ -314,7 +314,7 @@ def test_gradient_clipping_bounds_the_update():
     model = _Net()
     state = create_train_state(jax.random.key(17), model, x[:2], optax.sgd(1.0), max_grad_norm=1e-3)
     result = fit(
-        jax.random.key(18), state, supervised_loss(model), (x, y), num_epochs=1, progress=False
+        jax.random.key(18), state, make_supervised_loss(model), (x, y), num_epochs=1, progress=False
     )
     delta = jax.tree.map(lambda a, b: a - b, result.state.params, state.params)
     norm = optax.tree.norm(delta)
@@ -324,7 +324,7 @@ def test_gradient_clipping_bounds_the_update():
 def test_fit_many_matches_separate_runs_and_learning_rate_grid():
     x, y = _data()
     model = _Net()
-    loss_fn = supervised_loss(model)
+    loss_fn = make_supervised_loss(model)
     tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
     rates = jnp.array([0.01, 0.1, 0.5])
     init_keys = jax.random.split(jax.random.key(19), 3)
@@ -365,7 +365,7 @@ def test_bad_hyperparameters_raise(kwargs, match):
         fit(
             jax.random.key(21),
             _state(model, x, optax.sgd(0.1)),
-            supervised_loss(model),
+            make_supervised_loss(model),
             (x, y),
             progress=False,
             **kwargs,
@@ -376,7 +376,7 @@ def test_bad_data_raise():
     x, y = _data()
     model = _Net()
     state = _state(model, x, optax.sgd(0.1))
-    loss_fn = supervised_loss(model)
+    loss_fn = make_supervised_loss(model)
     with pytest.raises(ValueError, match=r"train_data\[0\] must have shape \(N, 4\)"):
         fit(jax.random.key(22), state, loss_fn, (x[:, :3], y), num_epochs=1, progress=False)
     with pytest.raises(ValueError, match="train_data labels must lie in \\[0, 3\\)"):
@@ -392,13 +392,13 @@ def test_non_positive_learning_rate_raises():
     model = _Net()
     state = _state(model, x, optax.inject_hyperparams(optax.sgd)(learning_rate=-0.1))
     with pytest.raises(ValueError, match="learning_rate must be > 0"):
-        fit(jax.random.key(26), state, supervised_loss(model), (x, y), num_epochs=1, progress=False)
+        fit(jax.random.key(26), state, make_supervised_loss(model), (x, y), num_epochs=1, progress=False)
 
 
 def test_fit_many_reuses_its_compiled_program():
     x, y = _data()
     model = _Net()
-    base = supervised_loss(model)
+    base = make_supervised_loss(model)
     traces = []
 
     def counting_loss(params, model_state, batch, key):

@@ -13,12 +13,12 @@ SCRIPT = textwrap.dedent(
     """
     import jax, jax.numpy as jnp, numpy as np, optax
     from jaxdl.nn import MLP
-    from jaxdl.training import create_train_state, data_parallel_mesh, fit, supervised_loss
+    from jaxdl.training import create_train_state, data_parallel_mesh, fit, make_supervised_loss
     assert len(jax.devices()) == 8, jax.devices()
     x = jax.random.normal(jax.random.key(0), (128, 5))
     y = (x[:, 0] > 0).astype(jnp.int32)
     model = MLP(features=(16, 2), activation="tanh", output=None)
-    loss_fn = supervised_loss(model)
+    loss_fn = make_supervised_loss(model)
     def run(mesh):
         state = create_train_state(jax.random.key(1), model, x[:1], optax.sgd(0.1))
         return fit(jax.random.key(2), state, loss_fn, (x, y), num_epochs=3, batch_size=32,

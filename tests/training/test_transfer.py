@@ -9,7 +9,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxdl.training import EarlyStopping, create_train_state, supervised_loss
+from jaxdl.training import EarlyStopping, create_train_state, make_supervised_loss
 from jaxdl.training.transfer import (
     freeze,
     replace_head,
@@ -133,7 +133,7 @@ def test_retrain_on_all_data_uses_the_best_step(key):
     result = retrain_on_all_data(
         fit_key,
         state,
-        supervised_loss(model),
+        make_supervised_loss(model),
         (x[:12], y[:12]),
         (x[12:], y[12:]),
         num_epochs=6,
@@ -158,10 +158,10 @@ def test_retrain_on_all_data_errors(key):
     state = create_train_state(key, model, jnp.ones((4, 3)), optax.sgd(0.1))
     data = (jnp.ones((4, 3)), jnp.zeros(4, jnp.int32))
     with pytest.raises(ValueError, match="same number of arrays"):
-        retrain_on_all_data(key, state, supervised_loss(model), data, data[:1], num_epochs=2)
+        retrain_on_all_data(key, state, make_supervised_loss(model), data, data[:1], num_epochs=2)
     with pytest.raises(ValueError, match="must agree past the first axis"):
         retrain_on_all_data(
-            key, state, supervised_loss(model), data, (jnp.ones((2, 4)), data[1]), num_epochs=2
+            key, state, make_supervised_loss(model), data, (jnp.ones((2, 4)), data[1]), num_epochs=2
         )
     with pytest.raises(ValueError, match="num_epochs must be > 0"):
-        retrain_on_all_data(key, state, supervised_loss(model), data, data, num_epochs=0)
+        retrain_on_all_data(key, state, make_supervised_loss(model), data, data, num_epochs=0)
