@@ -26,7 +26,7 @@ import optax
 
 from jaxdl.data import load_mnist1d
 from jaxdl.nn import MLP
-from jaxdl.training import create_train_state, fit, fit_many, set_hyperparams, make_supervised_loss
+from jaxdl.training import create_train_state, fit, fit_many, make_supervised_loss, set_hyperparams
 from jaxdl.training.population import choose_strategy
 
 

@@ -30,7 +30,7 @@ import optax
 
 from jaxdl.data import load_digits, load_mnist1d
 from jaxdl.nn import MLP
-from jaxdl.training import create_train_state, fit, fit_many, set_hyperparams, make_supervised_loss
+from jaxdl.training import create_train_state, fit, fit_many, make_supervised_loss, set_hyperparams
 
 _COMPILE_EVENTS = (
     "/jax/core/compile/backend_compile_duration",

@@ -31,7 +31,7 @@ def test_array_like_accepts_what_jnp_asarray_accepts(value):
 
 
 def test_loss_fn_protocol_matches_the_engine_losses():
-    """``make_supervised_loss`` builds the loss ``fit`` differentiates: it has LossFn's parameters."""
+    """``make_supervised_loss`` builds what ``fit`` differentiates: LossFn's parameters."""
     from jaxdl.nn import MLP
     from jaxdl.training import make_supervised_loss
 

@@ -33,8 +33,8 @@ from jaxdl.training import (
     create_train_state,
     fit_many,
     get_hyperparams,
-    set_hyperparams,
     make_supervised_loss,
+    set_hyperparams,
 )
 from jaxdl.typing import Array, ArrayLike, Key, PyTree
 

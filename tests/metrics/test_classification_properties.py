@@ -17,7 +17,6 @@ import inspect
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sklearn import metrics as skm

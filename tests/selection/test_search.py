@@ -23,7 +23,7 @@ from jaxdl.selection import (
     stratified_kfold,
     uniform,
 )
-from jaxdl.training import create_train_state, fit, set_hyperparams, make_supervised_loss
+from jaxdl.training import create_train_state, fit, make_supervised_loss, set_hyperparams
 
 pytestmark = pytest.mark.standard_dtype_promotion
 

@@ -251,7 +251,14 @@ def test_resume_history_is_complete_and_metrics_jsonl_not_duplicated(tmp_path):
             raise Stop
 
     with pytest.raises(Stop):
-        fit(jax.random.key(2), state, make_supervised_loss(model), (x, y), callback=stop_at_5, **kwargs)
+        fit(
+            jax.random.key(2),
+            state,
+            make_supervised_loss(model),
+            (x, y),
+            callback=stop_at_5,
+            **kwargs,
+        )
     resumed = fit(jax.random.key(2), state, make_supervised_loss(model), (x, y), **kwargs)
     epochs = [r["epoch"] for r in logger.read_metrics()]
     assert epochs == [1, 2, 3, 4, 5, 6]

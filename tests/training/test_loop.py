@@ -17,8 +17,8 @@ from jaxdl.training import (
     create_train_state,
     fit,
     fit_many,
-    set_hyperparams,
     make_supervised_loss,
+    set_hyperparams,
 )
 
 pytestmark = pytest.mark.standard_dtype_promotion
@@ -392,7 +392,14 @@ def test_non_positive_learning_rate_raises():
     model = _Net()
     state = _state(model, x, optax.inject_hyperparams(optax.sgd)(learning_rate=-0.1))
     with pytest.raises(ValueError, match="learning_rate must be > 0"):
-        fit(jax.random.key(26), state, make_supervised_loss(model), (x, y), num_epochs=1, progress=False)
+        fit(
+            jax.random.key(26),
+            state,
+            make_supervised_loss(model),
+            (x, y),
+            num_epochs=1,
+            progress=False,
+        )
 
 
 def test_fit_many_reuses_its_compiled_program():
