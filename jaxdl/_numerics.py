@@ -4,6 +4,14 @@ A guard such as ``jnp.where(std > 0, ...)`` never fires on a float32 result: the
 of thirteen 7.0s is 7.0000005 in float32, so the spread of a constant column comes out
 near 1e-7 instead of 0. These helpers compare against the rounding error the
 computation can make on data of that size and scale instead of against zero.
+
+Example:
+    >>> import jax.numpy as jnp
+    >>> column = jnp.full((13, 1), 7.0)
+    >>> float(refined_mean(column)[0])
+    7.0
+    >>> bool(negligible_variance(jnp.var(column, axis=0), refined_mean(column))[0])
+    True
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ class MultiTaskMLP(nn.Module):
         activation: hidden activation name or callable.
 
     Example:
+        >>> import jax, jax.numpy as jnp
         >>> model = MultiTaskMLP(trunk_features=(16,), head_features=(3, 1))
         >>> params = model.init(jax.random.key(0), jnp.ones((2, 5)))
         >>> [y.shape for y in model.apply(params, jnp.ones((2, 5)))]
