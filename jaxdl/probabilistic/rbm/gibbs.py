@@ -8,8 +8,8 @@ visible) -> RBMGibbsState`` and :func:`gibbs_kernel` ``(key, state, params) ->
 
 Speed: on CPU, many tiny per-sweep random draws cost more than the sweeps' matrix
 products, so ``gibbs_kernel(..., num_sweeps=n)`` runs ``n`` sweeps per call with their
-noise drawn in blocks before an inner ``lax.scan`` (the same epoch-blocked noise that
-:func:`jaxdl.probabilistic.rbm.train_rbm` uses). Use it for long runs and for thinning:
+noise drawn in blocks (one random draw per block) before an inner ``lax.scan``. Use it
+for long runs and for thinning:
 ``sample_chain(key, partial(gibbs_kernel, params=p, num_sweeps=10), state, n)`` keeps
 every tenth sweep.
 
@@ -199,22 +199,28 @@ def sample(
 
 
 def _draw_gibbs_noise(key: Key, params: AnyRBMParams, leading: tuple[int, ...]):
-    """All the randomness of ``leading`` block Gibbs sweeps, drawn in two calls.
+    """All the randomness of ``leading`` block Gibbs sweeps, drawn in ONE call.
 
     Returns ``(hidden_uniforms [*leading, H], visible_noise [*leading, V])``; the visible
-    noise is uniform for Bernoulli units and standard normal for Gaussian ones. Drawing a
-    whole block at once is much cheaper on CPU than many tiny per-sweep draws. The bits
-    come from JAX's non-partitionable threefry derivation (the same generator and
-    distribution, another stream; about twice as fast on one device, which is where these
-    sequential updates run); the keys themselves are split as configured.
+    noise is uniform for Bernoulli units and standard normal for Gaussian ones (the
+    uniforms mapped through the inverse normal CDF, as ``jax.random.normal`` does). One
+    ``jax.random.uniform`` draw of ``[*leading, H + V]`` numbers, split by slicing, is
+    much cheaper on CPU than several small draws (each draw and each key split is a
+    separate threefry launch). The bits come from JAX's non-partitionable threefry
+    derivation (the same generator and distribution, another stream; about twice as fast
+    on one device, which is where these sequential updates run).
     """
     num_visible, num_hidden = params.weights.shape
     dtype = params.weights.dtype
-    hidden_key, visible_key = jax.random.split(key)
-    draw = jax.random.normal if _is_gaussian(params) else jax.random.uniform
     with jax.threefry_partitionable(False):
-        hidden_noise = jax.random.uniform(hidden_key, (*leading, num_hidden), dtype)
-        visible_noise = draw(visible_key, (*leading, num_visible), dtype)
+        uniforms = jax.random.uniform(key, (*leading, num_hidden + num_visible), dtype)
+    hidden_noise = uniforms[..., :num_hidden]
+    visible_noise = uniforms[..., num_hidden:]
+    if _is_gaussian(params):
+        # u in [0, 1) -> (-1, 1) -> N(0, 1) by sqrt(2) erfinv, exactly jax.random.normal's map.
+        low = jnp.nextafter(jnp.asarray(-1.0, dtype), jnp.asarray(0.0, dtype))
+        symmetric = jnp.maximum(low, 2.0 * visible_noise - 1.0)
+        visible_noise = jnp.sqrt(jnp.asarray(2.0, dtype)) * lax.erf_inv(symmetric)
     return hidden_noise, visible_noise
 
 
