@@ -15,6 +15,7 @@ def get_config() -> dict:
         "seed": 0,
         "data_seed": 0,
         "test_fraction": 0.2,
+        "val_fraction": 0.1,  # of the training images: the per-epoch validation curve
         "nudge": True,  # add 1-pixel shifts (up/down/left/right) of the training images
         "num_hidden": 100,
         "num_epochs": 20,

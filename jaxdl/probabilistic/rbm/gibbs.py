@@ -225,14 +225,18 @@ def _draw_gibbs_noise(key: Key, params: AnyRBMParams, leading: tuple[int, ...]):
 
 
 def _gibbs_sweep_from_noise(params, p_hidden, hidden_uniform, visible_noise):
-    """One block Gibbs sweep ``h ~ P(h | v)``, ``v ~ P(v | h)`` from pre-drawn noise."""
+    """One block Gibbs sweep ``h ~ P(h | v)``, ``v ~ P(v | h)`` from pre-drawn noise.
+
+    Returns the new visible layer and its hidden preactivation ``c + (v / s) W`` (the
+    next sweep's ``P(h | v)`` is its sigmoid; CD's free energies reuse it).
+    """
     hidden = (hidden_uniform < p_hidden).astype(p_hidden.dtype)
     mean = _visible_mean(params, hidden)
     if _is_gaussian(params):
         v = mean + _row(jnp.exp(0.5 * params.log_variance), mean.ndim) * visible_noise
     else:
         v = (visible_noise < mean).astype(mean.dtype)
-    return v, jax.nn.sigmoid(_hidden_preactivation(params, v))
+    return v, _hidden_preactivation(params, v)
 
 
 # Noise drawn at once per chunk of steps: at most this many numbers (4 MiB in float32).

@@ -53,7 +53,7 @@ from jaxdl.probabilistic.rbm.model import (
     _free_energy,
     _hidden_preactivation,
     _is_gaussian,
-    _reconstruction_error,
+    _visible_mean,
     reconstruction_error,
 )
 from jaxdl.typing import Array, ArrayLike, Key
@@ -170,41 +170,67 @@ def contrastive_divergence(
 def _contrastive_divergence(key, params, visible, k, chains):
     rows = visible.shape[0] if chains is None else chains.shape[0]
     noise = _draw_gibbs_noise(key, params, (k, rows))
-    return _contrastive_divergence_from_noise(params, visible, chains, noise)
+    grads, info, _ = _contrastive_divergence_from_noise(params, visible, chains, noise)
+    return grads, info
 
 
 def _contrastive_divergence_from_noise(params, visible, chains, noise):
-    """CD-k / PCD from pre-drawn noise ``(hidden [k, C, H], visible [k, C, V])``."""
-    p_positive = jax.nn.sigmoid(_hidden_preactivation(params, visible))
+    """CD-k / PCD from pre-drawn noise ``(hidden [k, C, H], visible [k, C, V])``.
+
+    Returns ``(grads, info, (p_positive, pre_positive, pre_negative))``: the hidden
+    probabilities of the data and the hidden preactivations of the data and of the
+    negative samples, which the step's metrics reuse instead of recomputing them.
+    """
+    pre_positive = _hidden_preactivation(params, visible)
+    p_positive = jax.nn.sigmoid(pre_positive)
     if chains is None:
-        v_start, p_start = visible, p_positive
+        v_start, pre_start = visible, pre_positive
     else:
-        v_start, p_start = chains, jax.nn.sigmoid(_hidden_preactivation(params, chains))
+        v_start, pre_start = chains, _hidden_preactivation(params, chains)
 
     def sweep(carry, sweep_noise):
-        _, p_hidden = carry
-        return _gibbs_sweep_from_noise(params, p_hidden, *sweep_noise), None
+        _, pre = carry
+        return _gibbs_sweep_from_noise(params, jax.nn.sigmoid(pre), *sweep_noise), None
 
     k = noise[0].shape[0]
-    (v_negative, p_negative), _ = lax.scan(sweep, (v_start, p_start), noise, unroll=min(k, 4))
+    (v_negative, pre_negative), _ = lax.scan(sweep, (v_start, pre_start), noise, unroll=min(k, 4))
+    p_negative = jax.nn.sigmoid(pre_negative)
     positive = jax.tree.map(jnp.negative, _mean_free_energy_gradient(params, visible, p_positive))
     negative = jax.tree.map(
         jnp.negative, _mean_free_energy_gradient(params, v_negative, p_negative)
     )
     grads = jax.tree.map(jnp.subtract, negative, positive)
-    return grads, ContrastiveDivergenceInfo(v_negative, positive, negative)
+    info = ContrastiveDivergenceInfo(v_negative, positive, negative)
+    return grads, info, (p_positive, pre_positive, pre_negative)
+
+
+def _free_energy_given_preactivation(params, visible, preactivation):
+    """:func:`free_energy` from the hidden preactivation ``c + (v / s) W`` already at hand."""
+    hidden_term = jnp.sum(jax.nn.softplus(preactivation), axis=-1)
+    if _is_gaussian(params):
+        diff = visible - params.visible_bias[None, :]
+        return 0.5 * jnp.sum(diff * diff * jnp.exp(-params.log_variance)[None, :], -1) - hidden_term
+    return -(visible @ params.visible_bias) - hidden_term
 
 
 def _cd_update(tx, params, opt_state, chains, batch, noise, learn_variance):
-    """One CD-k / PCD optimizer update from pre-drawn noise (shared by every driver)."""
-    grads, info = _contrastive_divergence_from_noise(params, batch, chains, noise)
+    """One CD-k / PCD optimizer update from pre-drawn noise, and its monitors."""
+    grads, info, (p_positive, pre_positive, pre_negative) = _contrastive_divergence_from_noise(
+        params, batch, chains, noise
+    )
     if _is_gaussian(params):
         # learn_variance may be traced (one program for both settings).
         zero = jnp.zeros_like(grads.log_variance)
         grads = grads._replace(log_variance=jnp.where(learn_variance, grads.log_variance, zero))
     updates, opt_state = tx.update(grads, opt_state, params)
-    params = optax.apply_updates(params, updates)
-    return params, opt_state, None if chains is None else info.chains, info
+    new_params = optax.apply_updates(params, updates)
+    diff = batch - _visible_mean(params, p_positive)
+    metrics = {
+        "reconstruction_error": jnp.mean(jnp.sum(diff * diff, axis=-1)),
+        "free_energy_gap": jnp.mean(_free_energy_given_preactivation(params, batch, pre_positive))
+        - jnp.mean(_free_energy_given_preactivation(params, info.chains, pre_negative)),
+    }
+    return new_params, opt_state, None if chains is None else info.chains, metrics
 
 
 def _persistent_chains(model_state: Any) -> Array | None:
@@ -299,17 +325,12 @@ def cd_step(
         _check_visible("model_state['chains']", params, chains)
     rows = visible.shape[0] if chains is None else chains.shape[0]
     noise = _draw_gibbs_noise(key, params, (k, rows))
-    new_params, opt_state, new_chains, info = _cd_update(
+    new_params, opt_state, new_chains, metrics = _cd_update(
         state.tx, params, state.opt_state, chains, visible, noise, learn_variance
     )
     model_state = state.model_state
     if chains is not None:
         model_state = {**model_state, "chains": new_chains}
-    metrics = {
-        "reconstruction_error": _reconstruction_error(params, visible),
-        "free_energy_gap": jnp.mean(_free_energy(params, visible))
-        - jnp.mean(_free_energy(params, info.chains)),
-    }
     return state.replace(params=new_params, opt_state=opt_state, model_state=model_state), metrics
 
 
