@@ -29,7 +29,6 @@ SLOW_MODULES = frozenset(
     {
         "jaxdl.data.toy",
         "jaxdl.probabilistic.gan",
-        "jaxdl.probabilistic.rbm.training",
         "jaxdl.probabilistic.vae",
         "jaxdl.training.loop",
         "jaxdl.training.transfer",

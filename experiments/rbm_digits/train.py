@@ -11,12 +11,12 @@ import jax.numpy as jnp
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from tqdm.auto import tqdm
 
 from jaxdl.data import load_digits
-from jaxdl.experiment import Run, image_grid, line_plot
+from jaxdl.experiment import Run, history_columns, image_grid, line_plot
 from jaxdl.probabilistic import rbm
 from jaxdl.sampling import sample_chain
+from jaxdl.training import train_rbm
 
 
 def binarize(pixels: np.ndarray) -> np.ndarray:
@@ -60,51 +60,47 @@ def _logistic_accuracy(c: float, max_iter: int, x_train, y_train, x_test, y_test
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
     """Train the RBM, evaluate features and likelihood; write the plots."""
-    logger = workdir.logger
-
-    data = load_digits(test_fraction=config["test_fraction"], seed=config["data_seed"])
+    data = load_digits(test_fraction=config["test_fraction"], seed=config["data_seed"]).split_val(
+        config["val_fraction"], seed=config["data_seed"]
+    )
     x_train, y_train = np.asarray(data.x_train), np.asarray(data.y_train)
     if config["nudge"]:
         x_train, y_train = nudge(x_train), np.tile(y_train, 5)
     x_train = jnp.asarray(binarize(x_train))
+    x_val = jnp.asarray(binarize(data.x_val))
     x_test = jnp.asarray(binarize(data.x_test))
 
     root = workdir.key
     init_key, train_key, sample_key, ais_key = jax.random.split(root, 4)
     params = rbm.init_params(init_key, 64, config["num_hidden"])
     initial_pll = float(jnp.mean(rbm.exact_pseudo_log_likelihood(params, x_test)))
-    chains, opt_state = None, None
-    start = time.perf_counter()
-    epochs = tqdm(range(config["num_epochs"]), desc="rbm-digits", disable=not workdir.progress)
-    history = []
-    for epoch in epochs:
-        # One compiled epoch per call (the same program each time), resuming chains and
-        # optimizer state, so progress can be shown between epochs.
-        result = rbm.train_rbm(
-            jax.random.fold_in(train_key, epoch),
-            params,
-            x_train,
-            1,
-            config["batch_size"],
-            config["learning_rate"],
-            config["k"],
-            config["persistent"],
-            chains=chains,
-            opt_state=opt_state,
-        )
-        params, chains, opt_state = result.params, result.chains, result.opt_state
-        record = {
-            "epoch": epoch + 1,
-            "train_reconstruction_error": float(result.history.reconstruction_error[-1]),
-            "train_pseudo_log_likelihood": float(result.history.pseudo_log_likelihood[-1]),
-            "test_pseudo_log_likelihood": float(
-                jnp.mean(rbm.exact_pseudo_log_likelihood(params, x_test))
-            ),
+
+    def evaluate(params, model_state, batch):
+        # The validation curve: CD's monitors plus the exact pseudo-log-likelihood.
+        (visible,) = batch
+        metrics = rbm.cd_evaluate(params, model_state, batch)
+        return {
+            **metrics,
+            "pseudo_log_likelihood": jnp.mean(rbm.exact_pseudo_log_likelihood(params, visible)),
         }
-        history.append(record)
-        logger.log(epoch + 1, **record)
-        epochs.set_postfix(pll=f"{record['test_pseudo_log_likelihood']:.2f}")
+
+    start = time.perf_counter()
+    result = train_rbm(
+        train_key,
+        params,
+        x_train,
+        num_epochs=config["num_epochs"],
+        batch_size=config["batch_size"],
+        learning_rate=config["learning_rate"],
+        k=config["k"],
+        persistent=config["persistent"],
+        val_data=x_val,
+        eval_fn=evaluate,
+        **workdir.fit_kwargs(),
+    )
     train_seconds = time.perf_counter() - start
+    params, history = result.state.params, result.history
+    final_pll = float(jnp.mean(rbm.exact_pseudo_log_likelihood(params, x_test)))
 
     # Features: P(h = 1 | v) into a logistic regression, against the raw binary pixels.
     features_train = rbm.hidden_probabilities(params, x_train)
@@ -144,19 +140,19 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     )
     filters = np.asarray(params.weights.T[: min(100, config["num_hidden"])])
     _image_grid(filters, workdir / "filters.png", "RBM filters (weight columns)", "RdBu_r")
+    epochs = [r["epoch"] for r in history]
     line_plot(
         workdir / "pseudo_likelihood.png",
-        {
-            "train (stochastic)": [r["train_pseudo_log_likelihood"] for r in history],
-            "test (exact)": [r["test_pseudo_log_likelihood"] for r in history],
-        },
+        history_columns(history, "val_pseudo_log_likelihood"),
+        x=epochs,
         xlabel="epoch",
         ylabel="pseudo-log-likelihood (nats/image)",
-        title="RBM on binarized digits",
+        title="RBM on binarized digits: validation pseudo-likelihood (exact)",
     )
     line_plot(
         workdir / "reconstruction_error.png",
-        {"train": [r["train_reconstruction_error"] for r in history]},
+        history_columns(history, "train_reconstruction_error", "val_reconstruction_error"),
+        x=epochs,
         xlabel="epoch",
         ylabel="squared reconstruction error",
         title="RBM on binarized digits",
@@ -166,10 +162,12 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         "num_train": int(x_train.shape[0]),
         "num_test": int(x_test.shape[0]),
         "train_seconds": train_seconds,
+        "num_val": int(x_val.shape[0]),
         "first_reconstruction_error": history[0]["train_reconstruction_error"],
         "final_reconstruction_error": history[-1]["train_reconstruction_error"],
+        "final_val_pseudo_log_likelihood": history[-1]["val_pseudo_log_likelihood"],
         "initial_test_pseudo_log_likelihood": initial_pll,
-        "final_test_pseudo_log_likelihood": history[-1]["test_pseudo_log_likelihood"],
+        "final_test_pseudo_log_likelihood": final_pll,
         "logistic_accuracy_rbm_features": rbm_accuracy,
         "logistic_accuracy_raw_pixels": raw_accuracy,
         "ais_log_partition": float(ais.log_partition),

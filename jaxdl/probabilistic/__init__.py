@@ -65,7 +65,6 @@ from jaxdl.probabilistic.rbm import (
     RBMParams,
     ais_log_partition,
     contrastive_divergence,
-    train_rbm,
 )
 from jaxdl.probabilistic.undirected import (
     Factor,
@@ -102,7 +101,6 @@ __all__ = [
     "RBMParams",
     "ais_log_partition",
     "contrastive_divergence",
-    "train_rbm",
     "Discriminator",
     "GANAlgorithm",
     "GANInfo",

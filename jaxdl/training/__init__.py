@@ -21,6 +21,7 @@ from jaxdl.training.loop import (
 )
 from jaxdl.training.objectives import SupervisedLoss, make_supervised_loss
 from jaxdl.training.population import FitManyResult, fit_many
+from jaxdl.training.rbm import cd_update_step, rbm_train_state, train_rbm
 from jaxdl.training.sharding import batch_sharding, data_parallel_mesh, replicate
 from jaxdl.training.state import TrainState, create_train_state
 from jaxdl.training.steps import UpdateStep, make_train_step, update_step
@@ -55,6 +56,7 @@ __all__ = [
     "SupervisedLoss",
     "TrainState",
     "batch_sharding",
+    "cd_update_step",
     "create_train_state",
     "data_parallel_mesh",
     "early_stopping_init",
@@ -65,9 +67,11 @@ __all__ = [
     "get_hyperparams",
     "make_train_step",
     "overfit_small_batch_check",
+    "rbm_train_state",
     "replicate",
     "set_hyperparams",
     "make_supervised_loss",
     "to_json_value",
+    "train_rbm",
     "update_step",
 ]

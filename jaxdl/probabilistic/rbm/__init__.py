@@ -11,9 +11,9 @@ modules:
 - :mod:`~jaxdl.probabilistic.rbm.gibbs`: the block Gibbs kernel
   (:func:`gibbs_init`, :func:`gibbs_kernel`, :class:`RBMGibbsState`) and :func:`sample`;
 - :mod:`~jaxdl.probabilistic.rbm.training`: CD-k / PCD gradients
-  (:func:`contrastive_divergence`), a pure update step for ``jaxdl.training.fit``
-  (:func:`cd_step`, :func:`cd_evaluate`, :func:`init_persistent_chains`) and the fast
-  whole-run loop :func:`train_rbm`;
+  (:func:`contrastive_divergence`) and the pure pieces of a custom update step for
+  ``jaxdl.training.fit`` (:func:`cd_step`, :func:`cd_evaluate`, :func:`cd_validate`,
+  :func:`init_persistent_chains`); ``jaxdl.training.train_rbm`` runs them;
 - :mod:`~jaxdl.probabilistic.rbm.partition`: exact ``log Z`` and annealed importance
   sampling as a kernel (:func:`ais_init`, :func:`ais_kernel`, :func:`ais_log_partition`).
 
@@ -67,13 +67,11 @@ from jaxdl.probabilistic.rbm.partition import (
 )
 from jaxdl.probabilistic.rbm.training import (
     ContrastiveDivergenceInfo,
-    RBMTrainHistory,
-    RBMTrainResult,
     cd_evaluate,
     cd_step,
+    cd_validate,
     contrastive_divergence,
     init_persistent_chains,
-    train_rbm,
 )
 
 __all__ = [
@@ -86,14 +84,13 @@ __all__ = [
     "RBMGibbsInfo",
     "RBMGibbsState",
     "RBMParams",
-    "RBMTrainHistory",
-    "RBMTrainResult",
     "ais_init",
     "ais_kernel",
     "ais_log_partition",
     "base_rate_visible_bias",
     "cd_evaluate",
     "cd_step",
+    "cd_validate",
     "contrastive_divergence",
     "energy",
     "exact_pseudo_log_likelihood",
@@ -114,7 +111,6 @@ __all__ = [
     "sample",
     "sample_hidden",
     "sample_visible",
-    "train_rbm",
     "training",
     "visible_mean",
 ]

@@ -1,6 +1,6 @@
-"""Contrastive divergence (CD-k) and persistent CD for RBMs: pure update pieces and a fast loop.
+"""Contrastive divergence (CD-k) and persistent CD for RBMs: the pure update pieces.
 
-Three levels, all built on the same pure update (:func:`contrastive_divergence` then an
+Two levels, both built on the same pure update (:func:`contrastive_divergence` then an
 optax step):
 
 - :func:`contrastive_divergence`: the CD-k / PCD gradient estimate and the new chains;
@@ -12,11 +12,12 @@ optax step):
   module does not import :mod:`jaxdl.training` (``probabilistic`` is below
   ``training`` in the layer order): the state is used through its fields only.
   Persistent chains are explicit state, ``model_state = {"chains": [C, V]}`` (start
-  them with :func:`init_persistent_chains`); an empty ``model_state`` means CD-k;
-- :func:`train_rbm`: the course's whole-run loop in one compiled program (epochs in a
-  ``lax.scan``), which draws the Gibbs noise of a whole epoch at once before its scan
-  over minibatches, about 2x faster per update on CPU than per-update draws. It is
-  kept as the fast path for experiments and benchmarks that need no checkpoints.
+  them with :func:`init_persistent_chains`); an empty ``model_state`` means CD-k.
+
+The training run itself (epochs, minibatches, checkpoints, resume, logging) is
+:func:`jaxdl.training.train_rbm`, which runs :func:`cd_step` through ``fit``; there is
+no second training loop here. :func:`cd_validate` is the boundary check ``fit`` calls
+on the training and validation data.
 
 Reference: G. Hinton, "Training products of experts by minimizing contrastive
 divergence", Neural Computation 2002; T. Tieleman, "Training restricted Boltzmann
@@ -36,14 +37,12 @@ from jax import lax
 
 from jaxdl._checks import (
     check_nonempty,
-    check_positive,
     check_positive_int,
     check_rank,
 )
 from jaxdl.probabilistic.rbm.gibbs import (
     _draw_gibbs_noise,
     _gibbs_sweep_from_noise,
-    _scan_with_chunked_noise,
 )
 from jaxdl.probabilistic.rbm.model import (
     AnyRBMParams,
@@ -54,21 +53,18 @@ from jaxdl.probabilistic.rbm.model import (
     _free_energy,
     _hidden_preactivation,
     _is_gaussian,
-    _reconstruction_error,
-    pseudo_log_likelihood,
+    _visible_mean,
     reconstruction_error,
 )
 from jaxdl.typing import Array, ArrayLike, Key
 
 __all__ = [
     "ContrastiveDivergenceInfo",
-    "RBMTrainHistory",
-    "RBMTrainResult",
     "cd_evaluate",
     "cd_step",
+    "cd_validate",
     "contrastive_divergence",
     "init_persistent_chains",
-    "train_rbm",
 ]
 
 
@@ -174,41 +170,67 @@ def contrastive_divergence(
 def _contrastive_divergence(key, params, visible, k, chains):
     rows = visible.shape[0] if chains is None else chains.shape[0]
     noise = _draw_gibbs_noise(key, params, (k, rows))
-    return _contrastive_divergence_from_noise(params, visible, chains, noise)
+    grads, info, _ = _contrastive_divergence_from_noise(params, visible, chains, noise)
+    return grads, info
 
 
 def _contrastive_divergence_from_noise(params, visible, chains, noise):
-    """CD-k / PCD from pre-drawn noise ``(hidden [k, C, H], visible [k, C, V])``."""
-    p_positive = jax.nn.sigmoid(_hidden_preactivation(params, visible))
+    """CD-k / PCD from pre-drawn noise ``(hidden [k, C, H], visible [k, C, V])``.
+
+    Returns ``(grads, info, (p_positive, pre_positive, pre_negative))``: the hidden
+    probabilities of the data and the hidden preactivations of the data and of the
+    negative samples, which the step's metrics reuse instead of recomputing them.
+    """
+    pre_positive = _hidden_preactivation(params, visible)
+    p_positive = jax.nn.sigmoid(pre_positive)
     if chains is None:
-        v_start, p_start = visible, p_positive
+        v_start, pre_start = visible, pre_positive
     else:
-        v_start, p_start = chains, jax.nn.sigmoid(_hidden_preactivation(params, chains))
+        v_start, pre_start = chains, _hidden_preactivation(params, chains)
 
     def sweep(carry, sweep_noise):
-        _, p_hidden = carry
-        return _gibbs_sweep_from_noise(params, p_hidden, *sweep_noise), None
+        _, pre = carry
+        return _gibbs_sweep_from_noise(params, jax.nn.sigmoid(pre), *sweep_noise), None
 
     k = noise[0].shape[0]
-    (v_negative, p_negative), _ = lax.scan(sweep, (v_start, p_start), noise, unroll=min(k, 4))
+    (v_negative, pre_negative), _ = lax.scan(sweep, (v_start, pre_start), noise, unroll=min(k, 4))
+    p_negative = jax.nn.sigmoid(pre_negative)
     positive = jax.tree.map(jnp.negative, _mean_free_energy_gradient(params, visible, p_positive))
     negative = jax.tree.map(
         jnp.negative, _mean_free_energy_gradient(params, v_negative, p_negative)
     )
     grads = jax.tree.map(jnp.subtract, negative, positive)
-    return grads, ContrastiveDivergenceInfo(v_negative, positive, negative)
+    info = ContrastiveDivergenceInfo(v_negative, positive, negative)
+    return grads, info, (p_positive, pre_positive, pre_negative)
+
+
+def _free_energy_given_preactivation(params, visible, preactivation):
+    """:func:`free_energy` from the hidden preactivation ``c + (v / s) W`` already at hand."""
+    hidden_term = jnp.sum(jax.nn.softplus(preactivation), axis=-1)
+    if _is_gaussian(params):
+        diff = visible - params.visible_bias[None, :]
+        return 0.5 * jnp.sum(diff * diff * jnp.exp(-params.log_variance)[None, :], -1) - hidden_term
+    return -(visible @ params.visible_bias) - hidden_term
 
 
 def _cd_update(tx, params, opt_state, chains, batch, noise, learn_variance):
-    """One CD-k / PCD optimizer update from pre-drawn noise (shared by every driver)."""
-    grads, info = _contrastive_divergence_from_noise(params, batch, chains, noise)
+    """One CD-k / PCD optimizer update from pre-drawn noise, and its monitors."""
+    grads, info, (p_positive, pre_positive, pre_negative) = _contrastive_divergence_from_noise(
+        params, batch, chains, noise
+    )
     if _is_gaussian(params):
         # learn_variance may be traced (one program for both settings).
         zero = jnp.zeros_like(grads.log_variance)
         grads = grads._replace(log_variance=jnp.where(learn_variance, grads.log_variance, zero))
     updates, opt_state = tx.update(grads, opt_state, params)
-    params = optax.apply_updates(params, updates)
-    return params, opt_state, None if chains is None else info.chains, info
+    new_params = optax.apply_updates(params, updates)
+    diff = batch - _visible_mean(params, p_positive)
+    metrics = {
+        "reconstruction_error": jnp.mean(jnp.sum(diff * diff, axis=-1)),
+        "free_energy_gap": jnp.mean(_free_energy_given_preactivation(params, batch, pre_positive))
+        - jnp.mean(_free_energy_given_preactivation(params, info.chains, pre_negative)),
+    }
+    return new_params, opt_state, None if chains is None else info.chains, metrics
 
 
 def _persistent_chains(model_state: Any) -> Array | None:
@@ -234,7 +256,7 @@ def init_persistent_chains(key: Key, data: ArrayLike, num_chains: int) -> Array:
 
     Returns:
         ``[C, V]`` visible states; pass them as ``model_state={"chains": ...}`` to
-        :func:`cd_step` or as ``chains`` to :func:`train_rbm`.
+        :func:`cd_step` (``jaxdl.training.rbm_train_state`` does this for ``fit``).
 
     Example:
         >>> init_persistent_chains(jax.random.key(0), jnp.eye(4), 3).shape
@@ -303,18 +325,51 @@ def cd_step(
         _check_visible("model_state['chains']", params, chains)
     rows = visible.shape[0] if chains is None else chains.shape[0]
     noise = _draw_gibbs_noise(key, params, (k, rows))
-    new_params, opt_state, new_chains, info = _cd_update(
+    new_params, opt_state, new_chains, metrics = _cd_update(
         state.tx, params, state.opt_state, chains, visible, noise, learn_variance
     )
     model_state = state.model_state
     if chains is not None:
         model_state = {**model_state, "chains": new_chains}
-    metrics = {
-        "reconstruction_error": _reconstruction_error(params, visible),
-        "free_energy_gap": jnp.mean(_free_energy(params, visible))
-        - jnp.mean(_free_energy(params, info.chains)),
-    }
     return state.replace(params=new_params, opt_state=opt_state, model_state=model_state), metrics
+
+
+def cd_validate(params: AnyRBMParams, model_state: Any, data: Any, name: str = "data") -> None:
+    """Check data (and persistent chains) for :func:`cd_step` before anything compiles.
+
+    ``fit`` calls it on ``train_data`` and ``val_data`` (as the ``validate`` hook of the
+    update step that :func:`jaxdl.training.train_rbm` builds): the data must be ``[N, V]``
+    with the model's ``V`` visible units and, for Bernoulli units, values in [0, 1];
+    ``model_state["chains"]``, when present, must be ``[C, V]`` likewise.
+
+    Args:
+        params: RBM parameters.
+        model_state: ``{}`` (CD-k) or ``{"chains": [C, V]}`` (PCD).
+        data: ``[N, V]``, or a tuple whose first entry is it (as ``fit`` receives it).
+        name: the argument's name in error messages.
+
+    Raises:
+        ValueError: naming ``name`` and the expected and actual shape or range.
+
+    Example:
+        >>> from jaxdl.probabilistic import rbm
+        >>> params = rbm.init_params(jax.random.key(0), 4, 3)
+        >>> cd_validate(params, {}, (jnp.ones((2, 4)),))
+        >>> cd_validate(params, {}, (2.0 * jnp.ones((2, 4)),), "train_data")
+        Traceback (most recent call last):
+        ...
+        ValueError: train_data must hold probabilities in [0, 1], got values in [2.0, 2.0]
+    """
+    _check_params(params)
+    visible = _batch_array(data)
+    check_rank(name, visible, 2)
+    check_nonempty(name, visible)
+    _check_visible(name, params, visible)
+    chains = _persistent_chains(model_state)
+    if chains is not None:
+        check_rank("model_state['chains']", chains, 2)
+        check_nonempty("model_state['chains']", chains)
+        _check_visible("model_state['chains']", params, chains)
 
 
 def cd_evaluate(params: AnyRBMParams, model_state: Any, batch: Any) -> dict[str, Array]:
@@ -341,226 +396,3 @@ def cd_evaluate(params: AnyRBMParams, model_state: Any, batch: Any) -> dict[str,
         "reconstruction_error": reconstruction_error(params, visible),
         "free_energy": jnp.mean(_free_energy(params, visible)),
     }
-
-
-# ----------------------------------------------------------------------------------------
-# The whole-run loop (epoch-blocked noise)
-# ----------------------------------------------------------------------------------------
-
-
-class RBMTrainHistory(NamedTuple):
-    """Per-epoch monitors of :func:`train_rbm`, each of shape ``[num_epochs]``.
-
-    Attributes:
-        reconstruction_error: :func:`reconstruction_error` on the monitor data.
-        pseudo_log_likelihood: mean stochastic :func:`pseudo_log_likelihood` on the monitor
-            data (NaN for Gaussian RBMs, where it is not defined).
-        free_energy: mean free energy of the monitor data.
-    """
-
-    reconstruction_error: Array
-    pseudo_log_likelihood: Array
-    free_energy: Array
-
-
-class RBMTrainResult(NamedTuple):
-    """What :func:`train_rbm` returns.
-
-    Attributes:
-        params: trained parameters.
-        chains: final persistent chains ``[num_chains, V]`` (PCD) or ``None`` (CD).
-        opt_state: final optimizer state (to resume training).
-        history: :class:`RBMTrainHistory` (empty arrays when ``monitor=False``).
-    """
-
-    params: AnyRBMParams
-    chains: Array | None
-    opt_state: optax.OptState
-    history: RBMTrainHistory
-
-
-def train_rbm(
-    key: Key,
-    params: AnyRBMParams,
-    data: ArrayLike,
-    num_epochs: int,
-    batch_size: int,
-    learning_rate: float | None = None,
-    k: int = 1,
-    persistent: bool = False,
-    *,
-    optimizer: optax.GradientTransformation | None = None,
-    num_chains: int | None = None,
-    learn_variance: bool = True,
-    monitor: bool = True,
-    monitor_data: ArrayLike | None = None,
-    chains: ArrayLike | None = None,
-    opt_state: optax.OptState | None = None,
-) -> RBMTrainResult:
-    """Train an RBM by CD-k or persistent CD; the whole run is one compiled program.
-
-    Every epoch shuffles the data, splits it into ``N // batch_size`` minibatches (the
-    remainder is dropped) and runs a ``lax.scan`` of updates over them, each update being
-    ``optimizer.update(contrastive_divergence(...))``; epochs run in an outer ``lax.scan``.
-    Epoch ``e`` uses ``fold_in(key, e)``; the Gibbs noise (uniforms for the Bernoulli
-    draws ``u < p``, normals for Gaussian visible units) of a whole epoch, or of a chunk of
-    it for very large data, is drawn in one call before the scan over its minibatches, which
-    on CPU is much cheaper than many tiny per-update draws. With ``persistent=True`` the
-    negative chains (``num_chains`` of them, default ``batch_size``, started at random
-    training rows) carry over from one update to the next. A run resumes from a previous
-    :class:`RBMTrainResult` by passing its ``params``, ``chains`` and ``opt_state``.
-
-    Args:
-        key: PRNG key.
-        params: initial parameters (:func:`~jaxdl.probabilistic.rbm.init_params` or
-            :func:`~jaxdl.probabilistic.rbm.init_gaussian_params`).
-        data: training data ``[N, V]``.
-        num_epochs: passes over the data.
-        batch_size: examples per update.
-        learning_rate: step size of plain SGD (default 0.1) when ``optimizer`` is ``None``.
-        k: Gibbs sweeps per update.
-        persistent: PCD instead of CD-k.
-        optimizer: any optax transformation (then ``learning_rate`` must be ``None``).
-        num_chains: number of persistent chains (PCD only).
-        learn_variance: for Gaussian RBMs, whether ``log_variance`` is trained.
-        monitor: compute the per-epoch monitors.
-        monitor_data: data for the monitors ``[M, V]`` (default: ``data``).
-        chains: persistent chains ``[C, V]`` to start from (PCD only; default: random
-            training rows).
-        opt_state: optimizer state to resume from (default: ``optimizer.init(params)``).
-
-    Returns:
-        An :class:`RBMTrainResult`.
-
-    Example:
-        >>> data = jnp.array([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]] * 8)
-        >>> from jaxdl.probabilistic import rbm
-        >>> params = rbm.init_params(jax.random.key(0), 3, 4)
-        >>> result = train_rbm(jax.random.key(1), params, data, 2, 4, 0.1)
-        >>> result.history.pseudo_log_likelihood.shape
-        (2,)
-
-    Reference: G. Hinton, "A practical guide to training restricted Boltzmann machines", 2010.
-    """
-    num_visible, _ = _check_params(params)
-    data = jnp.asarray(data, params.weights.dtype)
-    check_rank("data", data, 2)
-    check_nonempty("data", data)
-    _check_visible("data", params, data)
-    check_positive_int("num_epochs", num_epochs)
-    check_positive_int("batch_size", batch_size)
-    check_positive_int("k", k)
-    if batch_size > data.shape[0]:
-        raise ValueError(
-            f"batch_size must be <= the number of examples ({data.shape[0]}), got {batch_size}"
-        )
-    if optimizer is not None and learning_rate is not None:
-        raise ValueError("pass either learning_rate (plain SGD) or optimizer, not both")
-    if optimizer is None:
-        learning_rate = 0.1 if learning_rate is None else learning_rate
-        check_positive("learning_rate", learning_rate)
-    if (num_chains is not None or chains is not None) and not persistent:
-        raise ValueError("num_chains and chains are only used with persistent=True")
-    if num_chains is not None:
-        check_positive_int("num_chains", num_chains)
-    if monitor_data is None:
-        monitor_data = data
-    else:
-        monitor_data = jnp.asarray(monitor_data, params.weights.dtype)
-        check_rank("monitor_data", monitor_data, 2)
-        check_nonempty("monitor_data", monitor_data)
-        _check_visible("monitor_data", params, monitor_data)
-    if chains is not None:
-        chains = jnp.asarray(chains, params.weights.dtype)
-        check_rank("chains", chains, 2)
-        _check_visible("chains", params, chains)
-        if num_chains is not None and chains.shape[0] != num_chains:
-            raise ValueError(f"chains must have {num_chains} rows, got shape {chains.shape}")
-    if opt_state is None:
-        # The state's structure does not depend on the learning rate; building it here keeps
-        # one compiled program for fresh and resumed runs.
-        opt_state = (optax.sgd(1.0) if optimizer is None else optimizer).init(params)
-    chain_key, train_key = jax.random.split(key)
-    if chains is None and persistent:
-        count = batch_size if num_chains is None else num_chains
-        chains = init_persistent_chains(chain_key, data, count)
-    return _train_loop(
-        train_key,
-        params,
-        opt_state,
-        chains,
-        data,
-        monitor_data,
-        learning_rate,
-        num_epochs=num_epochs,
-        batch_size=batch_size,
-        k=k,
-        optimizer=optimizer,
-        learn_variance=jnp.asarray(bool(learn_variance)),
-        monitor=monitor,
-    )
-
-
-@functools.partial(
-    jax.jit,
-    static_argnames=("num_epochs", "batch_size", "k", "optimizer", "monitor"),
-)
-def _train_loop(
-    key,
-    params,
-    opt_state,
-    chains,
-    data,
-    monitor_data,
-    learning_rate,
-    *,
-    num_epochs,
-    batch_size,
-    k,
-    optimizer,
-    learn_variance,
-    monitor,
-):
-    tx = optax.sgd(learning_rate) if optimizer is None else optimizer
-    num_batches = data.shape[0] // batch_size
-    gaussian = _is_gaussian(params)
-    chain_rows = batch_size if chains is None else chains.shape[0]
-
-    def update(carry, inputs):
-        params, opt_state, chains = carry
-        batch, noise = inputs
-        params, opt_state, chains, _ = _cd_update(
-            tx, params, opt_state, chains, batch, noise, learn_variance
-        )
-        return (params, opt_state, chains), None
-
-    def epoch(carry, epoch_index):
-        epoch_key = jax.random.fold_in(key, epoch_index)
-        perm_key, step_key, monitor_key = jax.random.split(epoch_key, 3)
-        order = jax.random.permutation(perm_key, data.shape[0])[: num_batches * batch_size]
-        batches = data[order].reshape(num_batches, batch_size, data.shape[1])
-        carry = _scan_with_chunked_noise(
-            update, carry, batches, num_batches, step_key, carry[0], (k, chain_rows)
-        )
-        if not monitor:
-            del monitor_key
-            return carry, None
-        params = carry[0]
-        if gaussian:
-            del monitor_key
-            pll = jnp.full((), jnp.nan, params.weights.dtype)
-        else:
-            pll = jnp.mean(pseudo_log_likelihood(monitor_key, params, monitor_data))
-        stats = (
-            reconstruction_error(params, monitor_data),
-            pll,
-            jnp.mean(_free_energy(params, monitor_data)),
-        )
-        return carry, stats
-
-    init_carry = (params, opt_state, chains)
-    (params, opt_state, chains), stats = lax.scan(epoch, init_carry, jnp.arange(num_epochs))
-    if stats is None:
-        empty = jnp.zeros((0,), params.weights.dtype)
-        stats = (empty, empty, empty)
-    return RBMTrainResult(params, chains, opt_state, RBMTrainHistory(*stats))

@@ -1,4 +1,8 @@
-"""Tests for jaxdl.probabilistic.rbm.training: CD-k / PCD gradients, cd_step, train_rbm."""
+"""Tests for jaxdl.probabilistic.rbm.training: CD-k / PCD gradients and the pure update pieces.
+
+Training runs (``jaxdl.training.train_rbm`` through ``fit``) are tested in
+tests/training/test_rbm.py.
+"""
 
 from __future__ import annotations
 
@@ -54,94 +58,16 @@ def test_long_persistent_chains_give_exact_gradient(key):
     assert grads.weights.shape == (4, 3)
 
 
-def test_pcd_training_increases_pseudo_likelihood_on_digits(key, binary_digits):
-    # CD-1 training on digits is covered by the rbm-digits smoke test.
-    init_key, train_key = jax.random.split(key)
-    data = jnp.asarray(binary_digits)
-    params = rbm.init_params(init_key, 64, 32)
-    before = float(jnp.mean(rbm.exact_pseudo_log_likelihood(params, data)))
-    result = rbm.train_rbm(train_key, params, data, 10, 10, 0.1, 1, True)
-    after = float(jnp.mean(rbm.exact_pseudo_log_likelihood(result.params, data)))
-    # The best model without hidden units (independent pixels at their base rates).
-    independent = rbm.RBMParams(
-        jnp.zeros((64, 32)), rbm.base_rate_visible_bias(data, pseudocount=0.01), jnp.zeros(32)
-    )
-    baseline = float(jnp.mean(rbm.exact_pseudo_log_likelihood(independent, data)))
-    assert after > before + 15.0
-    assert after > baseline + 1.5
-    history = result.history
-    assert history.pseudo_log_likelihood.shape == (10,)
-    assert float(history.pseudo_log_likelihood[-1]) > before + 15.0
-    assert float(history.reconstruction_error[-1]) < float(history.reconstruction_error[0])
-    assert result.chains.shape == (10, 64)
-
-
-@pytest.mark.standard_dtype_promotion
-def test_training_with_optax_optimizer_and_gaussian_units(key):
-    init_key, data_key, train_key = jax.random.split(key, 3)
-    # Two Gaussian clusters: a Gaussian RBM lowers the free energy of the data.
-    centers = jnp.array([[2.0, -2.0, 2.0], [-2.0, 2.0, -2.0]])
-    label_key, noise_key = jax.random.split(data_key)
-    labels = jax.random.bernoulli(label_key, 0.5, (200,)).astype(jnp.int32)
-    data = centers[labels] + 0.3 * jax.random.normal(noise_key, (200, 3))
-    params = rbm.init_gaussian_params(init_key, 3, 4, weight_scale=0.1)
-    optimizer = optax.adam(0.05)
-    result = rbm.train_rbm(train_key, params, data, 8, 20, optimizer=optimizer)
-    history = result.history
-    assert float(history.reconstruction_error[-1]) < 0.5 * float(history.reconstruction_error[0])
-    assert np.all(np.isnan(np.asarray(history.pseudo_log_likelihood)))
-    assert not np.allclose(result.params.log_variance, params.log_variance)
-    frozen_key = jax.random.key(99)
-    frozen = rbm.train_rbm(
-        frozen_key, params, data, 8, 20, optimizer=optimizer, learn_variance=False
-    )
-    np.testing.assert_array_equal(frozen.params.log_variance, params.log_variance)
-    assert not np.allclose(frozen.params.weights, params.weights)
-    assert frozen.history.free_energy.shape == (8,)
-
-
-def test_train_without_monitor_and_resume(key, binary_digits):
-    data = jnp.asarray(binary_digits[:40])
-    params = rbm.init_params(key, 64, 8)
-    first = rbm.train_rbm(jax.random.key(1), params, data, 1, 10, 0.1, 1, True, monitor=False)
-    assert first.history.reconstruction_error.shape == (0,)
-    assert not np.allclose(first.params.weights, params.weights)
-    resumed = rbm.train_rbm(
-        jax.random.key(2),
-        first.params,
-        data,
-        1,
-        10,
-        0.1,
-        1,
-        True,
-        monitor=False,
-        chains=first.chains,
-        opt_state=first.opt_state,
-    )
-    assert resumed.chains.shape == (10, 64)
-    assert not np.allclose(resumed.params.weights, first.params.weights)
-    with pytest.raises(ValueError, match="chains must have 4 rows"):
-        rbm.train_rbm(
-            jax.random.key(3), params, data, 1, 10, persistent=True, num_chains=4, chains=data[:3]
-        )
-
-
-def test_training_and_partition_errors(tiny):
+def test_cd_validate_and_partition_errors(tiny):
     key = jax.random.key(13)
     data = jnp.zeros((20, 5))
-    with pytest.raises(ValueError, match="batch_size must be <="):
-        rbm.train_rbm(key, tiny, data, 1, 50)
-    with pytest.raises(ValueError, match="either learning_rate"):
-        rbm.train_rbm(key, tiny, data, 1, 5, 0.1, optimizer=optax.sgd(0.1))
-    with pytest.raises(ValueError, match="only used with persistent"):
-        rbm.train_rbm(key, tiny, data, 1, 5, num_chains=3)
-    with pytest.raises(ValueError, match="learning_rate must be > 0"):
-        rbm.train_rbm(key, tiny, data, 1, 5, -0.1)
-    with pytest.raises(ValueError, match="num_epochs must be > 0"):
-        rbm.train_rbm(key, tiny, data, 0, 5)
-    with pytest.raises(ValueError, match="data must hold probabilities"):
-        rbm.train_rbm(key, tiny, data + 3.0, 1, 5)
+    rbm.cd_validate(tiny, {}, (data,))
+    with pytest.raises(ValueError, match="train_data must hold probabilities"):
+        rbm.cd_validate(tiny, {}, (data + 3.0,), "train_data")
+    with pytest.raises(ValueError, match="data must have rank 2"):
+        rbm.cd_validate(tiny, {}, data[0])
+    with pytest.raises(ValueError, match=r"model_state\['chains'\] must have last dimension 5"):
+        rbm.cd_validate(tiny, {"chains": jnp.zeros((3, 4))}, data)
     with pytest.raises(ValueError, match="max_enumerated_units"):
         rbm.log_partition_function(random_rbm(jax.random.key(14), 30, 30, scale=0.01))
     with pytest.raises(ValueError, match="betas must increase from 0 to 1"):
@@ -156,25 +82,19 @@ def test_training_and_partition_errors(tiny):
     assert math.isfinite(float(rbm.log_partition_function(tiny)))
 
 
-def test_training_in_several_noise_chunks_equals_one_chunk_in_distribution(monkeypatch):
-    """Epochs whose Gibbs noise is drawn in several chunks (with a shorter last one) train."""
-    data = (jax.random.uniform(jax.random.key(40), (70, 6)) > 0.5).astype(jnp.float32)
-    params = rbm.init_params(jax.random.key(41), 6, 4)
+def test_gibbs_noise_in_several_chunks_runs_and_changes_the_stream(monkeypatch, tiny):
+    """Sweeps whose noise is drawn in several chunks (with a shorter last one) still sample."""
+    state = rbm.gibbs_init(tiny, jnp.zeros((10, 5)))
     jax.clear_caches()
-    monkeypatch.setattr(rbm.gibbs, "_NOISE_CHUNK_NUMBERS", 3 * 10 * (6 + 4))  # 3 of 7 steps a chunk
-    chunked = rbm.train_rbm(jax.random.key(42), params, data, 3, 10, 0.1)
+    monkeypatch.setattr(rbm.gibbs, "_NOISE_CHUNK_NUMBERS", 3 * 10 * (5 + 4))  # 3 of 7 sweeps
+    chunked, _ = rbm.gibbs_kernel(jax.random.key(42), state, tiny, num_sweeps=7)
     jax.clear_caches()
     monkeypatch.undo()
-    whole = rbm.train_rbm(jax.random.key(42), params, data, 3, 10, 0.1)
+    whole, _ = rbm.gibbs_kernel(jax.random.key(42), state, tiny, num_sweeps=7)
     jax.clear_caches()
     for result in (chunked, whole):
-        assert all(bool(jnp.all(jnp.isfinite(leaf))) for leaf in jax.tree.leaves(result.params))
-    # the chunked path really ran: its random stream, hence its weights, differ
-    assert float(jnp.max(jnp.abs(chunked.params.weights - whole.params.weights))) > 1e-4
-    # different random streams, same algorithm: both lower the reconstruction error
-    for result in (chunked, whole):
-        errors = result.history.reconstruction_error
-        assert float(errors[-1]) < float(errors[0])
+        assert set(np.unique(np.asarray(result.visible))) <= {0.0, 1.0}
+    assert not np.array_equal(chunked.visible, whole.visible)  # another random stream
 
 
 def test_cd_step_is_one_optimizer_update_of_the_cd_gradient(tiny):
@@ -202,7 +122,7 @@ def test_cd_step_is_one_optimizer_update_of_the_cd_gradient(tiny):
     assert set(rbm.cd_evaluate(tiny, {}, (batch,))) == {"reconstruction_error", "free_energy"}
 
 
-def test_cd_step_in_a_scan_trains_like_train_rbm(key, binary_digits):
+def test_cd_step_in_a_scan_raises_the_pseudo_likelihood(key, binary_digits):
     """PCD by cd_step inside lax.scan (what fit runs) raises the pseudo-likelihood."""
     from jaxdl.training import TrainState
 
