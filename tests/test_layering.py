@@ -135,7 +135,7 @@ def test_the_checker_sees_lazy_and_relative_imports():
 @pytest.mark.parametrize(
     ("root", "forbidden"),
     [
-        ("jaxdl.nn", ("jaxdl.probabilistic", "jaxdl.training", "jaxdl.sampling.gibbs")),
+        ("jaxdl.nn", ("jaxdl.probabilistic", "jaxdl.training", "jaxdl.graphs")),
         ("jaxdl.losses", ("jaxdl.nn", "jaxdl.probabilistic", "jaxdl.training")),
         ("jaxdl.sampling", ("jaxdl.nn", "jaxdl.probabilistic", "jaxdl.training")),
         ("jaxdl.data", ("jaxdl.nn", "jaxdl.probabilistic", "jaxdl.training")),
