@@ -16,9 +16,7 @@ from jaxdl.training import (
     RunLogger,
     create_train_state,
     fit,
-    fit_many,
     make_supervised_loss,
-    set_hyperparams,
 )
 
 pytestmark = pytest.mark.standard_dtype_promotion
@@ -321,34 +319,6 @@ def test_gradient_clipping_bounds_the_update():
     assert float(norm) <= 1e-3 * (1 + 1e-4)
 
 
-def test_fit_many_matches_separate_runs_and_learning_rate_grid():
-    x, y = _data()
-    model = _Net()
-    loss_fn = make_supervised_loss(model)
-    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
-    rates = jnp.array([0.01, 0.1, 0.5])
-    init_keys = jax.random.split(jax.random.key(19), 3)
-    states = jax.vmap(lambda k: create_train_state(k, model, x[:2], tx))(init_keys)
-    states = states.replace(opt_state=set_hyperparams(states.opt_state, learning_rate=rates))
-    run_keys = jax.random.split(jax.random.key(20), 3)
-    many = fit_many(run_keys, states, loss_fn, (x, y), num_epochs=3, batch_size=16, val_data=(x, y))
-    assert many.history["train_loss"].shape == (3, 3)
-    assert np.all(np.asarray(many.nonfinite_step) == -1)
-    for i in range(3):
-        member = jax.tree.map(lambda a, i=i: a[i], states)
-        single = fit(
-            jax.random.split(jax.random.key(20), 3)[i],
-            member,
-            loss_fn,
-            (x, y),
-            num_epochs=3,
-            batch_size=16,
-            progress=False,
-        )
-        member_params = jax.tree.map(lambda a, i=i: a[i], many.state.params)
-        assert_pytrees_allclose(member_params, single.state.params, rtol=1e-4, atol=1e-5)
-
-
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
@@ -400,23 +370,3 @@ def test_non_positive_learning_rate_raises():
             num_epochs=1,
             progress=False,
         )
-
-
-def test_fit_many_reuses_its_compiled_program():
-    x, y = _data()
-    model = _Net()
-    base = make_supervised_loss(model)
-    traces = []
-
-    def counting_loss(params, model_state, batch, key):
-        traces.append(1)
-        return base(params, model_state, batch, key)
-
-    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
-    for seed in (30, 31):
-        keys = jax.random.split(jax.random.key(seed), 2)
-        states = jax.vmap(lambda k: create_train_state(k, model, x[:2], tx))(keys)
-        fit_many(
-            jax.random.key(seed + 10), states, counting_loss, (x, y), num_epochs=2, batch_size=32
-        )
-    assert len(traces) == 1

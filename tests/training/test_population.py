@@ -1,0 +1,156 @@
+"""fit_many: a population trained in one compiled program, by "vmap" or "map"."""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from jaxdl.testing import assert_pytrees_allclose
+from jaxdl.training import (
+    create_train_state,
+    fit,
+    fit_many,
+    make_supervised_loss,
+    set_hyperparams,
+)
+from jaxdl.training.population import choose_strategy
+
+pytestmark = pytest.mark.standard_dtype_promotion
+
+
+class _Net(nn.Module):
+    hidden: int = 16
+    classes: int = 3
+    dropout: float = 0.0
+
+    @nn.compact
+    def __call__(self, x, train: bool = False):
+        x = nn.tanh(nn.Dense(self.hidden)(x))
+        x = nn.Dropout(self.dropout, deterministic=not train)(x)
+        return nn.Dense(self.classes)(x)
+
+
+def _data(seed: int = 0, n: int = 96, d: int = 4):
+    x = jax.random.normal(jax.random.key(seed), (n, d))
+    y = jnp.argmax(x[:, :3], axis=-1).astype(jnp.int32)
+    return x, y
+
+
+def _mlp_problem(n=64):
+    x = jax.random.normal(jax.random.key(0), (n, 3))
+    y = (x[:, 0] > 0).astype(jnp.int32)
+    model = nn.Dense(2)
+    state = create_train_state(jax.random.key(1), model, x[:1], optax.sgd(0.1))
+    return model, state, x, y
+
+
+def test_fit_many_strategies_agree():
+    model, _, x, y = _mlp_problem(n=32)
+    tx = optax.sgd(0.1)
+    states = jax.vmap(lambda k: create_train_state(k, model, x[:1], tx))(
+        jax.random.split(jax.random.key(4), 3)
+    )
+    loss = make_supervised_loss(model)
+    runs = {
+        strategy: fit_many(
+            jax.random.split(jax.random.key(5), 3),
+            states,
+            loss,
+            (x, y),
+            num_epochs=2,
+            batch_size=8,
+            strategy=strategy,
+            block_size=2,
+        )
+        for strategy in ("vmap", "map")
+    }
+    for a, b in zip(
+        jax.tree.leaves(runs["vmap"].state.params),
+        jax.tree.leaves(runs["map"].state.params),
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert runs["map"].history["train_loss"].shape == (3, 2)
+
+
+def test_fit_many_matches_separate_runs_and_learning_rate_grid():
+    x, y = _data()
+    model = _Net()
+    loss_fn = make_supervised_loss(model)
+    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
+    rates = jnp.array([0.01, 0.1, 0.5])
+    init_keys = jax.random.split(jax.random.key(19), 3)
+    states = jax.vmap(lambda k: create_train_state(k, model, x[:2], tx))(init_keys)
+    states = states.replace(opt_state=set_hyperparams(states.opt_state, learning_rate=rates))
+    run_keys = jax.random.split(jax.random.key(20), 3)
+    many = fit_many(run_keys, states, loss_fn, (x, y), num_epochs=3, batch_size=16, val_data=(x, y))
+    assert many.history["train_loss"].shape == (3, 3)
+    assert np.all(np.asarray(many.nonfinite_step) == -1)
+    for i in range(3):
+        member = jax.tree.map(lambda a, i=i: a[i], states)
+        single = fit(
+            jax.random.split(jax.random.key(20), 3)[i],
+            member,
+            loss_fn,
+            (x, y),
+            num_epochs=3,
+            batch_size=16,
+            progress=False,
+        )
+        member_params = jax.tree.map(lambda a, i=i: a[i], many.state.params)
+        assert_pytrees_allclose(member_params, single.state.params, rtol=1e-4, atol=1e-5)
+
+
+def test_fit_many_reuses_its_compiled_program():
+    x, y = _data()
+    model = _Net()
+    base = make_supervised_loss(model)
+    traces = []
+
+    def counting_loss(params, model_state, batch, key):
+        traces.append(1)
+        return base(params, model_state, batch, key)
+
+    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
+    for seed in (30, 31):
+        keys = jax.random.split(jax.random.key(seed), 2)
+        states = jax.vmap(lambda k: create_train_state(k, model, x[:2], tx))(keys)
+        fit_many(
+            jax.random.key(seed + 10), states, counting_loss, (x, y), num_epochs=2, batch_size=32
+        )
+    assert len(traces) == 1
+
+
+def test_vmap_and_map_agree_on_four_tiny_members():
+    x = jax.random.normal(jax.random.key(0), (16, 2))
+    y = (x[:, 0] > 0).astype(jnp.int32)
+    model = nn.Dense(2)
+    tx = optax.sgd(0.2)
+    states = jax.vmap(lambda k: create_train_state(k, model, x[:1], tx))(
+        jax.random.split(jax.random.key(1), 4)
+    )
+    assert choose_strategy(states, 4) == ("vmap", 4)  # tiny members fit in one block
+    loss = make_supervised_loss(model)
+    vmap, mapped = (
+        fit_many(
+            jax.random.key(2),
+            states,
+            loss,
+            (x, y),
+            num_epochs=2,
+            batch_size=4,
+            strategy=strategy,
+            block_size=block,
+        )
+        for strategy, block in (("vmap", None), ("map", 1))
+    )
+    assert_pytrees_allclose(vmap.state.params, mapped.state.params, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        vmap.history["train_loss"], mapped.history["train_loss"], rtol=1e-5, atol=1e-6
+    )
+    assert vmap.history["train_loss"].shape == (4, 2)
+    assert not np.array_equal(vmap.state.params["kernel"][0], vmap.state.params["kernel"][1])
