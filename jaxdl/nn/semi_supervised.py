@@ -35,6 +35,7 @@ class SemiSupervisedAutoencoder(nn.Module):
         activation: hidden activation.
 
     Example:
+        >>> import jax, jax.numpy as jnp
         >>> model = SemiSupervisedAutoencoder(encoder_features=(8, 2), num_classes=3)
         >>> params = model.init(jax.random.key(0), jnp.ones((4, 6)))
         >>> logits, reconstruction = model.apply(params, jnp.ones((4, 6)))

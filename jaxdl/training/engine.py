@@ -78,6 +78,14 @@ def _all_finite(values: list[Array]) -> Array:
 
 
 def steps_per_epoch(num_examples: int, batch_size: int | None) -> int:
+    """Optimizer steps in one epoch: 1 for full-batch GD, else ``N // batch_size``.
+
+    The remainder of the shuffled order is left out of that epoch.
+
+    Example:
+        >>> steps_per_epoch(100, None), steps_per_epoch(100, 32), steps_per_epoch(100, 1)
+        (1, 3, 100)
+    """
     return 1 if batch_size is None else num_examples // batch_size
 
 

@@ -18,6 +18,14 @@ def check_key(key, name: str = "key", *, batched: bool | None = False) -> None:
     Legacy raw ``uint32[2]`` keys (``jax.random.PRNGKey``) are refused too, with the fix:
     the house style uses typed keys, and a raw key is indistinguishable from integer data.
     ``batched=None`` accepts a scalar key or a 1-D batch of keys.
+
+    Example:
+        >>> import jax
+        >>> check_key(jax.random.key(0))
+        >>> check_key(0)
+        Traceback (most recent call last):
+        ...
+        TypeError: key must be a typed PRNG key from jax.random.key(seed), got int
     """
     dtype = getattr(key, "dtype", None)
     if dtype is None or not jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key):

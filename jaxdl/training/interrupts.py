@@ -52,6 +52,14 @@ def deferred_signals(
     Handlers are installed only in the main thread (elsewhere the flag never rises) and
     the previous handlers are restored on exit. A second signal of a kind already
     recorded goes to the previous handler, so a second Ctrl-C still stops at once.
+
+    Example:
+        >>> import signal
+        >>> before = signal.getsignal(signal.SIGTERM)
+        >>> with deferred_signals() as flag:
+        ...     pass  # a SIGTERM here would only set flag.signum
+        >>> signal.getsignal(signal.SIGTERM) is before, flag.signum
+        (True, None)
     """
     flag = _SignalFlag()
     if threading.current_thread() is not threading.main_thread():
