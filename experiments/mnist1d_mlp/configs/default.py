@@ -1,7 +1,7 @@
 """MNIST-1D MLP 40-100-100-10 (ReLU), Adam 1e-2, L2 1e-3, batch 100, 3,000 steps: 0.65 test acc.
 
 Command: ``jaxdl run mnist1d-mlp`` (under a minute on 2 CPU cores).
-Expected: test accuracy 0.651 (seeds 1, 2: 0.663, 0.658), the MLP band of the MNIST-1D paper
+Expected: test accuracy 0.659 (seeds 1, 2: 0.663, 0.650), the MLP band of the MNIST-1D paper
 (68 %); the acceptance threshold is 0.63.
 """
 
