@@ -20,6 +20,38 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 jax.config.update("jax_numpy_rank_promotion", "raise")
 jax.config.update("jax_debug_key_reuse", True)
 
+
+def pytest_configure(config):
+    """One persistent XLA cache per test session, shared by the xdist workers.
+
+    Many tests compile the same small programs (the same MLP, loss and chunk); with a
+    shared cache the second compilation of an identical program is a disk read. The
+    controller makes a fresh directory and the workers inherit it through the
+    environment, so a session never reads a cache left by an earlier one.
+    ``JAXDL_TEST_XLA_CACHE=off`` turns it off.
+    """
+    if os.environ.get("JAXDL_TEST_XLA_CACHE") == "off":
+        return
+    if not hasattr(config, "workerinput") and "JAXDL_TEST_XLA_CACHE" not in os.environ:
+        import tempfile
+
+        os.environ["JAXDL_TEST_XLA_CACHE"] = tempfile.mkdtemp(prefix="jaxdl-tests-xla-")
+        config._jaxdl_owned_xla_cache = os.environ["JAXDL_TEST_XLA_CACHE"]
+    jax.config.update("jax_compilation_cache_dir", os.environ["JAXDL_TEST_XLA_CACHE"])
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+
+
+def pytest_unconfigure(config):
+    """The controller removes the session's cache directory it made."""
+    owned = getattr(config, "_jaxdl_owned_xla_cache", None)
+    if owned:
+        import shutil
+
+        shutil.rmtree(owned, ignore_errors=True)
+        os.environ.pop("JAXDL_TEST_XLA_CACHE", None)
+
+
 settings.register_profile(
     "jaxdl",
     max_examples=15,
