@@ -768,11 +768,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return USAGE_ERROR
     except _Terminated:
         _close_progress_bars()
+        _quiet_threads_at_shutdown()
         name = getattr(args, "name", "")
         print(f"jaxdl: terminated (SIGTERM){_resume_hint(name, workdir)}", file=sys.stderr)
         return 128 + signal.SIGTERM
     except KeyboardInterrupt as interrupt:
         _close_progress_bars()
+        _quiet_threads_at_shutdown()
         name = getattr(args, "name", "")
         step = getattr(interrupt, "step", None)
         signum = getattr(interrupt, "signal", signal.SIGINT)
@@ -784,6 +786,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         interrupted = _training_interrupted()
         if interrupted is not None and isinstance(error, interrupted):
             _close_progress_bars()
+            _quiet_threads_at_shutdown()
             name = getattr(args, "name", "")
             step = getattr(error, "step", None)
             signum = int(getattr(error, "signal", signal.SIGINT) or signal.SIGINT)
@@ -795,6 +798,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if previous_sigterm is not None:
             signal.signal(signal.SIGTERM, previous_sigterm)
+
+
+def _quiet_threads_at_shutdown() -> None:
+    """After an interrupt, drop the errors of background threads racing interpreter exit.
+
+    The checkpoint was finalized before the interrupt reached the CLI; an orbax worker
+    thread that wakes during shutdown can still fail with "cannot schedule new futures
+    after interpreter shutdown" and would print a traceback under the one-line message.
+    Other thread errors are still reported.
+    """
+    import threading
+
+    previous = threading.excepthook
+
+    def hook(args) -> None:
+        if isinstance(args.exc_value, RuntimeError) and "shutdown" in str(args.exc_value):
+            return
+        previous(args)
+
+    threading.excepthook = hook
 
 
 def threading_main() -> bool:
