@@ -25,6 +25,7 @@ from jaxdl.data.datasets import (
     load_digits,
     load_iris,
     load_mcycle,
+    load_mnist,
     load_mnist1d,
 )
 from jaxdl.data.preprocessing import (
@@ -73,6 +74,7 @@ __all__ = [
     "load_digits",
     "load_iris",
     "load_mcycle",
+    "load_mnist",
     "load_mnist1d",
     "moons",
     "one_hot",

