@@ -1,1 +1,0 @@
-"""Configurations of the gan experiment (``default`` and ``smoke``)."""

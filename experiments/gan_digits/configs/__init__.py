@@ -1,0 +1,1 @@
+"""Configurations of the gan-digits experiment (``default`` and ``smoke``)."""

@@ -1,0 +1,1 @@
+"""Configurations of the gan-ring experiment (``default`` and ``smoke``)."""
