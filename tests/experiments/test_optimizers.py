@@ -1,12 +1,11 @@
-"""Smoke run of experiments/optimizers: every optimizer's loss falls; momentum beats GD."""
+"""Smoke run of experiments/optimizers: every optimizer's training loss falls."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from experiments.optimizers.configs import smoke
-from experiments.optimizers.train import OPTIMIZERS, steps_to_tolerance
+from experiments.optimizers.train import OPTIMIZERS
 from tests.experiments import run_smoke
 
 
@@ -17,20 +16,11 @@ def test_optimizers_smoke(tmp_path):
     assert set(config["optimizers"]) <= set(OPTIMIZERS)
     for name in config["optimizers"]:
         assert summary[f"{name}_final_train_loss"] < summary[f"{name}_first_train_loss"], name
-    assert 0 < summary["momentum_steps_to_tolerance"] < summary["gd_steps_to_tolerance"]
-    assert summary["cg_final_loss"] < 1e-6 and summary["newton_final_loss"] < 1e-6
-    assert summary["valley_condition_number"] == pytest.approx(25.0)
+        assert 0.3 < summary[f"{name}_test_accuracy"] <= 1.0, name  # ten classes: chance 0.1
     for name in (
         "config.json",
         "metrics.jsonl",
         "summary.json",
         "loss_curves.png",
-        "valley_trajectories.png",
-        "valley_loss.png",
     ):
         assert (tmp_path / name).stat().st_size > 0
-
-
-def test_steps_to_tolerance():
-    assert steps_to_tolerance(np.array([3.0, 1.0, 0.1, 0.01]), 0.5) == 2
-    assert steps_to_tolerance(np.array([3.0, 1.0]), 0.5) == -1

@@ -1,0 +1,1 @@
+"""Gradient descent, momentum, conjugate gradients and Newton on an ill-conditioned valley."""

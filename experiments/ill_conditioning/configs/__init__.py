@@ -1,0 +1,1 @@
+"""Configurations of the ill-conditioning experiment (``default`` and ``smoke``)."""
