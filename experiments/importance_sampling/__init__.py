@@ -1,0 +1,1 @@
+"""Plain Monte Carlo against importance sampling on a rare event."""

@@ -1,0 +1,1 @@
+"""Configurations of the importance-sampling experiment (``default`` and ``smoke``)."""

@@ -1,0 +1,1 @@
+"""A Markov chain's convergence to its stationary distribution."""

@@ -1,0 +1,1 @@
+"""Configurations of the markov-chain experiment (``default`` and ``smoke``)."""

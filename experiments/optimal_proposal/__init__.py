@@ -1,0 +1,1 @@
+"""Importance sampling with the optimal proposal q* = p |f| / Z."""

@@ -1,0 +1,1 @@
+"""Configurations of the optimal-proposal experiment (``default`` and ``smoke``)."""
