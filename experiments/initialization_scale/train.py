@@ -1,16 +1,11 @@
-"""Parameter initialization: the scale of the weights and the need to break symmetry.
+"""Initialization scale: activations and gradients through 20 layers for several weight gains.
 
-Part 1 (scale): push a batch of unit-variance inputs through a deep plain network,
+A batch of unit-variance inputs goes through a deep plain network,
 ``h_l = phi(h_{l-1} W_l)`` with ``W_l ~ N(0, g^2 / m)``, for tanh and ReLU and several
-gains ``g``; record the activation standard deviation and the gradient norm at every
-layer. Too small weights make the signal vanish, too large ones make it explode (ReLU)
-or saturate the units (tanh); ``g = 1`` suits tanh near the origin and ``g = sqrt(2)``
-suits ReLU, which zeroes half of its inputs.
-
-Part 2 (symmetry): a one-hidden-layer tanh MLP on XOR with every weight set to the same
-constant. All hidden units compute the same function and receive the same gradient, so
-they stay identical: the network behaves like one hidden unit and fails, while random
-initialization solves the problem.
+gains ``g``; we record the activation standard deviation and the gradient norm at every
+layer. Too small weights make the signal vanish, too large ones make it explode (ReLU) or
+saturate the units (tanh); ``g = 1`` suits tanh near the origin and ``g = sqrt(2)`` suits
+ReLU, which zeroes half of its inputs.
 """
 
 from __future__ import annotations
@@ -21,21 +16,11 @@ import math
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from jax import lax
 
-from jaxdl.data.toy import xor
-from jaxdl.experiment import Run, figure, line_plot
-from jaxdl.nn.initializers import constant
-from jaxdl.nn.mlp import MLP
-from jaxdl.training import create_train_state, fit, make_supervised_loss
+from jaxdl.experiment import Run, figure
 
 ACTIVATIONS = {"tanh": jnp.tanh, "relu": jax.nn.relu}
-
-
-def compiled_train_state(key, model, example_input, tx):
-    """``create_train_state`` run as one compiled program (faster than op-by-op init)."""
-    return jax.jit(lambda k, x: create_train_state(k, model, x, tx))(key, example_input)
 
 
 @functools.partial(jax.jit, static_argnames="activation")
@@ -78,7 +63,9 @@ def signal_propagation(
     }
 
 
-def scale_study(key, config: dict, workdir: Run, logger) -> dict:
+def train_and_evaluate(config: dict, workdir: Run) -> dict:
+    """Signal statistics for every activation and gain; write the plot; return the metrics."""
+    key, logger = workdir.key, workdir.logger
     summary: dict = {}
     results: dict[str, dict[str, dict[str, np.ndarray]]] = {}
     for activation in config["activations"]:
@@ -98,7 +85,6 @@ def scale_study(key, config: dict, workdir: Run, logger) -> dict:
             for layer, (std, grad) in enumerate(zip(stats["std"], stats["grad_norm"], strict=True)):
                 logger.log(
                     layer + 1,
-                    study="scale",
                     activation=activation,
                     gain=gain,
                     activation_std=std,
@@ -130,77 +116,4 @@ def scale_study(key, config: dict, workdir: Run, logger) -> dict:
                 axes[row, column].set_xlabel("layer")
                 axes[row, column].grid(alpha=0.3)
                 axes[row, column].legend(title="W ~ N(0, g^2/m)", fontsize=8)
-    return summary
-
-
-def unit_spread(kernel: np.ndarray) -> float:
-    """Largest difference between any hidden unit's incoming weights and the first unit's."""
-    kernel = np.asarray(kernel)
-    return float(np.max(np.abs(kernel - kernel[:, :1])))
-
-
-def symmetry_study(key, config: dict, workdir: Run, logger) -> dict:
-    train_key, test_key, init_key, fit_key = jax.random.split(key, 4)
-    x, y = jax.jit(lambda k: xor(k, config["xor_num_train"], config["xor_noise"]))(train_key)
-    x_test, y_test = jax.jit(lambda k: xor(k, config["xor_num_test"], config["xor_noise"]))(
-        test_key
-    )
-    features = (config["xor_hidden"], 2)
-    models = {
-        "random": MLP(features=features, activation="tanh", output=None),
-        "symmetric": MLP(
-            features=features,
-            activation="tanh",
-            output=None,
-            kernel_init=constant(config["symmetric_value"]),
-        ),
-    }
-    summary: dict = {}
-    curves = {}
-    for i, (name, model) in enumerate(models.items()):
-        loss_fn = make_supervised_loss(model, "cross_entropy", ("accuracy",))
-        state = compiled_train_state(
-            jax.random.clone(init_key), model, x[:1], optax.sgd(config["learning_rate"])
-        )
-        result = fit(
-            jax.random.fold_in(fit_key, i),
-            state,
-            loss_fn,
-            (x, y),
-            num_epochs=config["num_epochs"],
-            epochs_per_chunk=config["epochs_per_chunk"],
-            progress=workdir.progress,
-            callback=lambda r, name=name: logger.log(
-                r["step"],
-                study="symmetry",
-                init=name,
-                **{k: v for k, v in r.items() if k != "step"},
-            ),
-        )
-        params = result.state.params
-        test = jax.jit(loss_fn.evaluate)(params, {}, (x_test, y_test))
-        curves[name] = [r["train_loss"] for r in result.history]
-        summary[f"{name}_unit_spread"] = unit_spread(params["Dense_0"]["kernel"])
-        summary[f"{name}_initial_unit_spread"] = unit_spread(state.params["Dense_0"]["kernel"])
-        summary[f"{name}_test_accuracy"] = float(test["accuracy"])
-        summary[f"{name}_first_train_loss"] = result.history[0]["train_loss"]
-        summary[f"{name}_final_train_loss"] = result.history[-1]["train_loss"]
-    line_plot(
-        workdir / "symmetry_loss.png",
-        curves,
-        xlabel="epoch",
-        ylabel="training loss (cross-entropy, nats)",
-        title="XOR: random vs constant (symmetric) initial weights",
-    )
-    return summary
-
-
-def train_and_evaluate(config: dict, workdir: Run) -> dict:
-    """Run both studies, write the plots into ``workdir``; return the metrics."""
-    logger = workdir.logger
-    scale_key, symmetry_key = jax.random.split(workdir.key)
-    summary = {
-        **scale_study(scale_key, config, workdir, logger),
-        **symmetry_study(symmetry_key, config, workdir, logger),
-    }
     return summary

@@ -1,0 +1,1 @@
+"""Initialization: the scale of the weights through a deep plain network."""

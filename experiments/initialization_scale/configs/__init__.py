@@ -1,0 +1,1 @@
+"""Configurations of the initialization-scale experiment (``default`` and ``smoke``)."""

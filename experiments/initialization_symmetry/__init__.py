@@ -1,0 +1,1 @@
+"""Initialization: constant weights never break the symmetry between hidden units."""

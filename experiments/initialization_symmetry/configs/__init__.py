@@ -1,0 +1,1 @@
+"""Configurations of the initialization-symmetry experiment (``default`` and ``smoke``)."""
