@@ -1,0 +1,1 @@
+"""Regularization: weight decay, dropout and early stopping against overfitting."""

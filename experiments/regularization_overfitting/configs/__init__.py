@@ -1,0 +1,1 @@
+"""Configurations of the regularization-overfitting experiment (``default`` and ``smoke``)."""

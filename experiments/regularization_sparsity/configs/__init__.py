@@ -1,0 +1,1 @@
+"""Configurations of the regularization-sparsity experiment (``default`` and ``smoke``)."""
