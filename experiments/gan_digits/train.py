@@ -75,7 +75,8 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
 
     def samples_of(state, num_samples):  # the same latent draws before and after training
         params = as_gan_state(state).generator_params
-        return np.asarray(generate_samples(sample_key, generator, params, num_samples, latent))
+        key = jax.random.fold_in(sample_key, 0)
+        return np.asarray(generate_samples(key, generator, params, num_samples, latent))
 
     num_shown = config["num_eval_samples"]
     initial_samples = samples_of(state, num_shown)

@@ -2,8 +2,8 @@
 
 Command: ``jaxdl run initialization-scale`` (a few seconds on 2 CPU cores).
 Expected: with N(0, g^2/m) weights the activation std of a 20-layer ReLU net stays near its
-input scale only for g = sqrt(2) (He); g = 1 shrinks it about 1000-fold (0.58 -> 5e-4)
-and g = 2 grows it about 500-fold (1.2 -> 560). Tanh with g = 0.5 vanishes (0.42 -> 8e-7).
+input scale only for g = sqrt(2) (He); g = 1 shrinks it about 750-fold (0.58 -> 8e-4)
+and g = 2 grows it about 700-fold (1.2 -> 810). Tanh with g = 0.5 vanishes (0.42 -> 7e-7).
 """
 
 
