@@ -1,9 +1,10 @@
 """Weight decay, dropout and early stopping against overfitting 60 noisy two-moons points.
 
-Command: ``jaxdl run regularization-overfitting`` (about a minute on 2 CPU cores).
+Command: ``jaxdl run regularization-overfitting`` (about 30 s of CPU time).
 Expected: on noisy two-moons with 60 training points (10 % of the labels flipped) every
-regularizer (weight decay, dropout, early stopping) gets a lower test loss than the
-unregularized network (about 0.6), which fits the flipped labels (train accuracy 1.0).
+regularizer (weight decay, dropout, early stopping) gets a far lower test loss (0.34 to
+0.64) than the unregularized network (1.8), which fits the flipped labels (train accuracy
+1.0); test accuracies all lie between 0.83 and 0.85 on this draw.
 """
 
 
