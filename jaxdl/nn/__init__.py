@@ -70,6 +70,7 @@ from jaxdl.nn.linear import (
     linear_regression_loss,
     logistic_regression_gd,
     logistic_regression_loss,
+    minimum_norm_solution,
     ridge,
 )
 from jaxdl.nn.mlp import MLP, OUTPUT_UNITS, count_params, get_output_unit, mlp_num_params
@@ -133,6 +134,7 @@ __all__ = [
     "linear_predict",
     "linear_regression_gd",
     "linear_regression_loss",
+    "minimum_norm_solution",
     "logistic_regression_gd",
     "logistic_regression_loss",
     "mlp_forward_backward",

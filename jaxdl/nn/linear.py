@@ -43,6 +43,7 @@ __all__ = [
     "linear_regression_loss",
     "logistic_regression_gd",
     "logistic_regression_loss",
+    "minimum_norm_solution",
     "ridge",
 ]
 
@@ -155,6 +156,54 @@ def least_squares(x: ArrayLike, y: ArrayLike, *, fit_intercept: bool = True) -> 
         [2.0]
     """
     return ridge(x, y, 0.0, fit_intercept=fit_intercept)
+
+
+def minimum_norm_solution(x: ArrayLike, y: ArrayLike, *, norm: str = "l2") -> Array:
+    """The solution of ``X w = y`` with the smallest L2 or L1 norm (no intercept).
+
+    With fewer equations than unknowns, ``X w = y`` has infinitely many solutions; a
+    penalty picks one. The minimum-L2 solution is the pseudo-inverse one,
+    ``w = X^T (X X^T)^{-1} y = X^+ y``: it spreads the weight over every input in
+    proportion to its coefficient. The L1 ball first touches the solution set at a corner,
+    so for one equation ``a^T w = y`` the minimum-L1 solution puts everything on the
+    largest ``|a_j|``: ``w_j = y / a_j`` and zeros elsewhere (a sparse solution). For the
+    course's point ``([10, 1], 5)`` these are ``(0.4950, 0.0495)`` and ``(0.5, 0)``.
+
+    Args:
+        x: ``[M, D]`` coefficients of the ``M`` equations (for ``norm="l1"``, ``M = 1``).
+        y: ``[M]`` right-hand sides.
+        norm: ``"l2"`` or ``"l1"``.
+
+    Returns:
+        ``[D]`` the minimum-norm solution.
+
+    Raises:
+        ValueError: for another norm, mismatched shapes, or ``norm="l1"`` with several
+            equations.
+
+    Example:
+        >>> x, y = jnp.array([[10.0, 1.0]]), jnp.array([5.0])
+        >>> minimum_norm_solution(x, y, norm="l1").tolist()
+        [0.5, 0.0]
+        >>> [round(v, 4) for v in minimum_norm_solution(x, y, norm="l2").tolist()]
+        [0.495, 0.0495]
+
+    References:
+        Goodfellow et al., *Deep Learning*, 2016, sec. 7.1 and 7.3.
+    """
+    if norm not in ("l1", "l2"):
+        raise ValueError(f"norm must be 'l1' or 'l2', got {norm!r}")
+    x, y = _check_xy(x, y)
+    check_rank("y", y, 1)
+    if norm == "l2":
+        return jnp.linalg.pinv(x) @ y
+    if x.shape[0] != 1:
+        raise ValueError(
+            f"x must hold one equation (shape [1, D]) for norm='l1', got shape {x.shape}"
+        )
+    a = x[0]
+    j = jnp.argmax(jnp.abs(a))
+    return jnp.zeros_like(a).at[j].set(y[0] / a[j])
 
 
 class GDInfo(NamedTuple):
