@@ -6,6 +6,10 @@ Parameterized models are ``flax.linen.Module``s; everything else is a pure funct
 from jaxdl.nn.activations import (
     ACTIVATIONS,
     PReLU,
+    clipped_linear,
+    clipped_linear_derivative,
+    cosine,
+    cosine_derivative,
     gaussian,
     gaussian_derivative,
     get_activation,
@@ -73,6 +77,7 @@ from jaxdl.nn.linear import (
     minimum_norm_solution,
     ridge,
 )
+from jaxdl.nn.maxout import Maxout
 from jaxdl.nn.mlp import MLP, OUTPUT_UNITS, count_params, get_output_unit, mlp_num_params
 from jaxdl.nn.multitask import MultiTaskMLP
 from jaxdl.nn.perceptron import (
@@ -104,6 +109,11 @@ __all__ = [
     "dead_unit_fraction",
     "worst_mistakes",
     "ACTIVATIONS",
+    "Maxout",
+    "clipped_linear",
+    "clipped_linear_derivative",
+    "cosine",
+    "cosine_derivative",
     "MLP",
     "OUTPUT_UNITS",
     "ComputationGraph",
