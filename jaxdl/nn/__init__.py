@@ -75,7 +75,9 @@ from jaxdl.nn.linear import (
     logistic_regression_gd,
     logistic_regression_loss,
     minimum_norm_solution,
+    polynomial_features,
     ridge,
+    sigmoid_features,
 )
 from jaxdl.nn.maxout import Maxout
 from jaxdl.nn.mlp import MLP, OUTPUT_UNITS, count_params, get_output_unit, mlp_num_params
@@ -145,6 +147,8 @@ __all__ = [
     "linear_regression_gd",
     "linear_regression_loss",
     "minimum_norm_solution",
+    "polynomial_features",
+    "sigmoid_features",
     "logistic_regression_gd",
     "logistic_regression_loss",
     "mlp_forward_backward",

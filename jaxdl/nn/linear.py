@@ -28,6 +28,7 @@ from jaxdl._checks import (
     check_positive_int,
     check_rank,
     check_same_leading,
+    check_shape,
 )
 from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.typing import Array, ArrayLike, PyTree
@@ -44,7 +45,9 @@ __all__ = [
     "logistic_regression_gd",
     "logistic_regression_loss",
     "minimum_norm_solution",
+    "polynomial_features",
     "ridge",
+    "sigmoid_features",
 ]
 
 
@@ -204,6 +207,69 @@ def minimum_norm_solution(x: ArrayLike, y: ArrayLike, *, norm: str = "l2") -> Ar
     a = x[0]
     j = jnp.argmax(jnp.abs(a))
     return jnp.zeros_like(a).at[j].set(y[0] / a[j])
+
+
+def _scalar_inputs(x: ArrayLike) -> Array:
+    x = jnp.asarray(x)
+    check_floating("x", x)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    check_rank("x", x, 1)
+    return x
+
+
+def polynomial_features(x: ArrayLike, degree: int) -> Array:
+    """Polynomial features of a scalar input, ``Phi(x) = [1, x, x^2, ..., x^degree]``.
+
+    A linear model on these features, ``r(x) = b + w_1 x + ... + w_p x^p``, is a
+    polynomial in ``x``: fixed features make a linear learner fit curves, the idea the
+    hidden layer of an MLP learns instead of fixing. Fit it with
+    ``least_squares(polynomial_features(x, p), y, fit_intercept=False)`` (the constant
+    feature is the bias).
+
+    Args:
+        x: ``[N]`` (or ``[N, 1]``) floating inputs.
+        degree: the highest power ``p >= 1``.
+
+    Returns:
+        ``[N, p + 1]`` features, the constant column first.
+
+    Example:
+        >>> polynomial_features(jnp.array([2.0, -1.0]), 3).tolist()
+        [[1.0, 2.0, 4.0, 8.0], [1.0, -1.0, 1.0, -1.0]]
+    """
+    check_positive_int("degree", degree)
+    x = _scalar_inputs(x)
+    return x[:, None] ** jnp.arange(degree + 1, dtype=x.dtype)[None, :]
+
+
+def sigmoid_features(x: ArrayLike, slopes: ArrayLike, offsets: ArrayLike) -> Array:
+    """Sigmoid features of a scalar input, ``phi_j(x) = sigma(a_j x + c_j)``.
+
+    Each feature is a fixed sigmoid unit (a perceptron with a smooth threshold); a linear
+    model on top, ``r(x) = b + sum_j w_j phi_j(x)``, is a one-hidden-layer network whose
+    hidden weights are not trained. The course's example uses
+    ``sigma(5x + 5), sigma(5x - 5), sigma(5x - 10)``. Fit the output weights with
+    ``least_squares(sigmoid_features(x, a, c), y)`` (its intercept is ``b``).
+
+    Args:
+        x: ``[N]`` (or ``[N, 1]``) floating inputs.
+        slopes: ``[J]`` the ``a_j``.
+        offsets: ``[J]`` the ``c_j``.
+
+    Returns:
+        ``[N, J]`` features.
+
+    Example:
+        >>> sigmoid_features(jnp.array([1.0]), jnp.array([5.0, 5.0]), jnp.array([-5.0, 5.0]))
+        Array([[0.5      , 0.9999546]], dtype=float32)
+    """
+    x = _scalar_inputs(x)
+    slopes = jnp.asarray(slopes, x.dtype)
+    offsets = jnp.asarray(offsets, x.dtype)
+    check_rank("slopes", slopes, 1)
+    check_shape("offsets", offsets, slopes.shape)
+    return jax.nn.sigmoid(x[:, None] * slopes[None, :] + offsets[None, :])
 
 
 class GDInfo(NamedTuple):

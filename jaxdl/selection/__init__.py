@@ -9,11 +9,14 @@
 """
 
 from jaxdl.selection.ensembles import (
+    BaggedPerceptrons,
     BaggingResult,
     BoostingResult,
     Stump,
     adaboost_samme,
     average_probabilities,
+    bagged_perceptron_predict,
+    bagged_perceptrons,
     bagging,
     boosted_predict,
     boosted_scores,
@@ -52,6 +55,9 @@ from jaxdl.selection.splits import (
 )
 
 __all__ = [
+    "BaggedPerceptrons",
+    "bagged_perceptron_predict",
+    "bagged_perceptrons",
     "DISTRIBUTIONS",
     "SCORERS",
     "BaggingResult",

@@ -213,3 +213,42 @@ def test_minimum_norm_solutions_of_one_equation():
         jnn.minimum_norm_solution(x3, jnp.array([1.0, 2.0]), norm="l1")
     with pytest.raises(ValueError, match="norm must be"):
         jnn.minimum_norm_solution(x, y, norm="l0")
+
+
+def test_feature_expansions_fitted_by_least_squares(key):
+    """Seed 003 (slides, features and perceptrons): r(x) = b + sum_j w_j phi_j(x) with
+    polynomial features [1, x, x^2, x^3] or sigmoid features sigma(5x + 5),
+    sigma(5x - 5), sigma(5x - 10), the weights by least squares."""
+    x = jnp.linspace(-2.0, 3.0, 25)
+    y = jnp.sin(1.5 * x) + 0.1 * jax.random.normal(key, (25,))
+    phi = jnn.polynomial_features(x, 3)
+    np.testing.assert_allclose(phi, np.vander(np.asarray(x), 4, increasing=True), rtol=1e-6)
+    cubic = jnn.least_squares(phi, y, fit_intercept=False)
+    np.testing.assert_allclose(
+        cubic.weights, np.polyfit(_np(x), _np(y), 3)[::-1], rtol=2e-3, atol=2e-4
+    )
+    slopes, offsets = jnp.array([5.0, 5.0, 5.0]), jnp.array([5.0, -5.0, -10.0])
+    sig = jnn.sigmoid_features(x[:, None], slopes, offsets)
+    np.testing.assert_allclose(
+        sig, 1 / (1 + np.exp(-(5 * _np(x)[:, None] + _np(offsets)))), rtol=1e-5, atol=1e-7
+    )
+    fit = jnn.least_squares(sig, y)
+    design = np.column_stack([np.ones(25), _np(sig)])
+    reference = np.linalg.lstsq(design, _np(y), rcond=None)[0]
+    np.testing.assert_allclose(np.r_[fit.intercept, fit.weights], reference, rtol=2e-3, atol=2e-3)
+    # The sigmoid features are a hidden layer of fixed perceptrons: the same predictions
+    # as a 1-3-1 MLP with these hidden weights and the fitted output layer.
+    params = {
+        "params": {
+            "Dense_0": {"kernel": slopes[None, :], "bias": offsets},
+            "Dense_1": {"kernel": fit.weights[:, None], "bias": fit.intercept[None]},
+        }
+    }
+    mlp = jnn.MLP(features=(3, 1), activation="sigmoid")
+    np.testing.assert_allclose(
+        mlp.apply(params, x[:, None])[:, 0], jnn.linear_predict(fit, sig), rtol=1e-5
+    )
+    with pytest.raises(ValueError, match="degree must be > 0"):
+        jnn.polynomial_features(x, 0)
+    with pytest.raises(ValueError, match="offsets"):
+        jnn.sigmoid_features(x, slopes, offsets[:2])
