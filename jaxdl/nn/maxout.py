@@ -40,6 +40,7 @@ class Maxout(nn.Module):
         use_bias: whether pieces have biases.
 
     Example:
+        >>> import jax
         >>> layer = Maxout(features=3, num_pieces=4)
         >>> x = jnp.ones((2, 5))
         >>> params = layer.init(jax.random.key(0), x)
