@@ -3,8 +3,9 @@
 Each method gets 9 candidates (a 3x3 grid; 9 draws; 3 random then 2 rounds of 3 proposals
 of a Gaussian-process surrogate with expected improvement), over 5 seeds.
 
-Command: ``jaxdl run hyperparameter-search`` (about 10 minutes on a busy 2-core CPU).
-Expected: see the README table (mean and spread of the best CV accuracy per method).
+Command: ``jaxdl run hyperparameter-search`` (7.5 minutes on a busy 2-core CPU).
+Expected: best CV accuracy, mean +- std over the seeds: grid 0.451 +- 0.008, random
+0.432 +- 0.010, model-based 0.434 +- 0.023 (README table).
 """
 
 
