@@ -10,7 +10,7 @@ from __future__ import annotations
 import jax
 import optax
 
-from jaxdl.data import load_digits
+from jaxdl.data import load_digits, load_mnist
 from jaxdl.experiment import Run, line_plot
 from jaxdl.nn import MLP
 from jaxdl.training import create_train_state, fit, make_supervised_loss
@@ -19,12 +19,23 @@ from jaxdl.training import create_train_state, fit, make_supervised_loss
 def validate(config: dict) -> None:
     if any(b < 0 for b in config["batch_sizes"]):
         raise ValueError("batch_sizes must be >= 0 (0: full batch)")
+    if config["dataset"] not in ("digits", "mnist"):
+        raise ValueError(f"dataset must be 'digits' or 'mnist', got {config['dataset']!r}")
+
+
+def _data(name: str):
+    """Inputs scaled to [0, 1]: 8x8 digits (intensities 0..16) or the 5,000 real MNIST
+    digits (28x28, 4,000 train / 1,000 test)."""
+    if name == "mnist":
+        data = load_mnist(val_fraction=0.0)
+        return data, data.x_train, data.x_test
+    data = load_digits()
+    return data, data.x_train / 16.0, data.x_test / 16.0
 
 
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
     logger = workdir.logger
-    data = load_digits()
-    x_train, x_test = data.x_train / 16.0, data.x_test / 16.0  # pixel intensities in [0, 1]
+    data, x_train, x_test = _data(config["dataset"])  # pixel intensities in [0, 1]
     model = MLP(features=(config["num_hidden"], data.num_classes), activation="relu", output=None)
     init_key, train_key = jax.random.split(workdir.key)
     state = create_train_state(init_key, model, x_train[:1], optax.sgd(config["learning_rate"]))
@@ -57,6 +68,9 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         xlabel="epoch",
         ylabel="cross-entropy (nats, epoch mean)",
         log_y=True,
-        title="digits 64-256-10: GD vs SGD batch sizes",
+        title=(
+            f"{config['dataset']} {x_train.shape[1]}-{config['num_hidden']}-{data.num_classes}: "
+            "GD vs SGD batch sizes"
+        ),
     )
     return summary

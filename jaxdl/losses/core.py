@@ -45,6 +45,7 @@ __all__ = [
     "half_squared_error",
     "kl_divergence",
     "mean_squared_error",
+    "self_information",
     "sigmoid_binary_cross_entropy",
     "softmax_cross_entropy",
     "softmax_cross_entropy_with_probs",
@@ -256,23 +257,72 @@ def _probability_vectors(name: str, p: ArrayLike, dtype=None) -> Array:
     return p
 
 
-def entropy(p: ArrayLike) -> Array:
-    """Shannon entropy in nats, ``H(p) = -sum_k p_k log p_k`` with ``0 log 0 = 0``.
+INFORMATION_UNITS: dict[str, float] = {"nats": 1.0, "bits": math.log(2.0)}
+"""Unit name -> ``log`` of the logarithm's base (nats: base ``e``; bits: base 2)."""
 
-    Zero for a one-hot vector, ``log K`` (the maximum) for the uniform one.
+
+def _unit_divisor(unit: str) -> float:
+    if unit not in INFORMATION_UNITS:
+        raise ValueError(f"unit must be one of {sorted(INFORMATION_UNITS)}, got {unit!r}")
+    return INFORMATION_UNITS[unit]
+
+
+def self_information(p: ArrayLike, *, unit: str = "nats") -> Array:
+    """Self-information of an event of probability ``p``: ``I(p) = -log_b p``.
+
+    ``b = e`` gives nats and ``b = 2`` bits: an event of probability 1/2 carries one bit,
+    one of probability 1/8 three bits (the number of binary digits that name it), a sure
+    event none, and ``I(0) = inf``.
+
+    Args:
+        p: ``[...]`` probabilities in ``[0, 1]``.
+        unit: ``"nats"`` (natural log) or ``"bits"`` (log base 2).
+
+    Returns:
+        ``[...]`` self-information in ``unit``.
+
+    Raises:
+        ValueError: for another unit or probabilities outside ``[0, 1]``.
+
+    Example:
+        >>> self_information(jnp.array([0.5, 0.125]), unit="bits").tolist()
+        [1.0, 3.0]
+
+    References:
+        Shannon, "A mathematical theory of communication", 1948; Goodfellow et al.,
+        *Deep Learning*, 2016, sec. 3.13.
+    """
+    divisor = _unit_divisor(unit)
+    p = jnp.asarray(p)
+    if not jnp.issubdtype(p.dtype, jnp.floating):
+        p = p.astype(jnp.float32)
+    check_probabilities("p", p)
+    return -jnp.log(p) / jnp.asarray(divisor, p.dtype)
+
+
+def entropy(p: ArrayLike, *, unit: str = "nats") -> Array:
+    """Shannon entropy ``H(p) = -sum_k p_k log_b p_k`` with ``0 log 0 = 0``.
+
+    The expected self-information. Zero for a one-hot vector, ``log_b K`` (the maximum)
+    for the uniform one: a fair coin has one bit (``log 2`` nats).
 
     Args:
         p: ``[..., K]`` probability vectors.
+        unit: ``"nats"`` (natural log, the default) or ``"bits"`` (log base 2).
 
     Returns:
-        ``[...]`` entropies (divide by ``log 2`` for bits).
+        ``[...]`` entropies in ``unit``.
 
     Example:
-        >>> round(float(entropy(jnp.array([0.5, 0.5])) / jnp.log(2.0)), 6)
+        >>> float(entropy(jnp.array([0.5, 0.5]), unit="bits"))
         1.0
+        >>> round(float(entropy(jnp.array([0.5, 0.5]))), 6)  # nats
+        0.693147
     """
+    divisor = _unit_divisor(unit)
     p = _probability_vectors("p", p)
-    return -jnp.sum(xlogy(p, p), axis=-1)
+    nats = -jnp.sum(xlogy(p, p), axis=-1)
+    return nats if unit == "nats" else nats / jnp.asarray(divisor, p.dtype)
 
 
 def cross_entropy(p: ArrayLike, q: ArrayLike) -> Array:

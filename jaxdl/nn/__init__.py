@@ -6,6 +6,10 @@ Parameterized models are ``flax.linen.Module``s; everything else is a pure funct
 from jaxdl.nn.activations import (
     ACTIVATIONS,
     PReLU,
+    clipped_linear,
+    clipped_linear_derivative,
+    cosine,
+    cosine_derivative,
     gaussian,
     gaussian_derivative,
     get_activation,
@@ -70,8 +74,12 @@ from jaxdl.nn.linear import (
     linear_regression_loss,
     logistic_regression_gd,
     logistic_regression_loss,
+    minimum_norm_solution,
+    polynomial_features,
     ridge,
+    sigmoid_features,
 )
+from jaxdl.nn.maxout import Maxout
 from jaxdl.nn.mlp import MLP, OUTPUT_UNITS, count_params, get_output_unit, mlp_num_params
 from jaxdl.nn.multitask import MultiTaskMLP
 from jaxdl.nn.perceptron import (
@@ -103,6 +111,11 @@ __all__ = [
     "dead_unit_fraction",
     "worst_mistakes",
     "ACTIVATIONS",
+    "Maxout",
+    "clipped_linear",
+    "clipped_linear_derivative",
+    "cosine",
+    "cosine_derivative",
     "MLP",
     "OUTPUT_UNITS",
     "ComputationGraph",
@@ -133,6 +146,9 @@ __all__ = [
     "linear_predict",
     "linear_regression_gd",
     "linear_regression_loss",
+    "minimum_norm_solution",
+    "polynomial_features",
+    "sigmoid_features",
     "logistic_regression_gd",
     "logistic_regression_loss",
     "mlp_forward_backward",

@@ -17,7 +17,12 @@ name            phi(s)                         phi'(s)
 ``step``        1[s >= 0]                      0 (almost everywhere)
 ``sign``        +1 if s >= 0 else -1           0 (almost everywhere)
 ``softplus``    log(1 + exp(s))                sigmoid(s)
+``cosine``      cos(s)                         -sin(s)
 ==============  =============================  ======================================
+
+``clipped_linear`` (``max(0, min(1, s))``) is not in the table: it is the output unit
+the course rejects for Bernoulli targets, kept to show why (its gradient is zero outside
+``(0, 1)``, so a confidently wrong unit never learns).
 
 The kinks of ``relu``/``leaky_relu`` (at 0) use the right-hand convention ``phi'(0) = 0``
 for ReLU (as ``jax.nn.relu``) and ``a`` for leaky ReLU. ``step`` and ``sign`` jump at 0;
@@ -38,6 +43,10 @@ from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.typing import ActivationFn, Array, ArrayLike
 
 __all__ = [
+    "clipped_linear",
+    "clipped_linear_derivative",
+    "cosine",
+    "cosine_derivative",
     "identity",
     "identity_derivative",
     "ACTIVATIONS",
@@ -382,6 +391,81 @@ def softplus_derivative(x: ArrayLike) -> Array:
     return sigmoid(x)
 
 
+def cosine(x: ArrayLike) -> Array:
+    """The cosine activation ``phi(x) = cos(x)``: periodic, bounded in ``[-1, 1]``.
+
+    The course lists it among the differentiable functions that work as hidden units but
+    show no clear advantage over the common ones (Goodfellow et al., 2016, sec. 6.3.3).
+
+    Args:
+        x: net input, any shape.
+
+    Returns:
+        ``cos(x)``, same shape as ``x``.
+
+    Example:
+        >>> float(cosine(0.0))
+        1.0
+    """
+    return jnp.cos(_float(x))
+
+
+def cosine_derivative(x: ArrayLike) -> Array:
+    """Derivative of the cosine activation: ``phi'(x) = -sin(x)``.
+
+    Args:
+        x: net input, any shape.
+
+    Returns:
+        ``-sin(x)``, same shape as ``x``.
+
+    Example:
+        >>> float(cosine_derivative(0.0))
+        -0.0
+    """
+    return -jnp.sin(_float(x))
+
+
+def clipped_linear(x: ArrayLike) -> Array:
+    """The clipped linear unit ``phi(z) = max(0, min(1, z))``, a probability by clipping.
+
+    Used as a Bernoulli output unit on ``z = w . h + b`` it gives valid probabilities,
+    but its gradient is zero whenever ``z`` leaves ``(0, 1)``: a unit that is confidently
+    wrong gets no signal. The sigmoid with the log-likelihood cost fixes this
+    (Goodfellow et al., 2016, sec. 6.2.2.2).
+
+    Args:
+        x: net input ``z``, any shape.
+
+    Returns:
+        ``z`` clipped to ``[0, 1]``, same shape.
+
+    Example:
+        >>> clipped_linear(jnp.array([-2.0, 0.25, 3.0])).tolist()
+        [0.0, 0.25, 1.0]
+    """
+    return jnp.clip(_float(x), 0.0, 1.0)
+
+
+def clipped_linear_derivative(x: ArrayLike) -> Array:
+    """Derivative of :func:`clipped_linear`: ``1`` on ``(0, 1)``, ``0`` outside.
+
+    At the kinks 0 and 1 this takes 0 (``jax.grad`` of ``jnp.clip`` averages to 1/2 there).
+
+    Args:
+        x: net input, any shape.
+
+    Returns:
+        ``1[0 < x < 1]`` as floats, same shape as ``x``.
+
+    Example:
+        >>> clipped_linear_derivative(jnp.array([-2.0, 0.5, 3.0])).tolist()
+        [0.0, 1.0, 0.0]
+    """
+    x = _float(x)
+    return ((x > 0.0) & (x < 1.0)).astype(x.dtype)
+
+
 ACTIVATIONS: dict[str, tuple[ActivationFn, ActivationFn]] = {
     "sigmoid": (sigmoid, sigmoid_derivative),
     "logistic": (sigmoid, sigmoid_derivative),
@@ -394,6 +478,7 @@ ACTIVATIONS: dict[str, tuple[ActivationFn, ActivationFn]] = {
     "step": (step, step_derivative),
     "sign": (sign, sign_derivative),
     "softplus": (softplus, softplus_derivative),
+    "cosine": (cosine, cosine_derivative),
 }
 """Activation name -> ``(phi, phi')``. ``logistic`` and ``identity`` are aliases."""
 

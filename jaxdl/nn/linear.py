@@ -28,6 +28,7 @@ from jaxdl._checks import (
     check_positive_int,
     check_rank,
     check_same_leading,
+    check_shape,
 )
 from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.typing import Array, ArrayLike, PyTree
@@ -43,7 +44,10 @@ __all__ = [
     "linear_regression_loss",
     "logistic_regression_gd",
     "logistic_regression_loss",
+    "minimum_norm_solution",
+    "polynomial_features",
     "ridge",
+    "sigmoid_features",
 ]
 
 
@@ -155,6 +159,117 @@ def least_squares(x: ArrayLike, y: ArrayLike, *, fit_intercept: bool = True) -> 
         [2.0]
     """
     return ridge(x, y, 0.0, fit_intercept=fit_intercept)
+
+
+def minimum_norm_solution(x: ArrayLike, y: ArrayLike, *, norm: str = "l2") -> Array:
+    """The solution of ``X w = y`` with the smallest L2 or L1 norm (no intercept).
+
+    With fewer equations than unknowns, ``X w = y`` has infinitely many solutions; a
+    penalty picks one. The minimum-L2 solution is the pseudo-inverse one,
+    ``w = X^T (X X^T)^{-1} y = X^+ y``: it spreads the weight over every input in
+    proportion to its coefficient. The L1 ball first touches the solution set at a corner,
+    so for one equation ``a^T w = y`` the minimum-L1 solution puts everything on the
+    largest ``|a_j|``: ``w_j = y / a_j`` and zeros elsewhere (a sparse solution). For the
+    course's point ``([10, 1], 5)`` these are ``(0.4950, 0.0495)`` and ``(0.5, 0)``.
+
+    Args:
+        x: ``[M, D]`` coefficients of the ``M`` equations (for ``norm="l1"``, ``M = 1``).
+        y: ``[M]`` right-hand sides.
+        norm: ``"l2"`` or ``"l1"``.
+
+    Returns:
+        ``[D]`` the minimum-norm solution.
+
+    Raises:
+        ValueError: for another norm, mismatched shapes, or ``norm="l1"`` with several
+            equations.
+
+    Example:
+        >>> x, y = jnp.array([[10.0, 1.0]]), jnp.array([5.0])
+        >>> minimum_norm_solution(x, y, norm="l1").tolist()
+        [0.5, 0.0]
+        >>> [round(v, 4) for v in minimum_norm_solution(x, y, norm="l2").tolist()]
+        [0.495, 0.0495]
+
+    References:
+        Goodfellow et al., *Deep Learning*, 2016, sec. 7.1 and 7.3.
+    """
+    if norm not in ("l1", "l2"):
+        raise ValueError(f"norm must be 'l1' or 'l2', got {norm!r}")
+    x, y = _check_xy(x, y)
+    check_rank("y", y, 1)
+    if norm == "l2":
+        return jnp.linalg.pinv(x) @ y
+    if x.shape[0] != 1:
+        raise ValueError(
+            f"x must hold one equation (shape [1, D]) for norm='l1', got shape {x.shape}"
+        )
+    a = x[0]
+    j = jnp.argmax(jnp.abs(a))
+    return jnp.zeros_like(a).at[j].set(y[0] / a[j])
+
+
+def _scalar_inputs(x: ArrayLike) -> Array:
+    x = jnp.asarray(x)
+    check_floating("x", x)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    check_rank("x", x, 1)
+    return x
+
+
+def polynomial_features(x: ArrayLike, degree: int) -> Array:
+    """Polynomial features of a scalar input, ``Phi(x) = [1, x, x^2, ..., x^degree]``.
+
+    A linear model on these features, ``r(x) = b + w_1 x + ... + w_p x^p``, is a
+    polynomial in ``x``: fixed features make a linear learner fit curves, the idea the
+    hidden layer of an MLP learns instead of fixing. Fit it with
+    ``least_squares(polynomial_features(x, p), y, fit_intercept=False)`` (the constant
+    feature is the bias).
+
+    Args:
+        x: ``[N]`` (or ``[N, 1]``) floating inputs.
+        degree: the highest power ``p >= 1``.
+
+    Returns:
+        ``[N, p + 1]`` features, the constant column first.
+
+    Example:
+        >>> polynomial_features(jnp.array([2.0, -1.0]), 3).tolist()
+        [[1.0, 2.0, 4.0, 8.0], [1.0, -1.0, 1.0, -1.0]]
+    """
+    check_positive_int("degree", degree)
+    x = _scalar_inputs(x)
+    return x[:, None] ** jnp.arange(degree + 1, dtype=x.dtype)[None, :]
+
+
+def sigmoid_features(x: ArrayLike, slopes: ArrayLike, offsets: ArrayLike) -> Array:
+    """Sigmoid features of a scalar input, ``phi_j(x) = sigma(a_j x + c_j)``.
+
+    Each feature is a fixed sigmoid unit (a perceptron with a smooth threshold); a linear
+    model on top, ``r(x) = b + sum_j w_j phi_j(x)``, is a one-hidden-layer network whose
+    hidden weights are not trained. The course's example uses
+    ``sigma(5x + 5), sigma(5x - 5), sigma(5x - 10)``. Fit the output weights with
+    ``least_squares(sigmoid_features(x, a, c), y)`` (its intercept is ``b``).
+
+    Args:
+        x: ``[N]`` (or ``[N, 1]``) floating inputs.
+        slopes: ``[J]`` the ``a_j``.
+        offsets: ``[J]`` the ``c_j``.
+
+    Returns:
+        ``[N, J]`` features.
+
+    Example:
+        >>> sigmoid_features(jnp.array([1.0]), jnp.array([5.0, 5.0]), jnp.array([-5.0, 5.0]))
+        Array([[0.5      , 0.9999546]], dtype=float32)
+    """
+    x = _scalar_inputs(x)
+    slopes = jnp.asarray(slopes, x.dtype)
+    offsets = jnp.asarray(offsets, x.dtype)
+    check_rank("slopes", slopes, 1)
+    check_shape("offsets", offsets, slopes.shape)
+    return jax.nn.sigmoid(x[:, None] * slopes[None, :] + offsets[None, :])
 
 
 class GDInfo(NamedTuple):

@@ -18,8 +18,9 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl._checks import check_positive_int
-from jaxdl.nn.activations import get_activation
+from jaxdl.nn.activations import clipped_linear, get_activation
 from jaxdl.nn.initializers import lecun_uniform_course
+from jaxdl.nn.maxout import Maxout
 from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.typing import Array, PyTree
 
@@ -35,18 +36,23 @@ OUTPUT_UNITS: dict[str, Callable[[Array], Array]] = {
     "linear": lambda z: z,
     "sigmoid": jax.nn.sigmoid,
     "softmax": lambda z: jax.nn.softmax(z, axis=-1),
+    "clipped_linear": clipped_linear,
 }
-"""Output unit name -> function of the last layer's net input (``None`` means linear)."""
+"""Output unit name -> function of the last layer's net input (``None`` means linear).
+
+``clipped_linear`` is ``max(0, min(1, z))``, the Bernoulli unit the course rejects (no
+gradient outside ``(0, 1)``); it is here so that its failure can be shown."""
 
 
 def get_output_unit(output: str | None) -> Callable[[Array], Array]:
-    """The output unit ``"linear"`` (or ``None``), ``"sigmoid"`` or ``"softmax"``.
+    """The output unit by name: linear (or ``None``), sigmoid, softmax or clipped linear.
 
     Args:
         output: the unit's name.
 
     Returns:
-        a function of the logits ``z``: ``z``, ``sigma(z)`` or ``softmax(z)`` (last axis).
+        a function of the logits ``z``: ``z``, ``sigma(z)``, ``softmax(z)`` (last axis) or
+        ``max(0, min(1, z))``.
 
     Raises:
         ValueError: for any other name.
@@ -59,7 +65,7 @@ def get_output_unit(output: str | None) -> Callable[[Array], Array]:
         return OUTPUT_UNITS["linear"]
     if isinstance(output, str) and output in OUTPUT_UNITS:
         return OUTPUT_UNITS[output]
-    raise ValueError(f"output must be one of linear, sigmoid, softmax or None, got {output!r}")
+    raise ValueError(f"output must be one of {', '.join(OUTPUT_UNITS)} or None, got {output!r}")
 
 
 def _activation_list(activation: Any, num_hidden_layers: int) -> list[Callable[[Array], Array]]:
@@ -89,6 +95,9 @@ class MLP(nn.Module):
         kernel_init: weight initializer (default :func:`lecun_uniform_course`).
         bias_init: bias initializer (default zeros).
         use_bias: whether layers have biases.
+        maxout: ``None`` (default) for dense hidden layers with ``activation``, or the
+            number of pieces ``k``: every hidden layer is then a :class:`Maxout` layer
+            (``h_i = max_j (h W_{:, i, j} + b_{i, j})``) and ``activation`` is not used.
 
     Example:
         >>> model = MLP(features=(8, 3), activation="tanh", output="softmax")
@@ -108,6 +117,7 @@ class MLP(nn.Module):
     kernel_init: Callable[..., Array] = lecun_uniform_course()
     bias_init: Callable[..., Array] = nn.initializers.zeros
     use_bias: bool = True
+    maxout: int | None = None
 
     @nn.compact
     def __call__(self, x: Array, *, train: bool = False, return_logits: bool = False) -> Array:
@@ -129,6 +139,8 @@ class MLP(nn.Module):
         for i, width in enumerate(features):
             check_positive_int(f"features[{i}]", width)
         output_unit = get_output_unit(self.output)
+        if self.maxout is not None:
+            check_positive_int("maxout", self.maxout)
         activations = _activation_list(self.activation, len(features) - 1)
         x = jnp.asarray(x)
         if x.ndim == 0:
@@ -138,6 +150,16 @@ class MLP(nn.Module):
         h = x
         # The layers have different widths, so this loop is unrolled at trace time.
         for i, width in enumerate(features):
+            if self.maxout is not None and i < len(features) - 1:
+                h = Maxout(
+                    width,
+                    num_pieces=self.maxout,
+                    use_bias=self.use_bias,
+                    kernel_init=self.kernel_init,
+                    bias_init=self.bias_init,
+                    name=f"Maxout_{i}",
+                )(h)
+                continue
             s = nn.Dense(
                 width,
                 use_bias=self.use_bias,

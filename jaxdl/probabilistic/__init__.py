@@ -2,6 +2,8 @@
 
 - :mod:`~jaxdl.probabilistic.bayesnet`: discrete Bayesian networks (CPTs, chain rule,
   ancestral sampling, exact inference by enumeration, parameter counts);
+- :mod:`~jaxdl.probabilistic.structure`: structure learning (greedy search over DAGs on
+  the BIC score, skeletons and v-structures);
 - :mod:`~jaxdl.probabilistic.undirected`: factor graphs, energy-based models,
   partition functions by enumeration;
 - :mod:`~jaxdl.probabilistic.ising`: the Ising model and its Gibbs kernels;
@@ -12,7 +14,7 @@
 - :mod:`~jaxdl.probabilistic.decision`: ML and MAP estimates, the Bayes-optimal classifier.
 """
 
-from jaxdl.probabilistic import bayesnet, decision, gan, ising, rbm, undirected, vae
+from jaxdl.probabilistic import bayesnet, decision, gan, ising, rbm, structure, undirected, vae
 from jaxdl.probabilistic.bayesnet import (
     BayesianNetwork,
     ancestral_sample,
@@ -65,6 +67,15 @@ from jaxdl.probabilistic.rbm import (
     RBMParams,
     ais_log_partition,
     contrastive_divergence,
+)
+from jaxdl.probabilistic.structure import (
+    StructureSearchResult,
+    bic_score,
+    family_bic,
+    fit_cpts,
+    greedy_structure_search,
+    skeleton,
+    v_structures,
 )
 from jaxdl.probabilistic.undirected import (
     Factor,
@@ -143,6 +154,14 @@ __all__ = [
     "ancestral_sample",
     "bayesian_network",
     "bayesnet",
+    "structure",
+    "StructureSearchResult",
+    "bic_score",
+    "family_bic",
+    "fit_cpts",
+    "greedy_structure_search",
+    "skeleton",
+    "v_structures",
     "boltzmann_probabilities",
     "enumerate_states",
     "exact_energy_model",

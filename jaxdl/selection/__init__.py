@@ -4,16 +4,37 @@
   bootstrap as stacked masks / counts with static shapes (vmappable folds);
 - :mod:`jaxdl.selection.search`: grid and random search, cross-validated, every
   (candidate, fold) pair trained in one compiled ``fit_many``;
+- :mod:`jaxdl.selection.bayesopt`: model-based search, a Gaussian-process surrogate with
+  expected improvement over continuous, log-scaled and integer hyperparameters;
 - :mod:`jaxdl.selection.ensembles`: bagging (parallel members on bootstrap weights),
   majority vote and probability averaging, AdaBoost SAMME with stumps or small networks.
 """
 
+from jaxdl.selection.bayesopt import (
+    Dimension,
+    GaussianProcess,
+    ModelBasedSearchResult,
+    continuous,
+    cv_evaluator,
+    expected_improvement,
+    from_unit,
+    gp_fit,
+    gp_predict,
+    integer,
+    log_scaled,
+    model_based_search,
+    propose_batch,
+    to_unit,
+)
 from jaxdl.selection.ensembles import (
+    BaggedPerceptrons,
     BaggingResult,
     BoostingResult,
     Stump,
     adaboost_samme,
     average_probabilities,
+    bagged_perceptron_predict,
+    bagged_perceptrons,
     bagging,
     boosted_predict,
     boosted_scores,
@@ -52,6 +73,23 @@ from jaxdl.selection.splits import (
 )
 
 __all__ = [
+    "Dimension",
+    "GaussianProcess",
+    "ModelBasedSearchResult",
+    "continuous",
+    "cv_evaluator",
+    "expected_improvement",
+    "from_unit",
+    "gp_fit",
+    "gp_predict",
+    "integer",
+    "log_scaled",
+    "model_based_search",
+    "propose_batch",
+    "to_unit",
+    "BaggedPerceptrons",
+    "bagged_perceptron_predict",
+    "bagged_perceptrons",
     "DISTRIBUTIONS",
     "SCORERS",
     "BaggingResult",

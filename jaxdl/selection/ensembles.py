@@ -32,17 +32,21 @@ from jaxdl._checks import (
     check_rank,
     check_same_leading,
 )
+from jaxdl.nn.perceptron import perceptron_fit, perceptron_predict
 from jaxdl.selection.splits import Bootstrap, bootstrap
 from jaxdl.training import FitManyResult, TrainState, create_train_state, fit, fit_many
 from jaxdl.training import make_supervised_loss as _supervised_loss
 from jaxdl.typing import Array, ArrayLike, Key, PyTree
 
 __all__ = [
+    "BaggedPerceptrons",
     "BaggingResult",
     "BoostingResult",
     "Stump",
     "adaboost_samme",
     "average_probabilities",
+    "bagged_perceptron_predict",
+    "bagged_perceptrons",
     "bagging",
     "boosted_predict",
     "boosted_scores",
@@ -224,6 +228,104 @@ def bagging(
         loss=loss,
         shuffle=shuffle,
     )
+
+
+class BaggedPerceptrons(NamedTuple):
+    """What :func:`bagged_perceptrons` returns.
+
+    Attributes:
+        weights: ``[M, D]`` one perceptron per bootstrap resample.
+        converged: ``[M]`` whether each perceptron separated its own resample.
+        resamples: the :class:`~jaxdl.selection.splits.Bootstrap` counts and out-of-bag
+            masks, one row per member.
+    """
+
+    weights: Array
+    converged: Array
+    resamples: Bootstrap
+
+
+def bagged_perceptrons(
+    key: Key,
+    x: ArrayLike,
+    t: ArrayLike,
+    num_members: int,
+    *,
+    learning_rate: float = 1.0,
+    max_steps: int = 10_000,
+) -> BaggedPerceptrons:
+    """Bagging with perceptrons: one perceptron rule per bootstrap resample, in parallel.
+
+    1. Draw ``M`` bootstrap resamples of the ``N`` examples (with replacement);
+    2. run the perceptron rule (:func:`jaxdl.nn.perceptron_fit`, from ``w = 0``) on each
+       resample: every resample of a linearly separable set is separable, so each
+       member converges;
+    3. classify by majority vote, :func:`bagged_perceptron_predict`.
+
+    The members run as one ``vmap`` of the perceptron's ``while_loop``.
+
+    Args:
+        key: PRNG key (split into the resampling key and one key per member).
+        x: ``[N, D]`` inputs (add the constant input for a bias,
+            :func:`jaxdl.nn.add_bias_input`).
+        t: ``[N]`` targets in {-1, +1}.
+        num_members: ``M``.
+        learning_rate: the perceptron's ``eta``.
+        max_steps: most examples each member visits.
+
+    Returns:
+        A :class:`BaggedPerceptrons`.
+
+    Example:
+        >>> from jaxdl.nn import add_bias_input
+        >>> x = add_bias_input(jnp.array([[-2.0], [-1.0], [1.0], [2.0]]))
+        >>> bag = bagged_perceptrons(jax.random.key(0), x, jnp.array([-1., -1., 1., 1.]), 3)
+        >>> bag.weights.shape, bagged_perceptron_predict(bag.weights, x).tolist()
+        ((3, 2), [-1.0, -1.0, 1.0, 1.0])
+
+    Reference: Breiman, "Bagging predictors", 1996; the course's section 6.12.
+    """
+    x = jnp.asarray(x)
+    check_rank("x", x, 2)
+    check_positive_int("num_members", num_members)
+    resample_key, member_key = jax.random.split(key)
+    num_examples = int(x.shape[0])
+    resamples = bootstrap(resample_key, num_examples, num_members)
+    # Row m lists example n counts[m, n] times: the resample itself.
+    index = jax.vmap(
+        lambda c: jnp.repeat(jnp.arange(num_examples), c, total_repeat_length=num_examples)
+    )(resamples.counts)
+    t = jnp.asarray(t)
+    check_floating("x", x)
+    check_same_leading(("x", "t"), x, t)
+    if not np.all(np.isin(np.asarray(t), (-1, 1))):
+        raise ValueError(f"t must hold labels -1 or +1, got values {np.unique(t).tolist()}")
+    t = t.astype(x.dtype)
+    results = jax.vmap(
+        lambda k, i: perceptron_fit(k, x[i], t[i], learning_rate=learning_rate, max_steps=max_steps)
+    )(jax.random.split(member_key, num_members), index)
+    return BaggedPerceptrons(results.weights, results.converged, resamples)
+
+
+def bagged_perceptron_predict(weights: ArrayLike, x: ArrayLike) -> Array:
+    """Majority vote of perceptrons: ``sign(sum_m sign(x . w_m))`` (ties give +1).
+
+    Args:
+        weights: ``[M, D]`` the members' weights.
+        x: ``[N, D]`` inputs.
+
+    Returns:
+        ``[N]`` votes in {-1, +1}.
+
+    Example:
+        >>> w = jnp.array([[1.0], [1.0], [-1.0]])
+        >>> bagged_perceptron_predict(w, jnp.array([[2.0]])).tolist()
+        [1.0]
+    """
+    weights = jnp.asarray(weights)
+    check_rank("weights", weights, 2)
+    votes = jax.vmap(lambda w: perceptron_predict(w, x))(weights)
+    return jnp.where(jnp.sum(votes, axis=0) >= 0, 1.0, -1.0).astype(votes.dtype)
 
 
 def _fit_weighted_members(

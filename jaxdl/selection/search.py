@@ -14,6 +14,7 @@ The result table follows scikit-learn's ``cv_results_``.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import itertools
 import math
@@ -274,6 +275,20 @@ class SearchResult(NamedTuple):
     fit: FitManyResult
 
 
+@functools.lru_cache(maxsize=16)
+def _cached_search_loss(model: nn.Module, loss: Any):
+    return make_supervised_loss(model, loss, metrics=())
+
+
+def _search_loss(model: nn.Module, loss: Any):
+    """One loss object per (model, loss), so repeated searches (the rounds of a
+    model-based search) reuse ``fit_many``'s compiled program instead of recompiling."""
+    try:
+        return _cached_search_loss(model, loss)
+    except TypeError:  # an unhashable model or loss: build a fresh one
+        return make_supervised_loss(model, loss, metrics=())
+
+
 def _rank_descending(values: np.ndarray) -> np.ndarray:
     """Rank 1 for the highest value; ties share the lowest rank; NaN ranks last."""
     filled = np.where(np.isnan(values), -np.inf, values)
@@ -391,7 +406,7 @@ def cross_validate(
         jnp.broadcast_to(y, (num_members, *y.shape)),
         train_weights,
     )
-    loss_fn = make_supervised_loss(model, loss, metrics=())
+    loss_fn = _search_loss(model, loss)
     result = fit_many(
         jax.random.split(run_key, num_members),
         states,

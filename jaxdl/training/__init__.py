@@ -4,9 +4,11 @@ from jaxdl.optim.hyperparams import get_hyperparams, set_hyperparams
 from jaxdl.training.checkpoints import Checkpointer, CheckpointError, CheckpointMismatchError
 from jaxdl.training.diagnostics import OverfitReport, overfit_small_batch_check
 from jaxdl.training.early_stopping import (
+    ContinueResult,
     EarlyStopping,
     EarlyStoppingInfo,
     EarlyStoppingState,
+    continue_on_all_data,
     early_stopping_init,
     early_stopping_update,
 )
@@ -39,6 +41,8 @@ __all__ = [
     "replace_head",
     "retrain_on_all_data",
     "transfer_params",
+    "ContinueResult",
+    "continue_on_all_data",
     "CheckpointError",
     "CheckpointMismatchError",
     "Checkpointer",

@@ -119,6 +119,9 @@ def build_chunk_fn(
     def index_batches(epoch: Array, data_key) -> Array:
         if full_batch:
             return jnp.zeros((1, 0), jnp.int32)
+        if shuffle == "iid":  # each example drawn independently, uniformly, with replacement
+            shape = (per_epoch, batch_size)
+            return jax.random.randint(jax.random.fold_in(data_key, epoch), shape, 0, num_examples)
         order = jnp.arange(num_examples, dtype=jnp.int32)
         if shuffle:
             order = jax.random.permutation(jax.random.fold_in(data_key, epoch), order)

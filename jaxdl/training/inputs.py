@@ -124,6 +124,26 @@ def validate_fit_args(
             )
 
 
+def check_shuffle(shuffle: bool | str, batch_size: int | None) -> None:
+    """``shuffle`` must be ``True``, ``False`` or ``"iid"`` (which needs a batch size).
+
+    ``"iid"`` is the lecture's SGD: every example of every step is drawn independently and
+    uniformly from the training set, with replacement; an "epoch" is then ``N //
+    batch_size`` such steps, so some examples are seen twice in it and others not at all.
+
+    Example:
+        >>> check_shuffle("iid", 1)
+        >>> check_shuffle("iid", None)
+        Traceback (most recent call last):
+        ...
+        ValueError: shuffle='iid' draws minibatches, so batch_size must be given, got None
+    """
+    if not (shuffle is True or shuffle is False or shuffle == "iid"):
+        raise ValueError(f"shuffle must be True, False or 'iid', got {shuffle!r}")
+    if shuffle == "iid" and batch_size is None:
+        raise ValueError("shuffle='iid' draws minibatches, so batch_size must be given, got None")
+
+
 def check_learning_rate(opt_state: PyTree) -> None:
     """An injected learning rate must be positive."""
     rate = get_hyperparams(opt_state).get("learning_rate")

@@ -13,7 +13,8 @@ The pieces, in the order a run meets them:
    history so far), save a few times per run, at the end and on SIGINT / SIGTERM.
 
 Randomness: the caller's key is split once into a data key and a step key. Epoch ``e``
-shuffles with ``fold_in(data_key, e)``; step ``s`` draws from ``fold_in(step_key, s)``.
+shuffles (or, with ``shuffle="iid"``, draws its examples with replacement) with
+``fold_in(data_key, e)``; step ``s`` draws from ``fold_in(step_key, s)``.
 Both depend only on the step count, so a resumed run replays exactly the same batches and
 keys as an uninterrupted one.
 """
@@ -46,6 +47,7 @@ from jaxdl.training.inputs import (
     check_input_shape,
     check_key,
     check_learning_rate,
+    check_shuffle,
     num_examples,
     validate_fit_args,
 )
@@ -384,7 +386,7 @@ def fit(
     *,
     num_epochs: int,
     batch_size: int | None = None,
-    shuffle: bool = True,
+    shuffle: bool | str = True,
     val_data: Batch | None = None,
     eval_fn: EvalFn | None = None,
     eval_every: int = 1,
@@ -424,7 +426,12 @@ def fit(
         batch_size: minibatch size; ``None`` for full-batch gradient descent and ``1`` for
             online SGD. Each epoch runs ``N // batch_size`` steps (the remainder of the
             shuffled order is left out that epoch).
-        shuffle: reshuffle the examples every epoch.
+        shuffle: ``True`` reshuffles the examples every epoch (each seen once per epoch);
+            ``False`` keeps their order; ``"iid"`` is the lecture's SGD, where every
+            example of every step is drawn independently and uniformly at random with
+            replacement (an epoch is then ``N // batch_size`` such steps). With
+            ``batch_size=1``, zero initial parameters and ``hyperbolic_decay(C, 1)``
+            (``alpha_k = C / k``) it is exactly the lecture's algorithm.
         val_data: validation set, passed whole to ``eval_fn``; logged as ``val_*``.
         eval_fn: ``eval_fn(params, model_state, batch) -> metrics``; defaults to the
             objective's ``evaluate`` when it has one.
@@ -484,6 +491,7 @@ def fit(
     train_data = tuple(train_data) if isinstance(train_data, list) else train_data
     size = _check_data(state, objective, train_data, "train_data", check_finite_data)
     validate_fit_args(num_epochs, batch_size, size, eval_every, epochs_per_chunk)
+    check_shuffle(shuffle, batch_size)
     check_learning_rate(state.opt_state)
     eval_fn = default_eval_fn(objective, eval_fn)
     if val_data is not None:

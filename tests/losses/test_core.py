@@ -252,3 +252,28 @@ def test_gibbs_inequality_property(p, q):
     assert float(ce) >= float(h) - 1e-5
     np.testing.assert_allclose(kl, ce - h, rtol=1e-4, atol=1e-5)
     assert 0.0 <= float(h) <= np.log(5.0) + 1e-6
+
+
+def test_self_information_and_entropy_in_bits_and_nats():
+    """Seed 002 (ch. 3, information theory): an event of probability 0.5 carries 1 bit,
+    one of probability 0.125 carries 3 bits; a fair coin's entropy is 1 bit = log 2 nats."""
+    bits = losses.self_information(jnp.array([0.5, 0.125, 1.0]), unit="bits")
+    np.testing.assert_allclose(bits, [1.0, 3.0, 0.0], atol=1e-6)
+    nats = losses.self_information(jnp.array([0.5, 0.125]))
+    np.testing.assert_allclose(nats, [np.log(2.0), 3 * np.log(2.0)], rtol=1e-6)
+    assert float(losses.self_information(0.0, unit="bits")) == np.inf
+    np.testing.assert_allclose(losses.entropy(jnp.array([0.5, 0.5]), unit="bits"), 1.0, rtol=1e-6)
+    p = jnp.array([[0.5, 0.25, 0.125, 0.125], [0.25, 0.25, 0.25, 0.25]])
+    # Entropy is the expected self-information, and matches scipy in base 2.
+    np.testing.assert_allclose(losses.entropy(p, unit="bits"), [1.75, 2.0], rtol=1e-6)
+    np.testing.assert_allclose(
+        losses.entropy(p, unit="bits"), scipy.stats.entropy(np.asarray(p), base=2, axis=-1)
+    )
+    np.testing.assert_allclose(
+        losses.entropy(p), jnp.sum(p * losses.self_information(p), axis=-1), rtol=1e-6
+    )
+    assert_grads_close(lambda q: losses.self_information(q, unit="bits").sum(), p[0])
+    with pytest.raises(ValueError, match="unit must be one of"):
+        losses.entropy(p, unit="hartleys")
+    with pytest.raises(ValueError, match="p must hold probabilities"):
+        losses.self_information(jnp.array([1.5]))

@@ -296,3 +296,19 @@ def test_cost_errors():
         metrics.cost_weighted_error(labels, labels, jnp.ones((3, 3), jnp.int32))
     with pytest.raises(ValueError, match="probabilities must sum to 1"):
         metrics.cost_sensitive_predictions(jnp.ones((2, 3)), jnp.ones((3, 3)))
+
+
+def test_rare_disease_metrics_of_the_course_example():
+    """Seed 002 (ch. 11, practical methodology): one person in a million has the disease.
+    Always answering "healthy" is 99.9999 % accurate with zero precision and recall;
+    always answering "sick" has recall 1 and precision 0.0001 %."""
+    num_people = 1_000_000
+    labels = jnp.zeros(num_people, jnp.int32).at[123_456].set(1)
+    healthy = jnp.zeros(num_people, jnp.int32)
+    sick = jnp.ones(num_people, jnp.int32)
+    np.testing.assert_allclose(100 * float(metrics.accuracy(labels, healthy)), 99.9999, rtol=1e-7)
+    never = metrics.precision_recall_fscore_support(labels, healthy)
+    assert float(never.precision) == 0.0 and float(never.recall) == 0.0
+    always = metrics.precision_recall_fscore_support(labels, sick)
+    np.testing.assert_allclose(100 * float(always.precision), 0.0001, rtol=1e-5)
+    assert float(always.recall) == 1.0

@@ -14,7 +14,7 @@ import torch
 from jaxdl.nn import activations as act
 from jaxdl.testing import assert_grads_close, assert_jit_matches_eager, assert_vmap_matches_loop
 
-SMOOTH = ["sigmoid", "tanh", "gaussian", "linear", "softplus"]
+SMOOTH = ["sigmoid", "tanh", "gaussian", "linear", "softplus", "cosine"]
 KINKED = ["relu", "leaky_relu", "step", "sign"]
 
 
@@ -188,3 +188,29 @@ def test_docstring_examples_run(module_name):
     result = doctest.testmod(module, extraglobs={"jax": jax, "jnp": jnp}, verbose=False)
     assert result.attempted > 0
     assert result.failed == 0, f"{result.failed} docstring examples of {module_name} failed"
+
+
+def test_clipped_linear_output_has_no_gradient_outside_the_unit_interval(key):
+    """Seed 002 (ch. 6, output units): the output max(0, min(1, w . h + b)) is a valid
+    probability, but its gradient in w and b vanishes whenever w . h + b leaves (0, 1)."""
+    h = jax.random.normal(key, (5,))
+    w = jnp.full((5,), 0.1)
+
+    def unit(w, b):
+        return act.clipped_linear(jnp.dot(w, h) + b)
+
+    z0 = float(jnp.dot(w, h))
+    for target_z, inside in ((-3.0, False), (0.3, True), (0.8, True), (4.0, False)):
+        b = jnp.float32(target_z - z0)
+        grad_w, grad_b = jax.grad(unit, argnums=(0, 1))(w, b)
+        if inside:
+            np.testing.assert_allclose(grad_w, h, rtol=1e-6)
+            assert float(grad_b) == 1.0
+        else:
+            assert not np.any(np.asarray(grad_w)) and float(grad_b) == 0.0
+    x = jnp.array([-1.0, 0.2, 0.7, 1.5])
+    np.testing.assert_array_equal(act.clipped_linear(x), np.clip(np.asarray(x), 0.0, 1.0))
+    np.testing.assert_array_equal(
+        act.clipped_linear_derivative(x), jax.vmap(jax.grad(act.clipped_linear))(x)
+    )
+    assert_grads_close(lambda v: jnp.sum(act.clipped_linear(v) ** 2), jnp.array([0.2, 0.6]))

@@ -298,3 +298,37 @@ def test_delta_recursion_on_random_architectures(config, key):
     result, (grad_w, grad_b) = both(weights, biases)
     for ours, theirs in zip(result.weight_grads + result.bias_grads, grad_w + grad_b, strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
+
+
+def test_chain_rule_and_jacobian_of_the_course_example():
+    """Seed 002 (ch. 6, chain rule): f(x1, x2) = x1^2 + 2 x2 with x = (sin t, cos t) has
+    df/dt = 2 sin t cos t - 2 sin t; g(s, t) = (s sin t, s cos t) has the Jacobian
+    [[sin t, s cos t], [cos t, -s sin t]], and h = f o g has dh/d(s, t) = [2 x1, 2] J_g."""
+    graph = backprop.ComputationGraph(
+        inputs=("t",),
+        nodes=(
+            backprop.GraphNode("x1", ("t",), jnp.sin, lambda t: (jnp.cos(t),)),
+            backprop.GraphNode("x2", ("t",), jnp.cos, lambda t: (-jnp.sin(t),)),
+            backprop.GraphNode(
+                "f", ("x1", "x2"), lambda a, b: a * a + 2.0 * b, lambda a, b: (2.0 * a, 2.0)
+            ),
+        ),
+    )
+    for t in (-1.3, 0.4, 2.0):
+        expected = 2 * np.sin(t) * np.cos(t) - 2 * np.sin(t)
+        grads = graph.backward(graph.forward({"t": jnp.float32(t)}))
+        np.testing.assert_allclose(grads["t"], expected, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(
+            jax.grad(lambda u: jnp.sin(u) ** 2 + 2.0 * jnp.cos(u))(t), expected, rtol=1e-5
+        )
+
+    def g(st):
+        return jnp.stack([st[0] * jnp.sin(st[1]), st[0] * jnp.cos(st[1])])
+
+    s, t = 1.7, 0.6
+    jacobian = jax.jacfwd(g)(jnp.array([s, t]))
+    expected_jacobian = [[np.sin(t), s * np.cos(t)], [np.cos(t), -s * np.sin(t)]]
+    np.testing.assert_allclose(jacobian, expected_jacobian, rtol=1e-5)
+    x1 = s * np.sin(t)
+    dh = jax.grad(lambda st: g(st)[0] ** 2 + 2.0 * g(st)[1])(jnp.array([s, t]))
+    np.testing.assert_allclose(dh, np.array([2 * x1, 2.0]) @ np.array(expected_jacobian), rtol=1e-5)

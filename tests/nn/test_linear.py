@@ -165,3 +165,90 @@ def test_errors(key):
         jnn.logistic_regression_gd(x, jnp.zeros((5, 2)))
     with pytest.raises(ValueError, match="strength must be >= 0"):
         jnn.logistic_regression_gd(x, jnp.zeros(5), strength=-0.1)
+
+
+def test_gradient_descent_cost_values_of_the_course_example():
+    """Seed 002 (ch. 2, gradient descent): J(theta) = 1/(2m) sum (theta x - y)^2 on
+    {(1, 1), (2, 2), (3, 3)}. J(1) = 0, J(0) = 14/6 = 2.333 and J(-0.5) = 31.5/6 = 5.25;
+    the seed prints J(0.5) ~ 0.67, but (0.25 + 1 + 2.25) / 6 = 0.5833 is the correct value.
+    """
+    x = jnp.array([[1.0], [2.0], [3.0]])
+    y = jnp.array([1.0, 2.0, 3.0])
+
+    def cost(theta):
+        return float(jnn.linear_regression_loss(jnn.LinearModel(jnp.array([theta]), 0.0), x, y))
+
+    np.testing.assert_allclose(
+        [cost(t) for t in (1.0, 0.5, 0.0, -0.5)], [0.0, 3.5 / 6, 14 / 6, 31.5 / 6], rtol=1e-6
+    )
+    assert round(cost(0.5), 4) == 0.5833 and round(cost(0.0), 3) == 2.333
+    assert abs(cost(0.5) - 0.67) > 0.08  # the seed's printed value is off
+
+
+def test_minimum_norm_solutions_of_one_equation():
+    """Seed 002 (ch. 7, L1 vs L2 geometry): the point ([10, 1], 5) has a line of
+    solutions; minimum L1 norm (0.5, 0) (sparse), minimum L2 norm (0.4950, 0.0495)."""
+    x, y = jnp.array([[10.0, 1.0]]), jnp.array([5.0])
+    l1 = jnn.minimum_norm_solution(x, y, norm="l1")
+    l2 = jnn.minimum_norm_solution(x, y, norm="l2")
+    np.testing.assert_allclose(l1, [0.5, 0.0], atol=1e-7)
+    np.testing.assert_allclose(l2, [0.4950, 0.0495], atol=5e-5)
+    np.testing.assert_allclose(l2, np.array([10.0, 1.0]) * 5 / 101, rtol=1e-6)
+    for w in (l1, l2):  # both solve the equation
+        np.testing.assert_allclose(x @ w, y, rtol=1e-6)
+    # Each is the smallest in its own norm among points on the line w2 = 5 - 10 w1.
+    w1 = np.linspace(-1.0, 1.5, 2001)
+    line = np.stack([w1, 5.0 - 10.0 * w1], axis=1)
+    assert np.abs(line).sum(1).min() >= float(jnp.abs(l1).sum()) - 1e-6
+    assert np.linalg.norm(line, axis=1).min() >= float(jnp.linalg.norm(l2)) - 1e-6
+    # L2 with several equations is the pseudo-inverse (lstsq's minimum-norm) solution.
+    x3 = jnp.array([[1.0, 2.0, 3.0], [0.0, 1.0, -1.0]])
+    np.testing.assert_allclose(
+        jnn.minimum_norm_solution(x3, jnp.array([1.0, 2.0])),
+        np.linalg.lstsq(_np(x3), [1.0, 2.0], rcond=None)[0],
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    with pytest.raises(ValueError, match="one equation"):
+        jnn.minimum_norm_solution(x3, jnp.array([1.0, 2.0]), norm="l1")
+    with pytest.raises(ValueError, match="norm must be"):
+        jnn.minimum_norm_solution(x, y, norm="l0")
+
+
+def test_feature_expansions_fitted_by_least_squares(key):
+    """Seed 003 (slides, features and perceptrons): r(x) = b + sum_j w_j phi_j(x) with
+    polynomial features [1, x, x^2, x^3] or sigmoid features sigma(5x + 5),
+    sigma(5x - 5), sigma(5x - 10), the weights by least squares."""
+    x = jnp.linspace(-2.0, 3.0, 25)
+    y = jnp.sin(1.5 * x) + 0.1 * jax.random.normal(key, (25,))
+    phi = jnn.polynomial_features(x, 3)
+    np.testing.assert_allclose(phi, np.vander(np.asarray(x), 4, increasing=True), rtol=1e-6)
+    cubic = jnn.least_squares(phi, y, fit_intercept=False)
+    np.testing.assert_allclose(
+        cubic.weights, np.polyfit(_np(x), _np(y), 3)[::-1], rtol=2e-3, atol=2e-4
+    )
+    slopes, offsets = jnp.array([5.0, 5.0, 5.0]), jnp.array([5.0, -5.0, -10.0])
+    sig = jnn.sigmoid_features(x[:, None], slopes, offsets)
+    np.testing.assert_allclose(
+        sig, 1 / (1 + np.exp(-(5 * _np(x)[:, None] + _np(offsets)))), rtol=1e-5, atol=1e-7
+    )
+    fit = jnn.least_squares(sig, y)
+    design = np.column_stack([np.ones(25), _np(sig)])
+    reference = np.linalg.lstsq(design, _np(y), rcond=None)[0]
+    np.testing.assert_allclose(np.r_[fit.intercept, fit.weights], reference, rtol=2e-3, atol=2e-3)
+    # The sigmoid features are a hidden layer of fixed perceptrons: the same predictions
+    # as a 1-3-1 MLP with these hidden weights and the fitted output layer.
+    params = {
+        "params": {
+            "Dense_0": {"kernel": slopes[None, :], "bias": offsets},
+            "Dense_1": {"kernel": fit.weights[:, None], "bias": fit.intercept[None]},
+        }
+    }
+    mlp = jnn.MLP(features=(3, 1), activation="sigmoid")
+    np.testing.assert_allclose(
+        mlp.apply(params, x[:, None])[:, 0], jnn.linear_predict(fit, sig), rtol=1e-5
+    )
+    with pytest.raises(ValueError, match="degree must be > 0"):
+        jnn.polynomial_features(x, 0)
+    with pytest.raises(ValueError, match="offsets"):
+        jnn.sigmoid_features(x, slopes, offsets[:2])

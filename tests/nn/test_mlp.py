@@ -153,3 +153,35 @@ def test_errors(key):
         MLP(features=(4, 1), activation="swish-ish").init(key, x)
     with pytest.raises(ValueError, match="x must have a feature axis"):
         MLP(features=(4,)).init(key, jnp.array(1.0))
+
+
+def test_parameter_counts_of_the_course_slides(key):
+    """Seed 003 (slides, parameter counts): a deep MLP with n inputs, L hidden layers of H
+    units and K outputs has n H + (L - 1) H^2 + H K weights; n = 10^4, H = 300, K = 1000,
+    L = 10 gives 4,110,000. Seeds 001/003: the 784-256-10 network with biases has 203,530.
+    """
+    n, hidden, k, depth = 10_000, 300, 1000, 10
+    widths = (n,) + (hidden,) * depth + (k,)
+    weights = mlp_num_params(widths, use_bias=False)
+    assert weights == n * hidden + (depth - 1) * hidden**2 + hidden * k == 4_110_000
+    deep = MLP(features=(hidden,) * depth + (k,), use_bias=False)
+    assert count_params(jax.eval_shape(deep.init, key, jnp.ones((1, n)))) == 4_110_000
+    assert mlp_num_params((784, 256, 10)) == 203_530
+    net = MLP(features=(256, 10), activation="relu", output="softmax")
+    assert count_params(jax.eval_shape(net.init, key, jnp.ones((1, 784)))) == 203_530
+
+
+def test_maxout_hidden_layers_and_clipped_output(key):
+    model = MLP(features=(6, 2), maxout=3, output="clipped_linear")
+    x = jax.random.normal(key, (4, 5))
+    params = model.init(jax.random.clone(key), x)
+    inner = params["params"]
+    assert inner["Maxout_0"]["kernel"].shape == (5, 6, 3)
+    assert count_params(params) == 5 * 6 * 3 + 6 * 3 + 6 * 2 + 2
+    pieces = jnp.einsum("nd,dfk->nfk", x, inner["Maxout_0"]["kernel"])
+    hidden = jnp.max(pieces + inner["Maxout_0"]["bias"][None], axis=-1)
+    logits = hidden @ inner["Dense_1"]["kernel"] + inner["Dense_1"]["bias"][None]
+    np.testing.assert_allclose(model.apply(params, x, return_logits=True), logits, rtol=1e-5)
+    np.testing.assert_allclose(model.apply(params, x), jnp.clip(logits, 0, 1), rtol=1e-5)
+    with pytest.raises(ValueError, match="maxout must be > 0"):
+        MLP(features=(6, 2), maxout=0).init(jax.random.clone(key), x)

@@ -354,3 +354,20 @@ def test_bad_hyperparameters_raise(make, match):
 def test_delta_bar_delta_rejects_a_schedule():
     with pytest.raises(TypeError, match="learning_rate must be a number"):
         optim.delta_bar_delta(optim.constant(0.1))
+
+
+@pytest.mark.parametrize("alpha", [0.1, 0.9])
+def test_momentum_weights_of_past_gradients(alpha):
+    """Seed 002 (ch. 8, momentum): after three steps v(3) = -eps (alpha^2 g1 + alpha g2 + g3);
+    alpha = 0.1 weighs the last three gradients 1, 0.1, 0.01 and alpha = 0.9 by 1, 0.9, 0.81.
+    """
+    eps = 0.5
+    tx = optim.momentum(eps, momentum=alpha)
+    state = tx.init(jnp.zeros(3))
+    # Three one-hot gradients: component i of v(3) is the weight of gradient i.
+    for g in jnp.eye(3):
+        velocity, state = tx.update(g, state)
+    weights = np.asarray(velocity) / -eps
+    np.testing.assert_allclose(weights, [alpha**2, alpha, 1.0], rtol=1e-6)
+    expected = {0.1: [0.01, 0.1, 1.0], 0.9: [0.81, 0.9, 1.0]}[alpha]
+    np.testing.assert_allclose(weights, expected, rtol=1e-6)

@@ -254,3 +254,33 @@ def test_boosting_refuses_a_learner_no_better_than_chance():
         adaboost_samme(
             jax.random.key(0), stump_weak_learner(2), (x, y), num_classes=2, num_rounds=3
         )
+
+
+def test_bagged_perceptrons_vote_and_equal_separate_runs(key):
+    """Seed 002 (sec. 6.12): on a linearly separable set, train a perceptron on each
+    bootstrap sample and classify by majority vote."""
+    from jaxdl.nn import add_bias_input, perceptron_fit
+    from jaxdl.selection import bagged_perceptron_predict, bagged_perceptrons
+
+    x_key, bag_key = jax.random.split(key)
+    raw = jax.random.normal(x_key, (40, 2))
+    t = jnp.where(raw[:, 0] - 0.5 * raw[:, 1] > 0, 1.0, -1.0)
+    x = add_bias_input(raw)
+    bag = bagged_perceptrons(jax.random.clone(bag_key), x, t, 3, max_steps=2000)
+    assert bag.weights.shape == (3, 3) and bool(jnp.all(bag.converged))
+    np.testing.assert_array_equal(bag.resamples.counts.sum(axis=1), 40)
+    # Member m is the perceptron rule run alone on resample m with member key m.
+    _, member_key = jax.random.split(bag_key)
+    member_keys = jax.random.split(member_key, 3)
+    counts = np.asarray(bag.resamples.counts)
+    for m in (2,):
+        index = np.repeat(np.arange(40), counts[m])
+        alone = perceptron_fit(member_keys[m], x[index], t[index], max_steps=2000)
+        np.testing.assert_allclose(bag.weights[m], alone.weights, rtol=1e-6)
+    votes = bagged_perceptron_predict(bag.weights, x)
+    members = np.sign(np.asarray(x) @ np.asarray(bag.weights).T)
+    members[members == 0] = 1
+    np.testing.assert_array_equal(votes, np.where(members.sum(1) >= 0, 1.0, -1.0))
+    assert float(jnp.mean(votes == t)) >= 0.95  # separable: the vote fits the data
+    with pytest.raises(ValueError, match="t must hold labels -1 or \\+1"):
+        bagged_perceptrons(jax.random.clone(bag_key), x, (t > 0).astype(jnp.float32), 3)

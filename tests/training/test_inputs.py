@@ -96,3 +96,15 @@ def test_sizes_are_checked():
         validate_fit_args(2, 5, 4, 1, 1)
     with pytest.raises(ValueError, match="epochs_per_chunk must be > 0"):
         validate_fit_args(2, None, 4, 1, 0)
+
+
+def test_shuffle_modes_are_checked():
+    from jaxdl.training.inputs import check_shuffle
+
+    for mode in (True, False):
+        check_shuffle(mode, None)
+    check_shuffle("iid", 4)
+    with pytest.raises(ValueError, match="shuffle must be True, False or 'iid', got 'random'"):
+        check_shuffle("random", 4)
+    with pytest.raises(ValueError, match="batch_size must be given"):
+        check_shuffle("iid", None)

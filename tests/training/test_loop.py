@@ -370,3 +370,68 @@ def test_non_positive_learning_rate_raises():
             num_epochs=1,
             progress=False,
         )
+
+
+def test_iid_sgd_is_the_lectures_algorithm():
+    """Seed 000 (SGD): w_0 = 0, then w_k = w_{k-1} - alpha_k grad_i(w_{k-1}) with i drawn
+    uniformly at random with replacement and alpha_k = C / k (``hyperbolic_decay(C, 1)``).
+    ``fit(..., shuffle="iid", batch_size=1)`` makes exactly these steps."""
+    from jaxdl.optim import hyperbolic_decay
+
+    n, scale, num_epochs = 10, 0.3, 3
+    x = jax.random.normal(jax.random.key(0), (n, 2))
+    y = (x @ jnp.array([1.5, -0.5]) + 0.25)[:, None]
+    model = nn.Dense(1, use_bias=False)
+    state = _state(model, x, optax.sgd(hyperbolic_decay(scale, 1.0)))
+    state = state.replace(params=jax.tree.map(jnp.zeros_like, state.params))  # w_0 = 0
+    key = jax.random.key(5)
+    result = fit(
+        jax.random.clone(key),
+        state,
+        make_supervised_loss(model, "half_mse", metrics=()),
+        (x, y),
+        num_epochs=num_epochs,
+        batch_size=1,
+        shuffle="iid",
+        progress=False,
+    )
+    data_key, _ = jax.random.split(key)
+    w, k, repeated = np.zeros(2), 0, False
+    xs, ys = np.asarray(x, np.float64), np.asarray(y[:, 0], np.float64)
+    for epoch in range(num_epochs):
+        draws = np.asarray(jax.random.randint(jax.random.fold_in(data_key, epoch), (n, 1), 0, n))
+        repeated |= len(set(draws[:, 0].tolist())) < n  # with replacement: repeats happen
+        for i in draws[:, 0]:
+            k += 1
+            w = w - scale / k * (xs[i] @ w - ys[i]) * xs[i]
+    assert repeated and int(result.state.step) == k == n * num_epochs
+    np.testing.assert_allclose(result.state.params["kernel"][:, 0], w, rtol=1e-5)
+
+
+def test_interrupted_iid_run_resumes_to_the_same_parameters(tmp_path):
+    x, y = _data(n=48)
+    model = _Net()
+    loss_fn = make_supervised_loss(model)
+    kwargs = dict(num_epochs=4, batch_size=8, shuffle="iid", progress=False)
+    reference = fit(jax.random.key(3), _state(model, x, optax.sgd(0.1)), loss_fn, (x, y), **kwargs)
+
+    class Interrupt(Exception):
+        pass
+
+    def stop_after_epoch_2(record):
+        if record["epoch"] == 2:
+            raise Interrupt
+
+    run = dict(checkpoint_dir=str(tmp_path), **kwargs)
+    with pytest.raises(Interrupt):
+        fit(
+            jax.random.key(3),
+            _state(model, x, optax.sgd(0.1)),
+            loss_fn,
+            (x, y),
+            callback=stop_after_epoch_2,
+            **run,
+        )
+    resumed = fit(jax.random.key(3), _state(model, x, optax.sgd(0.1)), loss_fn, (x, y), **run)
+    assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4]
+    assert _bitwise_equal(resumed.state.params, reference.state.params)

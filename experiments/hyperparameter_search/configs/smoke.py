@@ -1,7 +1,7 @@
 """Seconds-long smoke run of hyperparameter-search (tests and CI).
 
 Command: ``jaxdl run hyperparameter-search --config smoke``; expected: the loss falls and
-the tables are filled.
+every method reports a best score per seed.
 """
 
 from experiments.hyperparameter_search.configs import default
@@ -15,10 +15,10 @@ def get_config() -> dict:
         hidden=8,
         num_epochs=3,
         grid_side=2,
-        num_learning_rates=3,
-        capacity_num_train=60,
-        capacity_num_epochs=20,
-        widths=[8],
+        num_initial=2,
+        num_rounds=1,
+        round_size=2,
+        num_seeds=1,
         progress=False,
     )
     return config
