@@ -61,7 +61,7 @@ def nn4g_dense(
         Array([[1., 1.],
                [1., 1.]], dtype=float32)
     """
-    pre = x @ w_bar + bias
+    pre = x @ w_bar + bias[None, :]
     if h_previous is not None:
         pre = pre + adjacency.T @ h_previous @ w
     return activation(pre)
