@@ -247,7 +247,7 @@ class ScarselliGNN(nn.Module):
     tolerance: float = 1e-5
     max_iterations: int = 100
     implicit: bool = True
-    kernel_scale: float = 0.5
+    kernel_scale: float = 0.25
 
     @nn.compact
     def __call__(self, x: Array, graph: Graph) -> tuple[Array, FixedPointInfo]:
