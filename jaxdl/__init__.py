@@ -12,6 +12,8 @@ Sub-packages (import them explicitly, e.g. ``from jaxdl import nn``):
 - ``jaxdl.sampling`` / ``jaxdl.probabilistic``: keyed samplers and probabilistic models;
 - ``jaxdl.selection``: model selection (splits, grid/random search), ensembles;
 - ``jaxdl.adversarial``: FGSM and PGD attacks, robust accuracy, adversarial training.
+- ``jaxdl.graphs``: graph container and batching, NN4G, spectral/Chebyshev/GCN convolutions,
+  readouts, Scarselli's fixed-point GNN and the gated GNN.
 """
 
 __version__ = "0.1.0"
