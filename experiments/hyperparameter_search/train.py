@@ -185,7 +185,7 @@ def _surrogate_figure(path, points, model_result, space) -> None:
                 values[:, 1] * space["momentum"].high,
                 marker=marker,
                 c="w" if name != "model_based" else "r",
-                edgecolors="k",
+                edgecolors=None if marker == "x" else "k",  # "x" is an unfilled marker
                 label=name.replace("_", "-"),
             )
         ax.set_xlabel("log10 learning rate")
