@@ -27,7 +27,11 @@ import argparse
 import functools
 import inspect
 import json
+import os
+import pathlib
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 
@@ -116,6 +120,35 @@ def _timed(run, checkpoint_dir: str | None, extra: dict) -> tuple[float, int]:
     return time.perf_counter() - started, _WRITTEN[0] - before
 
 
+def _cli_runs(repetitions: int) -> dict:
+    """``jaxdl run mnist1d-mlp`` as a user runs it (a fresh process, the CLI's persistent
+    compilation cache warmed by a first run), with and without ``--set checkpoint=false``,
+    alternating; wall time of the whole process."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    times = {"with": [], "without": []}
+    with tempfile.TemporaryDirectory() as workdirs:
+
+        def once(variant: str, name: str) -> float:
+            argv = [sys.executable, "-m", "jaxdl.cli", "run", "mnist1d-mlp"]
+            argv += ["--workdir", f"{workdirs}/{name}"]
+            argv += ["--set", "checkpoint=false"] if variant == "without" else []
+            started = time.perf_counter()
+            subprocess.run(argv, cwd=root, env=env, check=True, capture_output=True)
+            return time.perf_counter() - started
+
+        once("with", "warm-up")
+        for repetition in range(repetitions):
+            for variant in ("without", "with"):
+                times[variant].append(once(variant, f"{variant}-{repetition}"))
+    with_, without = statistics.median(times["with"]), statistics.median(times["without"])
+    return {
+        "with_checkpoints": {"median_seconds": with_, "runs": times["with"]},
+        "without_checkpoints": {"median_seconds": without, "runs": times["without"]},
+        "ratio": with_ / without,
+    }
+
+
 def _clear_compilation_caches() -> None:
     jax.clear_caches()
     for name in dir(loop):
@@ -128,7 +161,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--interval-steps", type=int, default=None)
+    parser.add_argument(
+        "--cli-repetitions", type=int, default=3, help="jaxdl run pairs (0: skip the CLI)"
+    )
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
 
     run, steps = _main_job()
     extra = {}
@@ -163,9 +200,12 @@ def main() -> None:
             for key, values in times[variant].items()
         }
 
+    load_after_fit = os.getloadavg()[0]
+    cli = _cli_runs(args.cli_repetitions) if args.cli_repetitions > 0 else None
     report = {
         "benchmark": "checkpoint_overhead_mnist1d_mlp_main_job",
         "device": str(jax.devices()[0]),
+        "load_average_1min": [load_before, load_after_fit, os.getloadavg()[0]],
         "steps": steps,
         "epochs_per_chunk": CONFIG["epochs_per_chunk"],
         "repetitions": args.repetitions,
@@ -179,6 +219,7 @@ def main() -> None:
         "ratio_with_compile": statistics.median(times["with"]["with_compile"])
         / statistics.median(times["without"]["with_compile"]),
         "target_ratio": 1.15,
+        "jaxdl_run_mnist1d_mlp": cli,
     }
     print(json.dumps(report, indent=2))
 

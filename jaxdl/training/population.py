@@ -7,8 +7,8 @@ its epochs. How the members share the machine is the ``strategy``:
 - ``"vmap"``: one batched program; best for small members, where one member's step
   does not fill the machine and batching the matrix products wins.
 - ``"map"``: ``lax.map`` over blocks of ``block_size`` members (vmap inside a block,
-  sequential across blocks); for large members, where a full vmap only adds memory
-  traffic (and the per-step selects of finished or diverged members).
+  sequential across blocks); for large members or many members, where a full vmap only
+  adds memory traffic.
 - ``"auto"`` (default): :func:`choose_strategy`, blocks of at most ``_MAX_BLOCK`` members
   and at most ``_BLOCK_BYTES`` of state (parameters, optimizer and model state):
   ``"vmap"`` when the whole population fits in one block, else ``"map"``.
@@ -19,10 +19,10 @@ initial state, with the guard, so that it reports its exact first bad step and k
 the parameters of the step before it. Finite members pay nothing for the guard.
 
 Why blocks, measured by ``benchmarks/fit_many.py`` and a sweep of block sizes on the
-2-core CPU machine (load 12-15, so single timings vary by up to 2x): XLA:CPU runs a
-batched matrix product no faster per member than one product at a time, and as the
-block's weights, moments and activations outgrow the cache every member's step gets
-slower. A 784x500 product (100 rows) cost 0.7 ms unbatched and about 0.9 / 3.3 / 3.5 /
+2-core CPU machine (load 12-15, so single timings vary by up to 2x): batching small
+members fills the machine and saves per-call overhead, but as a block's weights, moments
+and activations outgrow the caches, XLA:CPU's batched matrix products get slower per
+member than one product at a time. A 784x500 product (100 rows) cost 0.7 ms unbatched and about 0.9 / 3.3 / 3.5 /
 4.6 ms per member in batches of 2 / 4 / 8 / 16. Whole populations, per block size
 (seconds; a loop of ``fit`` calls in brackets): 16 members 784-500-10 (4.8 MB of Adam
 state each): block 1: 2.1, 2: 1.4, 4: 5.3, 8: 3.5, 16: 4.7 [3.0]; 128 MLPs 40-100-100-10
