@@ -22,13 +22,15 @@ Why blocks, measured by ``benchmarks/fit_many.py`` and a sweep of block sizes on
 2-core CPU machine (load 12-15, so single timings vary by up to 2x): batching small
 members fills the machine and saves per-call overhead, but as a block's weights, moments
 and activations outgrow the caches, XLA:CPU's batched matrix products get slower per
-member than one product at a time. A 784x500 product (100 rows) cost 0.7 ms unbatched and about 0.9 / 3.3 / 3.5 /
-4.6 ms per member in batches of 2 / 4 / 8 / 16. Whole populations, per block size
-(seconds; a loop of ``fit`` calls in brackets): 16 members 784-500-10 (4.8 MB of Adam
-state each): block 1: 2.1, 2: 1.4, 4: 5.3, 8: 3.5, 16: 4.7 [3.0]; 128 MLPs 40-100-100-10
-(0.18 MB each): 16: 7.7, 32: 5.7, 64: 10.1, 128: 10.6 [11.9]. Hence at most 32 members
-and about 10 MiB of state per block: 8 and 32 MLPs run as one vmap, 128 as four blocks
-of 32, the 784-500 members in blocks of 2.
+member than one product at a time. A 784x500 product (100 rows) cost 0.7 ms unbatched
+and about 0.9 / 3.3 / 3.5 / 4.6 ms per member in batches of 2 / 4 / 8 / 16. Whole
+populations, per block size (seconds; a loop of ``fit`` calls in brackets): 16 members
+784-500-10 (4.8 MB of Adam state each): block 1: 2.1, 2: 1.4, 4: 5.3, 8: 3.5, 16: 4.7
+[3.0]; 128 MLPs 40-100-100-10 (0.18 MB each): 16: 7.7, 32: 5.7, 64: 10.1, 128: 10.6
+[11.9]. Hence at most 32 members and about 10 MiB of state per block: 8 and 32 MLPs run
+as one vmap, 128 as four blocks of 32, the 784-500 members in blocks of 2. Open: at
+loads of 13-28 on the 2 cores, 8 and 32 small MLPs used 1.04x-1.5x less CPU than the
+loop but up to 1.2x more wall time.
 """
 
 from __future__ import annotations
