@@ -152,6 +152,9 @@ def _carry_tree(carry: Carry) -> dict[str, Any]:
     return tree
 
 
+_DEFAULT_MIN_SECONDS = 10.0  # no default-interval save sooner than this after the last
+
+
 class _Checkpoints:
     """``fit``'s use of a :class:`Checkpointer`: when to save, what to keep, resume."""
 
@@ -163,10 +166,12 @@ class _Checkpoints:
         run_metadata: dict[str, Any] | None,
         every_steps: int,
         every_seconds: float | None,
+        min_seconds: float = 0.0,
     ):
         self.metadata = run_metadata
         self.every_steps = every_steps
         self.every_seconds = every_seconds
+        self.min_seconds = min_seconds
         self.last_step: int | None = None  # the step of the newest checkpoint on disk
         self.last_time = time.monotonic()
         self.checkpointer = None
@@ -207,6 +212,7 @@ class _Checkpoints:
         if self.checkpointer is None or step == self.last_step:
             return
         due = step - (self.last_step or 0) >= self.every_steps
+        due = due and time.monotonic() - self.last_time >= self.min_seconds
         if self.every_seconds is not None:
             due = due or time.monotonic() - self.last_time >= self.every_seconds
         if not (due or force):
@@ -444,8 +450,11 @@ def fit(
         checkpoint_dir: when given, orbax checkpoints are written there (the latest two
             and the best) and ``resume`` continues from the latest one.
         checkpoint_every_steps: steps between checkpoints; default a few per run
-            (``max(1, total_steps // 4)``). A checkpoint is always written at the end
-            and on SIGINT / SIGTERM.
+            (``max(1, total_steps // 4)``), but with neither interval given, none sooner
+            than ``_DEFAULT_MIN_SECONDS`` (10 s) after the previous one or the start: a
+            short run, cheaper to redo than to save, writes only its last checkpoint
+            (``benchmarks/checkpoint_overhead.py``). A checkpoint is always written at
+            the end and on SIGINT / SIGTERM.
         checkpoint_every_seconds: also save when this much time passed since the last.
         run_metadata: JSON-able run description (config hash, versions) stored with the
             checkpoints; resuming with different metadata raises
@@ -502,6 +511,7 @@ def fit(
     if early_stopping is not None:
         early_stopping.validate()
     per_epoch = steps_per_epoch(size, batch_size)
+    default_interval = checkpoint_every_steps is None and checkpoint_every_seconds is None
     if checkpoint_every_steps is None:
         checkpoint_every_steps = max(1, num_epochs * per_epoch // 4)
     check_positive_int("checkpoint_every_steps", checkpoint_every_steps)
@@ -534,6 +544,7 @@ def fit(
         run_metadata=run_metadata,
         every_steps=checkpoint_every_steps,
         every_seconds=checkpoint_every_seconds,
+        min_seconds=_DEFAULT_MIN_SECONDS if default_interval else 0.0,
     )
     try:
         carry = initial_carry(state, early_stopping)

@@ -7,20 +7,36 @@ its epochs. How the members share the machine is the ``strategy``:
 - ``"vmap"``: one batched program; best for small members, where one member's step
   does not fill the machine and batching the matrix products wins.
 - ``"map"``: ``lax.map`` over blocks of ``block_size`` members (vmap inside a block,
-  sequential across blocks); for large members, where a full vmap only adds memory
-  traffic (and the per-step selects of finished or diverged members).
-- ``"auto"`` (default): blocks of ``_BLOCK_PARAMS // (parameters per member)`` members
-  (at least one): ``"vmap"`` when the whole population fits in one block, else ``"map"``
-  with that block size. Measured on a 2-core CPU by ``benchmarks/fit_many.py``: vmap of
-  8 and 32 MLPs of 15k parameters is 1.1-3x faster than a loop of ``fit`` calls, but a
-  full vmap of 128 of them (1.9M parameters) is slower than the loop (0.8x) while
-  ``lax.map`` in blocks is 2.3x faster; 16 RBM-sized members (400k parameters each)
-  run best in blocks of a few.
+  sequential across blocks); for large members or many members, where a full vmap only
+  adds memory traffic.
+- ``"auto"`` (default): :func:`choose_strategy`, blocks of at most ``_MAX_BLOCK`` members
+  and at most ``_BLOCK_BYTES`` of state (parameters, optimizer and model state):
+  ``"vmap"`` when the whole population fits in one block, else ``"map"``.
+
+Like ``fit``, members run without the per-step non-finite guard (a select over the whole
+state after every step); a member whose loss went non-finite is rerun alone, from its
+initial state, with the guard, so that it reports its exact first bad step and keeps
+the parameters of the step before it. Finite members pay nothing for the guard.
+
+Why blocks, measured by ``benchmarks/fit_many.py`` and a sweep of block sizes on the
+2-core CPU machine (load 12-15, so single timings vary by up to 2x): batching small
+members fills the machine and saves per-call overhead, but as a block's weights, moments
+and activations outgrow the caches, XLA:CPU's batched matrix products get slower per
+member than one product at a time. A 784x500 product (100 rows) cost 0.7 ms unbatched
+and about 0.9 / 3.3 / 3.5 / 4.6 ms per member in batches of 2 / 4 / 8 / 16. Whole
+populations, per block size (seconds; a loop of ``fit`` calls in brackets): 16 members
+784-500-10 (4.8 MB of Adam state each): block 1: 2.1, 2: 1.4, 4: 5.3, 8: 3.5, 16: 4.7
+[3.0]; 128 MLPs 40-100-100-10 (0.18 MB each): 16: 7.7, 32: 5.7, 64: 10.1, 128: 10.6
+[11.9]. Hence at most 32 members and about 10 MiB of state per block: 8 and 32 MLPs run
+as one vmap, 128 as four blocks of 32, the 784-500 members in blocks of 2. Open: at
+loads of 13-28 on the 2 cores, 8 and 32 small MLPs used 1.04x-1.5x less CPU than the
+loop but up to 1.2x more wall time.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any, NamedTuple
 
 import jax
@@ -40,7 +56,8 @@ from jaxdl.training.state import TrainState
 from jaxdl.training.steps import UpdateStep, as_update_step, default_eval_fn
 from jaxdl.typing import Array, Batch, EvalFn, Key, LossFn
 
-_BLOCK_PARAMS = 1_000_000
+_BLOCK_BYTES = 10 * 2**20
+_MAX_BLOCK = 32
 _STRATEGIES = ("auto", "vmap", "map")
 
 
@@ -63,16 +80,26 @@ class FitManyResult(NamedTuple):
     stopped_early: Array
 
 
-def _params_per_member(states: TrainState, num_members: int) -> int:
-    return sum(int(np.size(leaf)) for leaf in jax.tree.leaves(states.params)) // num_members
+def state_bytes_per_member(states: TrainState, num_members: int) -> int:
+    """Bytes of one member's parameters, optimizer state and model state: what each of
+    its steps reads and writes (``states`` may hold ``jax.ShapeDtypeStruct`` leaves)."""
+    leaves = jax.tree.leaves((states.params, states.opt_state, states.model_state))
+    total = sum(
+        math.prod(np.shape(leaf)) * getattr(getattr(leaf, "dtype", None), "itemsize", 4)
+        for leaf in leaves
+    )
+    return total // max(1, num_members)
 
 
 def choose_strategy(states: TrainState, num_members: int) -> tuple[str, int]:
-    """The ``"auto"`` choice ``(strategy, block_size)``: blocks of about ``_BLOCK_PARAMS``
-    parameters; one block is ``"vmap"``, several are ``"map"``."""
-    block = max(
-        1, min(num_members, _BLOCK_PARAMS // max(1, _params_per_member(states, num_members)))
-    )
+    """The ``"auto"`` choice ``(strategy, block_size)``.
+
+    Blocks of ``_BLOCK_BYTES // state_bytes_per_member`` members (at least one, at most
+    ``_MAX_BLOCK``): ``"vmap"`` when the whole population fits in one block, else
+    ``"map"`` with that block size (see the module docstring for the measurements).
+    """
+    per_member = max(1, state_bytes_per_member(states, num_members))
+    block = max(1, min(num_members, _MAX_BLOCK, _BLOCK_BYTES // per_member))
     return ("vmap" if block >= num_members else "map"), block
 
 
@@ -161,21 +188,22 @@ def fit_many(
     strategy = auto_strategy if strategy == "auto" else strategy
     block = num_members if strategy == "vmap" else min(block_size or auto_block, num_members)
 
-    run_all = _compiled_population_fn(
-        objective,
-        eval_fn,
-        size,
-        batch_size,
-        shuffle,
-        early_stopping,
-        eval_every,
-        num_epochs,
-        data_axis,
-        val_data_axis,
-        strategy,
-        block,
-    )
-    final, best, logs, nonfinite, stopped = run_all(states, keys, train_data, val_data)
+    settings = (objective, eval_fn, size, batch_size, shuffle, early_stopping, eval_every)
+    settings += (num_epochs, data_axis, val_data_axis, strategy)
+    run_all = _compiled_population_fn(*settings, block, False)
+    replay_keys = jax.random.clone(keys)  # a rerun replays a member's keys on purpose
+    outputs = run_all(states, keys, train_data, val_data)
+    diverged = np.flatnonzero(np.asarray(outputs[-1]))
+    if diverged.size:  # rerun only those members with the per-step guard: exact bad steps
+        take = functools.partial(_take, jnp.asarray(diverged))
+        rerun = _compiled_population_fn(*settings, min(block, diverged.size), True)(
+            take(states),
+            take(replay_keys),
+            take(train_data) if data_axis == 0 else train_data,
+            take(val_data) if val_data_axis == 0 else val_data,
+        )
+        outputs = jax.tree.map(lambda a, b: a.at[diverged].set(b), outputs, rerun)
+    final, best, logs, nonfinite, stopped, _ = outputs
     ran = logs.pop("ran")
     evaluated = logs.pop("evaluated")
     history = {}
@@ -183,6 +211,10 @@ def fit_many(
         mask = evaluated if name.startswith("val_") else ran
         history[name] = jnp.where(mask, values, jnp.nan) if name != "step" else values
     return FitManyResult(final, best, history, nonfinite, stopped)
+
+
+def _take(indices: Array, tree: Any) -> Any:
+    return jax.tree.map(lambda a: a[indices], tree)
 
 
 @functools.lru_cache(maxsize=64)
@@ -199,6 +231,7 @@ def _compiled_population_fn(
     val_data_axis: int | None,
     strategy: str,
     block: int,
+    guarded: bool = True,
 ):
     """The jitted population, cached like ``fit``'s chunk so that repeated searches with
     the same objective, sizes and settings reuse one compiled program."""
@@ -211,7 +244,7 @@ def _compiled_population_fn(
         early_stopping=early_stopping,
         eval_every=eval_every,
         epochs_per_chunk=num_epochs,
-        guarded=True,
+        guarded=guarded,
     )
 
     def run_member(state, member_key, member_train, member_val):
@@ -226,7 +259,7 @@ def _compiled_population_fn(
             member_val,
         )
         best = with_best(carry.state, carry.early_stopping)
-        return carry.state, best, logs, flags["bad_step"], flags["stopped"]
+        return carry.state, best, logs, flags["bad_step"], flags["stopped"], flags["nonfinite"]
 
     if strategy == "vmap":
         return jax.jit(jax.vmap(run_member, in_axes=(0, 0, data_axis, val_data_axis)))

@@ -154,3 +154,51 @@ def test_vmap_and_map_agree_on_four_tiny_members():
     )
     assert vmap.history["train_loss"].shape == (4, 2)
     assert not np.array_equal(vmap.state.params["kernel"][0], vmap.state.params["kernel"][1])
+
+
+def test_a_diverging_member_is_rerun_guarded_and_reports_the_step_fit_reports():
+    """Members run without the per-step guard; only a non-finite one is rerun with it."""
+    x, _ = _data(n=32)
+    y = x @ jnp.array([[1.0], [-2.0], [0.5], [0.0]])
+    model = nn.Dense(1)
+    loss_fn = make_supervised_loss(model, "mse", ())
+    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
+    states = jax.vmap(lambda k: create_train_state(k, model, x[:2], tx))(
+        jax.random.split(jax.random.key(40), 3)
+    )
+    rates = jnp.array([0.01, 1e6, 0.03])  # the middle member overflows within a few steps
+    states = states.replace(opt_state=set_hyperparams(states.opt_state, learning_rate=rates))
+    run_keys = jax.random.split(jax.random.key(41), 3)
+    many = fit_many(run_keys, states, loss_fn, (x, y), num_epochs=3, batch_size=8)
+    bad = jax.tree.map(lambda a: a[1], states)
+    with pytest.raises(FloatingPointError) as error:
+        key = jax.random.split(jax.random.key(41), 3)[1]
+        fit(key, bad, loss_fn, (x, y), num_epochs=3, batch_size=8, progress=False)
+    steps = np.asarray(many.nonfinite_step)
+    assert steps[1] == error.value.step > 0 and steps[0] == steps[2] == -1
+    member = jax.tree.map(lambda a: a[1], many.state.params)
+    assert_pytrees_allclose(member, error.value.state.params, rtol=1e-5, atol=0)
+    assert np.all(np.isfinite(np.asarray(many.history["train_loss"][::2])))
+
+
+@pytest.mark.parametrize(
+    ("features", "inputs", "members", "expected"),
+    [
+        ((100, 100, 10), 40, 8, ("vmap", 8)),  # small members: one batched program
+        ((100, 100, 10), 40, 32, ("vmap", 32)),
+        ((100, 100, 10), 40, 128, ("map", 32)),  # at most 32 members per block
+        ((500, 10), 784, 16, ("map", 2)),  # 4.8 MB of Adam state each: blocks of two
+    ],
+)
+def test_auto_strategy_blocks_by_member_state_bytes(features, inputs, members, expected):
+    from jaxdl.nn import MLP
+    from jaxdl.training.population import state_bytes_per_member
+
+    model = MLP(features=features)
+    tx = optax.inject_hyperparams(optax.adam)(learning_rate=1e-3)
+    x = jax.ShapeDtypeStruct((1, inputs), jnp.float32)
+    keys = jax.random.split(jax.random.key(0), members)
+    states = jax.eval_shape(jax.vmap(lambda k: create_train_state(k, model, x, tx)), keys)
+    weights = sum(a * b + b for a, b in zip((inputs, *features[:-1]), features, strict=True))
+    assert 3 * 4 * weights <= state_bytes_per_member(states, members) <= 3 * 4 * weights + 64
+    assert choose_strategy(states, members) == expected
