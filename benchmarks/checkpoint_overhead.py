@@ -24,14 +24,13 @@ save for the 45k-parameter state, on the training thread) nor the device-to-host
 ``StandardSave``: tensorstore + OCDBT cost about 100 ms of wall time and 40 ms of CPU per
 checkpoint whatever its size (a JSON item alone: 19 ms), plus 10-40 ms of thread start-up
 on the training thread, and the last save's write is waited for before ``fit`` returns.
-Arrays are now one raw file written by a small orbax handler in orbax's background thread
-(same atomic rename, checksums still verified on restore): a save and its wait cost about
-as much as the JSON item. Before (last session, idle machine): 0.48 s -> 0.58 s (1.22x);
-today with ``StandardSave`` (load 6-14): 0.93 s -> 1.25 s (1.35x). With the raw file, 4
-checkpoints cost 0.91 s -> 1.09 s of CPU (1.20x, load 20-26, medians of 5; wall times
-then swing 2x). ``fit``'s default interval now also waits 10 s after the previous save, so
-this 1-3 s run writes its last checkpoint only: 0.97 s -> 0.93 s of CPU (0.95x, load
-21-28), the whole ``jaxdl run mnist1d-mlp`` 25.0 s -> 23.5 s (0.94x, 2 pairs).
+Arrays stay in orbax's standard format (``StandardSave``: tensorstore, restorable onto
+another device count or mesh), so the fixed cost per save is kept and paid less often:
+``fit``'s default interval (a quarter of the run) also waits 10 s after the previous save,
+so a short run such as this one writes its last checkpoint only, while a long run still
+saves a few times (and always at the end and on SIGINT / SIGTERM). Before (last session,
+idle machine, 4 saves): 0.48 s -> 0.58 s (1.22x). The figures of the current version are
+in the README's benchmark table.
 """
 
 from __future__ import annotations

@@ -80,7 +80,7 @@ def _interrupted_run(model, data, directory: pathlib.Path) -> None:
 
 
 def _data_files(step_dir: pathlib.Path) -> list[pathlib.Path]:
-    return [p for p in (step_dir / "arrays").rglob("*") if p.is_file() and p.name == "data"]
+    return [p for p in (step_dir / "arrays").rglob("*") if p.is_file() and p.parent.name == "d"]
 
 
 def _flip(step_dir: pathlib.Path) -> None:

@@ -102,7 +102,7 @@ def _flip_latest(checkpoint_dir: pathlib.Path) -> pathlib.Path:
         key=lambda p: int(p.name),
     )
     for path in (latest / "arrays").rglob("*"):
-        if path.is_file() and path.name == "data":  # the raw bytes of every array
+        if path.is_file() and path.parent.name == "d":
             data = bytearray(path.read_bytes())
             data[len(data) // 2] ^= 0x10
             path.write_bytes(bytes(data))
