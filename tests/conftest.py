@@ -3,7 +3,12 @@
 - rank promotion raises (no silent broadcasting of mismatched ranks);
 - dtype promotion is strict, except in tests marked ``standard_dtype_promotion``
   (optax's Adam bias correction mixes a Python float with an int32 count);
-- PRNG key reuse is an error.
+- PRNG key reuse is an error;
+- XLA skips its expensive backend (LLVM) optimizations: the suite's programs are tiny and
+  compiled once each, so compiling dominates and a less optimized program is ~1.7x cheaper
+  overall. Results may differ from optimized code in the last bits (every comparison has a
+  tolerance, or compares two runs compiled alike). ``JAXDL_TEST_XLA_OPT=full`` restores
+  full optimization.
 """
 
 from __future__ import annotations
@@ -12,6 +17,9 @@ import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("MPLBACKEND", "Agg")
+if os.environ.get("JAXDL_TEST_XLA_OPT") != "full":
+    # inherited by the subprocesses some tests start (CLI runs, kill-and-resume)
+    os.environ.setdefault("JAX_DISABLE_MOST_OPTIMIZATIONS", "1")
 
 import jax  # noqa: E402
 import pytest  # noqa: E402
@@ -19,6 +27,8 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 jax.config.update("jax_debug_key_reuse", True)
+if os.environ.get("JAXDL_TEST_XLA_OPT") != "full":
+    jax.config.update("jax_disable_most_optimizations", True)
 
 
 def pytest_configure(config):

@@ -199,10 +199,12 @@ def test_standardize_constant_float32_column_like_sklearn(value, n):
     np.testing.assert_allclose(test_z, scaler.transform(x_test), atol=1e-4)
 
 
+# Random values over a few sizes: each new size compiles every eager op again, so the
+# sizes (including the thirteen of the bug report) are drawn from a short list.
 @settings(max_examples=25)
 @given(
     value=st.floats(-1e4, 1e4, allow_nan=False, width=32),
-    n=st.integers(2, 60),
+    n=st.sampled_from([2, 13, 60]),
     relative_step=st.sampled_from([0.0, 1e-3, 1e-1]),
 )
 def test_standardize_near_constant_column_matches_float64(value, n, relative_step):

@@ -93,10 +93,11 @@ def test_r2_constant_float32_target_like_sklearn(value, n):
     np.testing.assert_allclose(float(metrics.r2_score(both, predictions)), expected, rtol=1e-5)
 
 
+# Random values over a few sizes (each new size compiles every eager op again).
 @settings(max_examples=25)
 @given(
     value=st.floats(-1e3, 1e3, allow_nan=False, width=32),
-    n=st.integers(3, 50),
+    n=st.sampled_from([3, 13, 50]),
     relative_step=st.sampled_from([1e-2, 1e-1, 1.0]),
 )
 def test_r2_near_constant_target_matches_float64(value, n, relative_step):

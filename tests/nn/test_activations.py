@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -169,25 +166,6 @@ class TestPReLU:
             layer.init(jax.random.key(1), jnp.ones((2, 4)))
         with pytest.raises(ValueError, match="num_slopes must be > 0"):
             act.PReLU(num_slopes=0).init(jax.random.key(1), jnp.ones((2, 4)))
-
-
-@pytest.mark.parametrize(
-    "module_name",
-    [
-        "jaxdl.nn.activations",
-        "jaxdl.nn.initializers",
-        "jaxdl.nn.linear",
-        "jaxdl.nn.perceptron",
-        "jaxdl.nn.mlp",
-        "jaxdl.nn.backprop",
-        "jaxdl.losses.core",
-    ],
-)
-def test_docstring_examples_run(module_name):
-    module = importlib.import_module(module_name)
-    result = doctest.testmod(module, extraglobs={"jax": jax, "jnp": jnp}, verbose=False)
-    assert result.attempted > 0
-    assert result.failed == 0, f"{result.failed} docstring examples of {module_name} failed"
 
 
 def test_clipped_linear_output_has_no_gradient_outside_the_unit_interval(key):

@@ -14,17 +14,7 @@ from jaxdl.nn.inspect import (
     worst_mistakes,
 )
 from jaxdl.testing import assert_jit_matches_eager
-
-
-class TinyReLUNet(nn.Module):
-    """Dense(6) -> ReLU (sown as 'hidden') -> Dense(3)."""
-
-    @nn.compact
-    def __call__(self, x):
-        z = nn.Dense(6, name="hidden_dense")(x)
-        h = nn.relu(z)
-        self.sow("intermediates", "hidden", h)
-        return nn.Dense(3, name="output_dense")(h)
+from tests._fixtures import TinyReLUNet
 
 
 def test_dead_unit_fraction_matches_numpy():

@@ -11,16 +11,7 @@ import pytest
 from jaxdl.losses import multi_task_loss
 from jaxdl.nn.multitask import MultiTaskMLP
 from jaxdl.nn.registry import registered_models
-
-
-def _sgd_steps(tx, params, loss, num_steps):
-    def body(carry, _):
-        p, s = carry
-        updates, s = tx.update(jax.grad(loss)(p), s, p)
-        return (optax.apply_updates(p, updates), s), None
-
-    (params, _), _ = jax.lax.scan(body, (params, tx.init(params)), None, length=num_steps)
-    return params
+from tests._fixtures import optax_steps
 
 
 def test_multi_task_mlp_shares_the_trunk(key):
@@ -57,7 +48,7 @@ def test_multi_task_training_reduces_both_losses(key):
     def loss(p):
         return multi_task_loss(task_losses(p), [1.0, 0.5])
 
-    trained = _sgd_steps(optax.sgd(0.2), params, loss, 150)
+    trained = optax_steps(optax.sgd(0.2), params, loss, 150)
     before, after = task_losses(params), task_losses(trained)
     assert after[0] < 0.5 * before[0] and after[1] < 0.5 * before[1]
 

@@ -9,16 +9,7 @@ import optax
 
 from jaxdl.losses import semi_supervised_loss
 from jaxdl.nn.semi_supervised import SemiSupervisedAutoencoder
-
-
-def _sgd_steps(tx, params, loss, num_steps):
-    def body(carry, _):
-        p, s = carry
-        updates, s = tx.update(jax.grad(loss)(p), s, p)
-        return (optax.apply_updates(p, updates), s), None
-
-    (params, _), _ = jax.lax.scan(body, (params, tx.init(params)), None, length=num_steps)
-    return params
+from tests._fixtures import optax_steps
 
 
 def test_semi_supervised_autoencoder_shares_the_encoder(key):
@@ -49,6 +40,6 @@ def test_semi_supervised_training_with_few_labels(key):
             jnp.square(x_hat - x)
         )
 
-    trained = _sgd_steps(optax.sgd(0.1), params, lambda p: parts(p)[0], 200)
+    trained = optax_steps(optax.sgd(0.1), params, lambda p: parts(p)[0], 200)
     assert parts(trained)[0] < parts(params)[0]
     assert parts(trained)[1] < parts(params)[1]  # the unlabelled rows were used

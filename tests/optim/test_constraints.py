@@ -17,6 +17,7 @@ from jaxdl.optim.constraints import (
     soft_threshold,
 )
 from jaxdl.testing import assert_grads_close, assert_jit_matches_eager, assert_vmap_matches_loop
+from tests._fixtures import optax_steps
 
 
 def _sparse_regression(key, num_examples=40, num_features=10):
@@ -35,13 +36,7 @@ def _train(tx, x, y, penalty=None, num_steps=300):
         data = jnp.mean(jnp.square(x @ p["kernel"] + p["bias"] - y)) / 2
         return data if penalty is None else data + penalty(p)
 
-    def body(carry, _):
-        p, s = carry
-        updates, s = tx.update(jax.grad(loss)(p), s, p)
-        return (optax.apply_updates(p, updates), s), None
-
-    (params, _), _ = jax.lax.scan(body, (params, tx.init(params)), None, length=num_steps)
-    return params
+    return optax_steps(tx, params, loss, num_steps)
 
 
 def test_soft_threshold_values_and_exact_zeros():

@@ -8,17 +8,7 @@ import jax.numpy as jnp
 import pytest
 
 from jaxdl.training.diagnostics import overfit_small_batch_check
-
-
-class TinyReLUNet(nn.Module):
-    """Dense(6) -> ReLU (sown as 'hidden') -> Dense(3)."""
-
-    @nn.compact
-    def __call__(self, x):
-        z = nn.Dense(6, name="hidden_dense")(x)
-        h = nn.relu(z)
-        self.sow("intermediates", "hidden", h)
-        return nn.Dense(3, name="output_dense")(h)
+from tests._fixtures import TinyReLUNet
 
 
 def test_overfit_small_batch_passes_for_a_capable_model(key):

@@ -3,10 +3,8 @@ one compilation, resume history, and non-finite validation metrics."""
 
 from __future__ import annotations
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import optax
 import pytest
 
 from jaxdl.training import (
@@ -14,26 +12,14 @@ from jaxdl.training import (
     NonFiniteLossError,
     NonFiniteMetricError,
     RunLogger,
-    TrainState,
-    create_train_state,
     fit,
     make_supervised_loss,
     update_step,
 )
 from jaxdl.training.engine import steps_per_epoch, tree_where
+from tests._fixtures import Interrupt, linear_problem, raw_state, stop_at_epoch
 
 pytestmark = pytest.mark.standard_dtype_promotion
-
-
-def _raw_state(params, opt_state=None) -> TrainState:
-    return TrainState(
-        step=jnp.zeros((), jnp.int32),
-        params=params,
-        opt_state={} if opt_state is None else opt_state,
-        model_state={},
-        apply_fn=None,
-        tx=None,
-    )
 
 
 def _counting_step(bad_at: int | None = None):
@@ -50,7 +36,7 @@ def test_nonfinite_inside_a_chunk_names_the_step_and_returns_the_last_good_state
     with pytest.raises(NonFiniteLossError, match="non-finite loss at step 7") as info:
         fit(
             jax.random.key(0),
-            _raw_state(jnp.zeros(())),
+            raw_state(jnp.zeros(())),
             _counting_step(bad_at=7),
             (x,),
             num_epochs=6,
@@ -76,7 +62,7 @@ def test_one_epoch_with_long_chunks_computes_one_epoch():
     x = jnp.zeros((5, 1))
     result = fit(
         jax.random.key(0),
-        _raw_state(jnp.zeros(())),
+        raw_state(jnp.zeros(())),
         update_step(step),
         (x,),
         num_epochs=1,
@@ -99,7 +85,7 @@ def test_no_recompilation_after_the_first_chunk():
     x = jnp.zeros((4, 1))
     fit(
         jax.random.key(0),
-        _raw_state(jnp.zeros(())),
+        raw_state(jnp.zeros(())),
         update_step(step),
         (x,),
         num_epochs=7,
@@ -111,16 +97,8 @@ def test_no_recompilation_after_the_first_chunk():
     assert len(set(seen_after_first)) == 1 and len(traces) == 1
 
 
-def _mlp_problem(n=64):
-    x = jax.random.normal(jax.random.key(0), (n, 3))
-    y = (x[:, 0] > 0).astype(jnp.int32)
-    model = nn.Dense(2)
-    state = create_train_state(jax.random.key(1), model, x[:1], optax.sgd(0.1))
-    return model, state, x, y
-
-
 def test_resume_history_is_complete_and_metrics_jsonl_not_duplicated(tmp_path):
-    model, state, x, y = _mlp_problem()
+    model, state, x, y = linear_problem()
     logger = RunLogger(tmp_path / "run")
     kwargs = dict(
         num_epochs=6,
@@ -131,20 +109,13 @@ def test_resume_history_is_complete_and_metrics_jsonl_not_duplicated(tmp_path):
         checkpoint_every_steps=8,
     )
 
-    class Stop(Exception):
-        pass
-
-    def stop_at_5(record):
-        if record["epoch"] == 5:
-            raise Stop
-
-    with pytest.raises(Stop):
+    with pytest.raises(Interrupt):
         fit(
             jax.random.key(2),
             state,
             make_supervised_loss(model),
             (x, y),
-            callback=stop_at_5,
+            callback=stop_at_epoch(5),
             **kwargs,
         )
     resumed = fit(jax.random.key(2), state, make_supervised_loss(model), (x, y), **kwargs)
@@ -154,7 +125,7 @@ def test_resume_history_is_complete_and_metrics_jsonl_not_duplicated(tmp_path):
 
 
 def test_nonfinite_validation_metric_under_early_stopping_is_an_error():
-    model, state, x, y = _mlp_problem()
+    model, state, x, y = linear_problem()
 
     def eval_fn(params, model_state, batch):
         return {"loss": jnp.asarray(jnp.nan)}

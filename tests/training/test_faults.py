@@ -18,17 +18,15 @@ import optax
 import pytest
 
 from jaxdl.nn import MLP
+from jaxdl.testing import assert_bitwise_equal
 from jaxdl.training import create_train_state, fit, make_supervised_loss
 from jaxdl.training.checkpoints import CheckpointError, CheckpointWarning
+from tests._fixtures import Interrupt, stop_at_epoch
 
 pytestmark = pytest.mark.standard_dtype_promotion
 
 NUM_EPOCHS, BATCH_SIZE, NUM_EXAMPLES = 6, 16, 64
 STEPS_PER_EPOCH = NUM_EXAMPLES // BATCH_SIZE
-
-
-class _Stop(Exception):
-    pass
 
 
 @functools.cache
@@ -51,10 +49,6 @@ def _fit(model, data, checkpoint_dir=None, stop_at=None):
     if checkpoint_dir is not None and "checkpoint_every_steps" in inspect.signature(fit).parameters:
         options["checkpoint_every_steps"] = STEPS_PER_EPOCH  # every epoch, whatever the default
 
-    def callback(record):
-        if record["epoch"] == stop_at:
-            raise _Stop
-
     state = create_train_state(jax.random.key(1), model, data[0][:1], optax.adam(1e-2))
     return fit(
         jax.random.key(2),
@@ -66,14 +60,14 @@ def _fit(model, data, checkpoint_dir=None, stop_at=None):
         epochs_per_chunk=1,
         progress=False,
         checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
-        callback=callback,
+        callback=None if stop_at is None else stop_at_epoch(stop_at),
         **options,
     )
 
 
 def _interrupted_run(model, data, directory: pathlib.Path) -> None:
     """Checkpoints after epochs 3 and 4 (two kept), then an interruption in epoch 5."""
-    with pytest.raises(_Stop):
+    with pytest.raises(Interrupt):
         _fit(model, data, directory, stop_at=5)
     steps = sorted(int(p.name) for p in (directory / "latest").iterdir() if p.name.isdigit())
     assert steps == [3 * STEPS_PER_EPOCH, 4 * STEPS_PER_EPOCH]
@@ -95,13 +89,6 @@ def _truncate(step_dir: pathlib.Path) -> None:
         path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
 
 
-def _bitwise_equal(a, b) -> bool:
-    return all(
-        np.array_equal(np.asarray(u), np.asarray(v))
-        for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    )
-
-
 @pytest.mark.parametrize("corrupt", [_flip, _truncate], ids=["bit-flip", "truncated"])
 def test_fit_resumes_from_the_previous_checkpoint_when_the_latest_is_corrupt(
     tmp_path, corrupt, reference
@@ -120,8 +107,8 @@ def test_fit_resumes_from_the_previous_checkpoint_when_the_latest_is_corrupt(
     assert "\n" not in ours[0]
     assert resumed.history[-1]["epoch"] == NUM_EPOCHS
     assert [r["epoch"] for r in resumed.history][-3:] == [4, 5, 6]  # epoch 4 was redone
-    assert _bitwise_equal(resumed.state.params, reference.state.params)
-    assert _bitwise_equal(resumed.state.opt_state, reference.state.opt_state)
+    assert_bitwise_equal(resumed.state.params, reference.state.params)
+    assert_bitwise_equal(resumed.state.opt_state, reference.state.opt_state)
     # the corrupt checkpoint was moved aside, never kept as "the last good one"
     assert (tmp_path / "corrupt" / f"latest-{4 * STEPS_PER_EPOCH}").is_dir()
     kept = sorted(int(p.name) for p in (tmp_path / "latest").iterdir() if p.name.isdigit())

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
-from jaxdl.training import NonFiniteLossError, create_train_state, fit, make_supervised_loss
+from jaxdl.training import NonFiniteLossError, fit, make_supervised_loss
 from jaxdl.training.inputs import check_finite_data, check_key, num_examples, validate_fit_args
+from tests._fixtures import linear_problem
 
 pytestmark = pytest.mark.standard_dtype_promotion
 
 
-def _mlp_problem(n=64):
-    x = jax.random.normal(jax.random.key(0), (n, 3))
-    y = (x[:, 0] > 0).astype(jnp.int32)
-    model = nn.Dense(2)
-    state = create_train_state(jax.random.key(1), model, x[:1], optax.sgd(0.1))
-    return model, state, x, y
-
-
 def test_key_must_be_a_typed_key():
-    model, state, x, y = _mlp_problem()
+    model, state, x, y = linear_problem()
     loss = make_supervised_loss(model)
     for bad in (0, jnp.arange(2, dtype=jnp.uint32), jax.random.PRNGKey(0), np.int32(3)):
         with pytest.raises(TypeError, match="key must be a typed PRNG key"):
@@ -32,7 +23,7 @@ def test_key_must_be_a_typed_key():
 
 
 def test_nonfinite_data_is_reported_with_array_and_index():
-    model, state, x, y = _mlp_problem()
+    model, state, x, y = linear_problem()
     loss = make_supervised_loss(model)
     bad = x.at[5, 2].set(jnp.nan)
     with pytest.raises(ValueError, match=r"train_data\[0\] holds a non-finite value .* \(5, 2\)"):

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-NUM_EPOCHS = 14
+NUM_EPOCHS = 10
 
 SCRIPT = textwrap.dedent(
     """
@@ -51,11 +51,21 @@ SCRIPT = textwrap.dedent(
 
 def _env() -> dict[str, str]:
     path = os.environ.get("PYTHONPATH", "")
-    return dict(
+    env = dict(
         os.environ,
         JAX_PLATFORMS="cpu",
         PYTHONPATH=f"{ROOT}{os.pathsep}{path}" if path else str(ROOT),
     )
+    cache = os.environ.get("JAXDL_TEST_XLA_CACHE")
+    if cache and cache != "off":
+        # The five runs compile the same programs: the session's XLA cache (tests/conftest.py)
+        # lets the first compile them and the others read them.
+        env.update(
+            JAX_COMPILATION_CACHE_DIR=cache,
+            JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+            JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="-1",
+        )
+    return env
 
 
 def _command(checkpoint_dir: str, out: pathlib.Path) -> list[str]:

@@ -9,7 +9,7 @@ import numpy as np
 import optax
 import pytest
 
-from jaxdl.testing import assert_pytrees_allclose
+from jaxdl.testing import assert_bitwise_equal, assert_pytrees_allclose
 from jaxdl.training import (
     EarlyStopping,
     NonFiniteLossError,
@@ -18,20 +18,9 @@ from jaxdl.training import (
     fit,
     make_supervised_loss,
 )
+from tests._fixtures import Interrupt, TinyNet, classification_data, count_traces, stop_at_epoch
 
 pytestmark = pytest.mark.standard_dtype_promotion
-
-
-class _Net(nn.Module):
-    hidden: int = 16
-    classes: int = 3
-    dropout: float = 0.0
-
-    @nn.compact
-    def __call__(self, x, train: bool = False):
-        x = nn.tanh(nn.Dense(self.hidden)(x))
-        x = nn.Dropout(self.dropout, deterministic=not train)(x)
-        return nn.Dense(self.classes)(x)
 
 
 class _BatchNormNet(nn.Module):
@@ -42,26 +31,13 @@ class _BatchNormNet(nn.Module):
         return nn.Dense(2)(nn.relu(x))
 
 
-def _data(seed: int = 0, n: int = 96, d: int = 4):
-    x = jax.random.normal(jax.random.key(seed), (n, d))
-    y = jnp.argmax(x[:, :3], axis=-1).astype(jnp.int32)
-    return x, y
-
-
 def _state(model, x, tx, seed=1):
     return create_train_state(jax.random.key(seed), model, x[:2], tx)
 
 
-def _bitwise_equal(a, b) -> bool:
-    return all(
-        np.array_equal(np.asarray(u), np.asarray(v))
-        for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    )
-
-
 def test_fit_learns_and_reports_history():
-    x, y = _data()
-    model = _Net()
+    x, y = classification_data()
+    model = TinyNet()
     result = fit(
         jax.random.key(2),
         _state(model, x, optax.adam(1e-2)),
@@ -81,8 +57,8 @@ def test_fit_learns_and_reports_history():
 
 
 def test_full_batch_gd_equals_manual_gradient_descent():
-    x, y = _data()
-    model = _Net()
+    x, y = classification_data()
+    model = TinyNet()
     loss_fn = make_supervised_loss(model, "cross_entropy", ())
     state = _state(model, x, optax.sgd(0.3))
     result = fit(jax.random.key(3), state, loss_fn, (x, y), num_epochs=5, progress=False)
@@ -97,8 +73,8 @@ def test_full_batch_gd_equals_manual_gradient_descent():
 
 @pytest.mark.parametrize(("batch_size", "steps_per_epoch"), [(1, 96), (10, 9), (None, 1)])
 def test_steps_per_epoch_for_online_minibatch_and_full_batch(batch_size, steps_per_epoch):
-    x, y = _data()
-    model = _Net()
+    x, y = classification_data()
+    model = TinyNet()
     result = fit(
         jax.random.key(4),
         _state(model, x, optax.sgd(0.01)),
@@ -112,11 +88,12 @@ def test_steps_per_epoch_for_online_minibatch_and_full_batch(batch_size, steps_p
 
 
 def test_same_key_gives_bitwise_identical_parameters():
-    x, y = _data()
-    model = _Net(dropout=0.2)
-    runs = [
-        fit(
-            jax.random.key(5),
+    x, y = classification_data()
+    model = TinyNet(dropout=0.2)
+
+    def params_after_training(seed):
+        return fit(
+            jax.random.key(seed),
             _state(model, x, optax.adam(1e-2)),
             make_supervised_loss(model),
             (x, y),
@@ -124,37 +101,22 @@ def test_same_key_gives_bitwise_identical_parameters():
             batch_size=8,
             progress=False,
         ).state.params
-        for _ in range(2)
-    ]
-    assert _bitwise_equal(*runs)
-    other = fit(
-        jax.random.key(6),
-        _state(model, x, optax.adam(1e-2)),
-        make_supervised_loss(model),
-        (x, y),
-        num_epochs=3,
-        batch_size=8,
-        progress=False,
-    ).state.params
-    assert not _bitwise_equal(runs[0], other)
+
+    first, again, other = (params_after_training(seed) for seed in (5, 5, 6))
+    assert_bitwise_equal(first, again)
+    with pytest.raises(AssertionError, match="values differ bitwise"):
+        assert_bitwise_equal(first, other)
 
 
 @pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_parameters(tmp_path):
-    x, y = _data()
-    model = _Net(dropout=0.1)
+    x, y = classification_data()
+    model = TinyNet(dropout=0.1)
     loss_fn = make_supervised_loss(model)
     kwargs = dict(num_epochs=6, batch_size=16, val_data=(x, y), progress=False)
     reference = fit(
         jax.random.key(7), _state(model, x, optax.adam(1e-2)), loss_fn, (x, y), **kwargs
     )
-
-    class Interrupt(Exception):
-        pass
-
-    def stop_after_epoch_3(record):
-        if record["epoch"] == 3:
-            raise Interrupt
 
     with pytest.raises(Interrupt):
         fit(
@@ -163,7 +125,7 @@ def test_interrupted_run_resumes_to_the_same_parameters(tmp_path):
             loss_fn,
             (x, y),
             checkpoint_dir=str(tmp_path),
-            callback=stop_after_epoch_3,
+            callback=stop_at_epoch(3),
             **kwargs,
         )
     resumed = fit(
@@ -176,8 +138,8 @@ def test_interrupted_run_resumes_to_the_same_parameters(tmp_path):
     )
     # the history is the whole run once: restored epochs, then the redone and new ones
     assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4, 5, 6]
-    assert _bitwise_equal(resumed.state.params, reference.state.params)
-    assert _bitwise_equal(resumed.state.opt_state, reference.state.opt_state)
+    assert_bitwise_equal(resumed.state.params, reference.state.params)
+    assert_bitwise_equal(resumed.state.opt_state, reference.state.opt_state)
 
 
 def test_nan_loss_stops_with_step_and_keeps_last_good_checkpoint(tmp_path):
@@ -205,10 +167,10 @@ def test_nan_loss_stops_with_step_and_keeps_last_good_checkpoint(tmp_path):
 
 
 def test_early_stopping_returns_best_parameters():
-    x, y = _data(n=64)
-    xv, yv = _data(seed=11, n=64)
+    x, y = classification_data(n=64)
+    xv, yv = classification_data(seed=11, n=64)
     yv = (yv + 1) % 3  # a validation set the model cannot fit: its loss rises
-    model = _Net()
+    model = TinyNet()
     result = fit(
         jax.random.key(10),
         _state(model, x, optax.adam(3e-2)),
@@ -230,7 +192,7 @@ def test_early_stopping_returns_best_parameters():
 
 
 def test_batch_norm_statistics_are_updated_and_used():
-    x, y = _data(d=3)
+    x, y = classification_data(d=3)
     model = _BatchNormNet()
     y = (y > 0).astype(jnp.int32)
     state = _state(model, x, optax.adam(1e-2))
@@ -246,13 +208,14 @@ def test_batch_norm_statistics_are_updated_and_used():
     )
     before = state.model_state["batch_stats"]
     after = result.state.model_state["batch_stats"]
-    assert not _bitwise_equal(before, after)
+    with pytest.raises(AssertionError, match="values differ bitwise"):
+        assert_bitwise_equal(before, after)
     assert np.isfinite(result.history[-1]["val_loss"])
 
 
 def test_example_weights_select_examples():
-    x, y = _data()
-    model = _Net()
+    x, y = classification_data()
+    model = TinyNet()
     loss_fn = make_supervised_loss(model, "cross_entropy", ())
     weights = (jnp.arange(96) < 48).astype(jnp.float32)
     kwargs = dict(num_epochs=4, progress=False)
@@ -266,14 +229,9 @@ def test_example_weights_select_examples():
 
 
 def test_compiles_once_for_all_chunks():
-    x, y = _data()
-    model = _Net()
-    base = make_supervised_loss(model)
-    traces = []
-
-    def counting_loss(params, model_state, batch, key):
-        traces.append(1)
-        return base(params, model_state, batch, key)
+    x, y = classification_data()
+    model = TinyNet()
+    counting_loss, traces = count_traces(make_supervised_loss(model))
 
     fit(
         jax.random.key(15),
@@ -289,8 +247,8 @@ def test_compiles_once_for_all_chunks():
 
 
 def test_logger_writes_metrics_jsonl(tmp_path):
-    x, y = _data()
-    model = _Net()
+    x, y = classification_data()
+    model = TinyNet()
     logger = RunLogger(tmp_path)
     fit(
         jax.random.key(16),
@@ -308,8 +266,8 @@ def test_logger_writes_metrics_jsonl(tmp_path):
 
 
 def test_gradient_clipping_bounds_the_update():
-    x, y = _data()
-    model = _Net()
+    x, y = classification_data()
+    model = TinyNet()
     state = create_train_state(jax.random.key(17), model, x[:2], optax.sgd(1.0), max_grad_norm=1e-3)
     result = fit(
         jax.random.key(18), state, make_supervised_loss(model), (x, y), num_epochs=1, progress=False
@@ -329,8 +287,8 @@ def test_gradient_clipping_bounds_the_update():
     ],
 )
 def test_bad_hyperparameters_raise(kwargs, match):
-    x, y = _data()
-    model = _Net()
+    x, y = classification_data()
+    model = TinyNet()
     with pytest.raises(ValueError, match=match):
         fit(
             jax.random.key(21),
@@ -343,8 +301,8 @@ def test_bad_hyperparameters_raise(kwargs, match):
 
 
 def test_bad_data_raise():
-    x, y = _data()
-    model = _Net()
+    x, y = classification_data()
+    model = TinyNet()
     state = _state(model, x, optax.sgd(0.1))
     loss_fn = make_supervised_loss(model)
     with pytest.raises(ValueError, match=r"train_data\[0\] must have shape \(N, 4\)"):
@@ -358,8 +316,8 @@ def test_bad_data_raise():
 
 
 def test_non_positive_learning_rate_raises():
-    x, y = _data()
-    model = _Net()
+    x, y = classification_data()
+    model = TinyNet()
     state = _state(model, x, optax.inject_hyperparams(optax.sgd)(learning_rate=-0.1))
     with pytest.raises(ValueError, match="learning_rate must be > 0"):
         fit(

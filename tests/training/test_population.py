@@ -18,38 +18,13 @@ from jaxdl.training import (
     set_hyperparams,
 )
 from jaxdl.training.population import choose_strategy
+from tests._fixtures import TinyNet, classification_data, count_traces, linear_problem
 
 pytestmark = pytest.mark.standard_dtype_promotion
 
 
-class _Net(nn.Module):
-    hidden: int = 16
-    classes: int = 3
-    dropout: float = 0.0
-
-    @nn.compact
-    def __call__(self, x, train: bool = False):
-        x = nn.tanh(nn.Dense(self.hidden)(x))
-        x = nn.Dropout(self.dropout, deterministic=not train)(x)
-        return nn.Dense(self.classes)(x)
-
-
-def _data(seed: int = 0, n: int = 96, d: int = 4):
-    x = jax.random.normal(jax.random.key(seed), (n, d))
-    y = jnp.argmax(x[:, :3], axis=-1).astype(jnp.int32)
-    return x, y
-
-
-def _mlp_problem(n=64):
-    x = jax.random.normal(jax.random.key(0), (n, 3))
-    y = (x[:, 0] > 0).astype(jnp.int32)
-    model = nn.Dense(2)
-    state = create_train_state(jax.random.key(1), model, x[:1], optax.sgd(0.1))
-    return model, state, x, y
-
-
 def test_fit_many_strategies_agree():
-    model, _, x, y = _mlp_problem(n=32)
+    model, _, x, y = linear_problem(n=32)
     tx = optax.sgd(0.1)
     states = jax.vmap(lambda k: create_train_state(k, model, x[:1], tx))(
         jax.random.split(jax.random.key(4), 3)
@@ -78,8 +53,8 @@ def test_fit_many_strategies_agree():
 
 
 def test_fit_many_matches_separate_runs_and_learning_rate_grid():
-    x, y = _data()
-    model = _Net()
+    x, y = classification_data()
+    model = TinyNet()
     loss_fn = make_supervised_loss(model)
     tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
     rates = jnp.array([0.01, 0.1, 0.5])
@@ -106,14 +81,9 @@ def test_fit_many_matches_separate_runs_and_learning_rate_grid():
 
 
 def test_fit_many_reuses_its_compiled_program():
-    x, y = _data()
-    model = _Net()
-    base = make_supervised_loss(model)
-    traces = []
-
-    def counting_loss(params, model_state, batch, key):
-        traces.append(1)
-        return base(params, model_state, batch, key)
+    x, y = classification_data()
+    model = TinyNet()
+    counting_loss, traces = count_traces(make_supervised_loss(model))
 
     tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
     for seed in (30, 31):

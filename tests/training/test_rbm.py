@@ -10,20 +10,15 @@ import pytest
 from sklearn.datasets import load_digits
 
 from jaxdl.probabilistic import rbm
+from jaxdl.testing import assert_bitwise_equal
 from jaxdl.training import Checkpointer, cd_update_step, rbm_train_state, train_rbm
+from tests._fixtures import Interrupt, stop_at_epoch
 
 
 @pytest.fixture(scope="module")
 def digits():
     x = load_digits().data[:200]
     return jnp.asarray((x / 16.0 > 0.5).astype(np.float32))
-
-
-def _bitwise_equal(a, b) -> bool:
-    return all(
-        np.array_equal(np.asarray(x), np.asarray(y))
-        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    )
 
 
 @pytest.mark.parametrize("persistent", [False, True])
@@ -70,16 +65,9 @@ def test_pcd_resumes_bit_for_bit_with_its_chains_checkpointed(digits, tmp_path):
     )
     reference = train_rbm(jax.random.key(3), params, data, **kwargs)
 
-    class Stop(Exception):
-        pass
-
-    def stop_at_2(record):
-        if record["epoch"] == 2:
-            raise Stop
-
     ckpt = dict(checkpoint_dir=str(tmp_path), checkpoint_every_steps=1)
-    with pytest.raises(Stop):
-        train_rbm(jax.random.key(3), params, data, callback=stop_at_2, **ckpt, **kwargs)
+    with pytest.raises(Interrupt):
+        train_rbm(jax.random.key(3), params, data, callback=stop_at_epoch(2), **ckpt, **kwargs)
     # the interrupted run's checkpoint holds the persistent chains in model_state
     with Checkpointer(str(tmp_path)) as checkpointer:
         step = checkpointer.latest_step()
@@ -93,9 +81,9 @@ def test_pcd_resumes_bit_for_bit_with_its_chains_checkpointed(digits, tmp_path):
         saved = checkpointer.restore(like)
     assert saved["model_state"]["chains"].shape == (6, 64)
     resumed = train_rbm(jax.random.key(3), params, data, **ckpt, **kwargs)
-    assert _bitwise_equal(resumed.state.params, reference.state.params)
-    assert _bitwise_equal(resumed.state.model_state, reference.state.model_state)
-    assert _bitwise_equal(resumed.state.opt_state, reference.state.opt_state)
+    assert_bitwise_equal(resumed.state.params, reference.state.params)
+    assert_bitwise_equal(resumed.state.model_state, reference.state.model_state)
+    assert_bitwise_equal(resumed.state.opt_state, reference.state.opt_state)
     assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4]
 
 

@@ -9,28 +9,12 @@ import numpy as np
 import optax
 import pytest
 
+from jaxdl.testing import assert_bitwise_equal
 from jaxdl.training import TrainState, fit, update_step
 from jaxdl.training.steps import UpdateStep, as_update_step, default_eval_fn, make_train_step
+from tests._fixtures import Interrupt, raw_state, stop_at_epoch
 
 pytestmark = pytest.mark.standard_dtype_promotion
-
-
-def _bitwise_equal(a, b) -> bool:
-    return all(
-        np.array_equal(np.asarray(u), np.asarray(v))
-        for u, v in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
-    )
-
-
-def _raw_state(params, opt_state=None) -> TrainState:
-    return TrainState(
-        step=jnp.zeros((), jnp.int32),
-        params=params,
-        opt_state={} if opt_state is None else opt_state,
-        model_state={},
-        apply_fn=None,
-        tx=None,
-    )
 
 
 # A GAN-like step: two networks, two optimizers, k=2 "discriminator" updates per
@@ -43,7 +27,7 @@ def _two_player_state():
     g = _G.init(jax.random.key(0), jnp.zeros((1, 2)))["params"]
     d = _D.init(jax.random.key(1), jnp.zeros((1, 2)))["params"]
     opt = {"g": _G_TX.init(g), "d": _D_TX.init(d)}
-    return _raw_state({"g": g, "d": d}, opt)
+    return raw_state({"g": g, "d": d}, opt)
 
 
 def _two_player_step(key, state, batch):
@@ -82,27 +66,20 @@ def test_custom_two_optimizer_step_trains_and_resumes_bitwise(tmp_path):
     assert int(reference.state.step) == 4 * 6
     assert {"train_loss", "train_d_loss", "train_g_loss"} <= set(reference.history[-1])
 
-    class Stop(Exception):
-        pass
-
-    def stop_at_2(record):
-        if record["epoch"] == 2:
-            raise Stop
-
     ckpt = dict(checkpoint_dir=str(tmp_path), checkpoint_every_steps=1)
-    with pytest.raises(Stop):
+    with pytest.raises(Interrupt):
         fit(
             jax.random.key(3),
             _two_player_state(),
             objective,
             (real,),
-            callback=stop_at_2,
+            callback=stop_at_epoch(2),
             **ckpt,
             **kwargs,
         )
     resumed = fit(jax.random.key(3), _two_player_state(), objective, (real,), **ckpt, **kwargs)
-    assert _bitwise_equal(resumed.state.params, reference.state.params)
-    assert _bitwise_equal(resumed.state.opt_state, reference.state.opt_state)
+    assert_bitwise_equal(resumed.state.params, reference.state.params)
+    assert_bitwise_equal(resumed.state.opt_state, reference.state.opt_state)
     assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4]
 
 
@@ -115,7 +92,7 @@ def test_non_gradient_step_through_fit():
     x = jnp.arange(12.0)[:, None]
     result = fit(
         jax.random.key(0),
-        _raw_state(jnp.zeros(())),
+        raw_state(jnp.zeros(())),
         update_step(mean_step),
         (x,),
         num_epochs=1,
@@ -141,7 +118,7 @@ def test_update_step_wraps_a_function_and_refuses_non_callables():
     assert isinstance(wrapped, UpdateStep) and wrapped.fn is step
     assert wrapped.evaluate is evaluate and default_eval_fn(wrapped, None) is evaluate
     assert as_update_step(wrapped) is step
-    state = _raw_state(jnp.zeros(()))
+    state = raw_state(jnp.zeros(()))
     assert wrapped(jax.random.key(0), state, (jnp.zeros((1, 1)),))[0] is state
     with pytest.raises(TypeError, match="needs a callable"):
         update_step(3)
@@ -174,7 +151,7 @@ def test_a_custom_steps_metrics_reach_the_history_and_validation():
     x = jnp.ones((6, 1))
     result = fit(
         jax.random.key(0),
-        _raw_state(jnp.zeros(())),
+        raw_state(jnp.zeros(())),
         update_step(step, evaluate=evaluate),
         (x,),
         val_data=(x[:3],),

@@ -16,6 +16,7 @@ from jaxdl.training.transfer import (
     retrain_on_all_data,
     transfer_params,
 )
+from tests._fixtures import optax_steps
 
 
 class _Classifier(nn.Module):
@@ -32,16 +33,6 @@ def _two_tasks(key):
     source = _Classifier(num_classes=3).init(k1, jnp.ones((1, 4)))
     target = _Classifier(num_classes=5).init(k2, jnp.ones((1, 4)))
     return source, target
-
-
-def _sgd_steps(tx, params, loss, num_steps):
-    def body(carry, _):
-        p, s = carry
-        updates, s = tx.update(jax.grad(loss)(p), s, p)
-        return (optax.apply_updates(p, updates), s), None
-
-    (params, _), _ = jax.lax.scan(body, (params, tx.init(params)), None, length=num_steps)
-    return params
 
 
 # -------------------------------------------------------------------------- transfer
@@ -91,7 +82,7 @@ def test_freeze_keeps_frozen_leaves_unchanged_and_trains_the_rest(key):
         return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
 
     tx = freeze(optax.sgd(0.5), params, frozen=r"trunk")
-    trained = _sgd_steps(tx, params, loss, 20)
+    trained = optax_steps(tx, params, loss, 20)
     for leaf in ("kernel", "bias"):
         np.testing.assert_array_equal(
             trained["params"]["trunk"][leaf], params["params"]["trunk"][leaf]
