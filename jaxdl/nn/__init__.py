@@ -111,9 +111,33 @@ from jaxdl.nn.recurrent import (
     state_gradient_norms,
     unroll,
 )
+from jaxdl.nn.reservoir import (
+    ESNParams,
+    Readout,
+    echo_state_distance,
+    esn_init_params,
+    fit_readout,
+    intrinsic_plasticity,
+    memory_capacity,
+    nrmse,
+    predict_readout,
+    run_reservoir,
+    spectral_radius,
+)
 from jaxdl.nn.semi_supervised import SemiSupervisedAutoencoder
 
 __all__ = [
+    "ESNParams",
+    "Readout",
+    "echo_state_distance",
+    "esn_init_params",
+    "fit_readout",
+    "intrinsic_plasticity",
+    "memory_capacity",
+    "nrmse",
+    "predict_readout",
+    "run_reservoir",
+    "spectral_radius",
     "BPTTGrads",
     "BidirectionalRNN",
     "DeepRNN",
