@@ -35,12 +35,13 @@ Schmidhuber (1997); Greff et al., "LSTM: A Search Space Odyssey" (2017); Cho et 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+from flax.core import FrozenDict
 
 from jaxdl._checks import check_positive_int, check_rank
 from jaxdl.losses.objective import Objective
@@ -677,6 +678,8 @@ class SequenceClassifier(nn.Module):
         num_outputs: classes (logits) or regression outputs.
         cell: ``"simple"``, ``"lstm"``, ``"gru"`` or ``"gru_library"``.
         unroll: time steps per scan iteration.
+        cell_options: keyword options of the cell (e.g. ``{"forget_gate": False}``); the
+            cell's parameters live under ``"cell"``.
 
     Example:
         >>> import jax, jax.numpy as jnp
@@ -692,15 +695,15 @@ class SequenceClassifier(nn.Module):
     num_outputs: int
     cell: str = "gru"
     unroll: int = 1
+    cell_options: Mapping[str, Any] = FrozenDict()
 
     @nn.compact
     def __call__(self, x: Array, mask: Array | None = None) -> Array:
         """``x [B, T, D]`` (and ``mask [B, T]``) to ``o [B, K]``."""
         check_rank("x", x, 3)
         lengths = _lengths(mask, x)
-        carry, _ = _rnn(make_cell(self.cell, self.num_hidden), self.unroll, name="rnn")(
-            x, seq_lengths=lengths, return_carry=True
-        )
+        cell = make_cell(self.cell, self.num_hidden, name="cell", **dict(self.cell_options))
+        carry, _ = _rnn(cell, self.unroll, name="rnn")(x, seq_lengths=lengths, return_carry=True)
         h = carry[1] if isinstance(carry, tuple) else carry
         return nn.Dense(self.num_outputs, name="output")(h)
 
