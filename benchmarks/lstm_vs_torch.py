@@ -5,7 +5,8 @@ the last hidden state gives 10 logits, cross-entropy, Adam 1e-3, batch 32. Both 
 from the same weights (PyTorch's initialisation copied with ``lstm_params_from_torch``) and
 see the same batches in the same order. jaxdl trains through ``fit`` (one compiled chunk of
 ``--steps`` steps; full BPTT through ``lax.scan``); PyTorch trains eagerly (its fused CPU
-LSTM kernel) with all cores. Timings: the first jaxdl call includes compilation; steady
+LSTM kernel) with all cores and with one thread (oversubscribed threads spin on a
+busy machine). Timings: the first jaxdl call includes compilation; steady
 numbers are the best of ``--repeats`` interleaved rounds. The final losses are printed to
 show that both ran the same optimisation.
 
@@ -119,18 +120,29 @@ def main() -> None:
             losses.append(loss.detach().item())
         return float(np.mean(losses))
 
+    all_threads = torch.get_num_threads()
+
+    def run_torch_one_thread():
+        torch.set_num_threads(1)
+        try:
+            return run_torch()
+        finally:
+            torch.set_num_threads(all_threads)
+
     started = time.perf_counter()
     jax_loss = run_jax()
     first_jax = time.perf_counter() - started
-    times = {"jaxdl": [], "torch": []}
+    contenders = {"jaxdl": run_jax, "torch": run_torch, "torch_1_thread": run_torch_one_thread}
+    times = {name: [] for name in contenders}
     torch_loss = run_torch()
-    for _ in range(args.repeats):
-        for name, once in (("jaxdl", run_jax), ("torch", run_torch)):
+    for _ in range(args.repeats):  # interleaved, so that a busy machine slows all alike
+        for name, once in contenders.items():
             t0 = time.perf_counter()
             once()
             times[name].append(time.perf_counter() - t0)
     jax_rate = args.steps / min(times["jaxdl"])
     torch_rate = args.steps / min(times["torch"])
+    torch_1_rate = args.steps / min(times["torch_1_thread"])
     print(
         json.dumps(
             {
@@ -138,11 +150,13 @@ def main() -> None:
                 "steps": args.steps,
                 "unroll": args.unroll,
                 "cpu_count": os.cpu_count(),
-                "torch_threads": torch.get_num_threads(),
+                "torch_threads": all_threads,
                 "jaxdl_fit_steps_per_second": jax_rate,
                 "jaxdl_first_run_seconds_with_compile": first_jax,
                 "torch_steps_per_second": torch_rate,
                 "ratio_jaxdl_over_torch": jax_rate / torch_rate,
+                "torch_1_thread_steps_per_second": torch_1_rate,
+                "ratio_jaxdl_over_torch_1_thread": jax_rate / torch_1_rate,
                 "mean_train_loss": {"jaxdl": jax_loss, "torch": torch_loss},
                 "device": jax.devices()[0].platform,
             },

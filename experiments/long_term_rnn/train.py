@@ -110,6 +110,8 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         )
         results[name] = {
             "test_mse": test_mse,
+            "first_train_loss": result.history[0]["train_loss"],
+            "final_train_loss": result.history[-1]["train_loss"],
             "solved": test_mse < 0.1 * baseline,
             "grad_norm_first_over_last": float(norms[name][0] / max(norms[name][-1], 1e-30)),
         }

@@ -241,7 +241,7 @@ def test_teacher_forcing_equals_free_running_fed_its_own_outputs(key):
 def test_encoder_decoder_and_vector_to_sequence_forcing_is_consistent(key):
     k_x, k_p, k_v = jax.random.split(key, 3)
     x = jax.random.normal(k_x, (B, T, D))
-    model = EncoderDecoder(num_hidden=6, num_classes=4, output_length=3, cell="lstm")
+    model = EncoderDecoder(num_hidden=6, num_classes=4, output_length=3, cell="simple")
     params = model.init(k_p, x)
     free = model.apply(params, x)
     forced = model.apply(params, x, jnp.argmax(free, -1), teacher_forcing=True)

@@ -9,15 +9,15 @@ from experiments.esn.configs import default
 def get_config() -> dict:
     config = default.get_config()
     config.update(
-        sizes=[10, 20],
-        num_radii=4,
-        num_seeds=3,
+        sizes=[5, 10],
+        num_radii=3,
+        num_seeds=2,
         density=0.2,
-        mc_length=600,
-        task_size=40,
-        task_length=900,
+        mc_length=400,
+        task_size=30,
+        task_length=700,
         washout=100,
-        num_train=500,
+        num_train=400,
         progress=False,
     )
     return config
