@@ -149,8 +149,13 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     )
     return {
         "memory_capacity_best": dict(zip(map(str, config["sizes"]), best, strict=True)),
+        # r^2 measured on a finite held-out half carries a small positive bias (about
+        # 1 / num_test per delay); the bound is checked up to that sampling error.
         "memory_capacity_at_most_n": bool(
-            all(b <= s + 1e-3 for b, s in zip(best, config["sizes"], strict=True))
+            all(
+                b <= s + (2 * s + 1) / (config["mc_length"] // 2 - s)
+                for b, s in zip(best, config["sizes"], strict=True)
+            )
         ),
         "reservoirs_per_call": int(len(radii) * seeds),
         "sweep_seconds": sweep_seconds,

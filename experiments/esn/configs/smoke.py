@@ -13,7 +13,7 @@ def get_config() -> dict:
         num_radii=3,
         num_seeds=2,
         density=0.2,
-        mc_length=400,
+        mc_length=1500,
         task_size=30,
         task_length=700,
         washout=100,
