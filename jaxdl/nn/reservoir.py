@@ -117,6 +117,9 @@ def esn_init_params(
         ValueError: ``spectral_radius <= 0``, ``leak`` outside ``(0, 1]``, ``density``
             outside ``(0, 0.2]`` or ``input_scaling <= 0`` (concrete values).
 
+    A draw whose ``W`` is nilpotent (``rho(W) = 0``, possible for tiny sparse reservoirs)
+    cannot be rescaled and is returned as drawn.
+
     Example:
         >>> import jax
         >>> params = esn_init_params(jax.random.key(0), 1, 50, spectral_radius=0.8)
@@ -140,7 +143,9 @@ def esn_init_params(
     mask = jax.random.bernoulli(k_mask, density, (num_hidden, num_hidden))
     W = jnp.where(mask, jax.random.uniform(k_w, (num_hidden, num_hidden), minval=-1.0), 0.0)
     rho = jnp.max(jnp.abs(jnp.linalg.eigvals(W)))
-    W = W * (spectral_radius / jnp.maximum(rho, 1e-12))
+    # A very sparse draw can be nilpotent (rho = 0, e.g. a triangular pattern): no scaling
+    # reaches the target radius; it is left as drawn rather than blown up by 1 / rho.
+    W = W * jnp.where(rho > 1e-6, spectral_radius / jnp.maximum(rho, 1e-6), 1.0)
     U = input_scaling * jax.random.uniform(k_u, (num_hidden, num_inputs), minval=-1.0)
     return ESNParams(
         U=U,
@@ -353,7 +358,12 @@ def memory_capacity(
     yc = y - jnp.mean(y, axis=0, keepdims=True)
     oc = out - jnp.mean(out, axis=0, keepdims=True)
     cov = jnp.mean(yc * oc, axis=0)
-    r2 = jnp.square(cov) / (jnp.mean(jnp.square(yc), axis=0) * jnp.mean(jnp.square(oc), axis=0))
+    var_y = jnp.mean(jnp.square(yc), axis=0)
+    var_o = jnp.mean(jnp.square(oc), axis=0)
+    # a readout output that is constant up to rounding (a delay the reservoir cannot see)
+    # has r^2 = 0; the tolerance is scaled to the target's variance
+    seen = var_o > 1e-10 * var_y
+    r2 = jnp.where(seen, jnp.square(cov) / jnp.where(seen, var_y * var_o, 1.0), 0.0)
     return jnp.sum(r2), r2
 
 

@@ -139,3 +139,16 @@ def test_intrinsic_plasticity_drives_outputs_toward_the_target_mean(key):
 def test_spectral_radius_of_a_rotation():
     c, s = np.cos(0.3), np.sin(0.3)
     assert float(spectral_radius(jnp.array([[c, -s], [s, c]]) * 0.5)) == pytest.approx(0.5, 1e-5)
+
+
+def test_nilpotent_draws_and_blind_delays_stay_finite():
+    # A strictly triangular W has rho = 0: it cannot be rescaled and must not blow up, and
+    # a delay the readout cannot see gives r^2 = 0, not NaN.
+    n = 4
+    W = jnp.triu(jnp.ones((n, n)), k=1) * 0.5
+    params = ESNParams(jnp.ones((n, 1)), W, jnp.asarray(1.0), jnp.ones(n), jnp.zeros(n))
+    x = jnp.linspace(-0.5, 0.5, 300)[:, None]
+    capacity, r2 = memory_capacity(params, x, 6, washout=10)
+    assert bool(jnp.all(jnp.isfinite(r2))) and bool(jnp.isfinite(capacity))
+    frozen = ESNParams(jnp.zeros((n, 1)), W, jnp.asarray(1.0), jnp.ones(n), jnp.zeros(n))
+    assert float(memory_capacity(frozen, x, 6, washout=10)[0]) < 1e-6
