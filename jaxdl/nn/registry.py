@@ -28,6 +28,8 @@ class ModelSpec:
         apply_kwargs: extra keyword arguments for ``apply`` (e.g. ``{"train": False}``).
         rngs: names of rng streams ``init`` needs besides ``"params"``.
         batched: whether the module expects a leading batch axis.
+        cell: a recurrent cell (``(carry, x_t) -> (carry, y_t)``); the generic tests run it
+            over sequences of ``input_shape = (T, D)`` through ``flax.linen.RNN``.
     """
 
     name: str
@@ -37,6 +39,7 @@ class ModelSpec:
     apply_kwargs: dict[str, Any] = field(default_factory=dict)
     rngs: tuple[str, ...] = ()
     batched: bool = True
+    cell: bool = False
 
 
 _REGISTRY: dict[str, ModelSpec] = {}

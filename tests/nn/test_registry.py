@@ -101,6 +101,8 @@ def _rngs(key, names: tuple[str, ...]) -> dict[str, jax.Array]:
 def _setup(key, spec: ModelSpec):
     k_x, k_init, k_apply = jax.random.split(key, 3)
     model = spec.make()
+    if spec.cell:  # a recurrent cell runs over sequences through flax's RNN
+        model = nn.RNN(model)
     leading = (BATCH,) if spec.batched else ()
     x = _example_inputs(k_x, spec, leading)
     kwargs = dict(spec.apply_kwargs)

@@ -1,0 +1,1 @@
+"""A GRU classifying MNIST-1D read as a sequence (Greydanus, 2020)."""

@@ -1,0 +1,1 @@
+"""Encoder-decoder on a synthetic transduction: teacher forcing vs free running."""
