@@ -96,6 +96,13 @@ from jaxdl.nn.linear import (
 )
 from jaxdl.nn.mlp import MLP, OUTPUT_UNITS, count_params, get_output_unit, mlp_num_params
 from jaxdl.nn.multitask import MultiTaskMLP
+from jaxdl.nn.normalization import (
+    BatchNorm,
+    LayerNorm,
+    batch_norm,
+    final_phase_statistics,
+    layer_norm,
+)
 from jaxdl.nn.perceptron import (
     Perceptron,
     PerceptronBound,
@@ -108,6 +115,11 @@ from jaxdl.nn.perceptron import (
 from jaxdl.nn.semi_supervised import SemiSupervisedAutoencoder
 
 __all__ = [
+    "BatchNorm",
+    "LayerNorm",
+    "batch_norm",
+    "final_phase_statistics",
+    "layer_norm",
     "PADDING_MODES",
     "Conv",
     "ConvCost",
