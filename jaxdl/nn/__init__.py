@@ -44,6 +44,7 @@ from jaxdl.nn.backprop import (
     sigmoid_neuron_ridge_graph,
     sigmoid_neuron_ridge_loss,
 )
+from jaxdl.nn.cnn import CNN1D, FullyConvolutionalNet, LeNet5, SlidesCNN
 from jaxdl.nn.conv import (
     PADDING_MODES,
     Conv,
@@ -54,6 +55,7 @@ from jaxdl.nn.conv import (
     conv_output_shape,
     conv_output_size,
     convolve,
+    count_multiply_adds,
     cross_correlate,
     dilate_kernel,
     effective_kernel_size,
@@ -112,9 +114,35 @@ from jaxdl.nn.perceptron import (
     perceptron_fit,
     perceptron_predict,
 )
+from jaxdl.nn.resnet import (
+    RESNET_STAGES,
+    BasicBlock,
+    BottleneckBlock,
+    ResNet,
+    resnet18,
+    resnet34,
+    resnet50,
+    resnet101,
+    resnet152,
+    small_resnet,
+)
 from jaxdl.nn.semi_supervised import SemiSupervisedAutoencoder
 
 __all__ = [
+    "CNN1D",
+    "FullyConvolutionalNet",
+    "LeNet5",
+    "SlidesCNN",
+    "RESNET_STAGES",
+    "BasicBlock",
+    "BottleneckBlock",
+    "ResNet",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "small_resnet",
     "BatchNorm",
     "LayerNorm",
     "batch_norm",
@@ -129,6 +157,7 @@ __all__ = [
     "conv_output_shape",
     "conv_output_size",
     "convolve",
+    "count_multiply_adds",
     "cross_correlate",
     "dilate_kernel",
     "effective_kernel_size",

@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 from jax import lax
 
@@ -57,6 +58,7 @@ __all__ = [
     "conv_output_shape",
     "conv_output_size",
     "convolve",
+    "count_multiply_adds",
     "cross_correlate",
     "dilate_kernel",
     "effective_kernel_size",
@@ -482,8 +484,8 @@ class Conv(nn.Module):
     Example:
         >>> import jax
         >>> layer = Conv(features=16, kernel_size=(5, 5), strides=2, flip=True)
-        >>> x = jnp.ones((1, 28, 28, 1))
-        >>> layer.apply(layer.init(jax.random.key(0), x), x).shape  # the slides' 12x12x16
+        >>> x = jnp.ones((1, 28, 28, 1))  # the slides: 28x28 -> 12x12x16
+        >>> jax.eval_shape(lambda x: layer.apply(layer.init(jax.random.key(0), x), x), x).shape
         (1, 12, 12, 16)
     """
 
@@ -556,7 +558,7 @@ class LocallyConnected(nn.Module):
         >>> import jax
         >>> layer = LocallyConnected(features=2, kernel_size=(3, 3))
         >>> x = jnp.ones((1, 6, 6, 1))
-        >>> variables = layer.init(jax.random.key(0), x)
+        >>> variables = jax.eval_shape(layer.init, jax.random.key(0), x)
         >>> variables["params"]["conv"]["kernel"].shape  # 4x4 positions, 9 taps, 2 filters
         (4, 4, 9, 2)
 
@@ -847,6 +849,48 @@ def conv_cost(input_shape: Sequence[int], kernel_size: Sequence[int]) -> ConvCos
         conv_ops=outputs * (2 * taps - 1),
         dense_ops=outputs * (2 * inputs - 1),
     )
+
+
+def count_multiply_adds(model: nn.Module, example_shape: Sequence[int], **apply_kwargs: Any) -> int:
+    """Multiply-adds of one forward pass of one example, counted from the model's layers.
+
+    Every ``flax.linen.Conv`` contributes ``prod(output) * prod(k) * C_in / groups`` and every
+    ``Dense`` ``prod(output) * n_in`` (the table convention of He et al.: normalization,
+    activations, pooling and additions are not counted). The model is traced abstractly
+    (``jax.eval_shape``), so nothing is allocated.
+
+    Args:
+        model: a flax module built from ``nn.Conv`` / ``nn.Dense`` (or :class:`Conv`).
+        example_shape: the shape of one example, e.g. ``(224, 224, 3)``.
+        **apply_kwargs: passed to ``model.init`` (e.g. ``train=False``).
+
+    Returns:
+        The number of multiply-adds.
+
+    Example:
+        >>> count_multiply_adds(Conv(features=16, kernel_size=(5, 5), strides=2), (28, 28, 1))
+        57600
+    """
+    total = [0]
+
+    def count(next_fun: Callable[..., Any], args: Any, kwargs: Any, context: Any) -> Any:
+        out = next_fun(*args, **kwargs)
+        module = context.module
+        if context.method_name == "__call__" and type(module) in (nn.Conv, nn.Dense):
+            inputs = args[0]
+            outputs = math.prod(out.shape[1:])
+            if isinstance(module, nn.Conv):
+                taps = math.prod(module.kernel_size) * inputs.shape[-1]
+                total[0] += outputs * taps // module.feature_group_count
+            else:
+                total[0] += outputs * inputs.shape[-1]
+        return out
+
+    abstract_key = jax.eval_shape(jax.random.key, 0)
+    example = jax.ShapeDtypeStruct((1, *tuple(example_shape)), jnp.float32)
+    with nn.intercept_methods(count):
+        jax.eval_shape(lambda k, x: model.init(k, x, **apply_kwargs), abstract_key, example)
+    return total[0]
 
 
 register_model(
