@@ -16,13 +16,18 @@ from jaxdl.training import create_train_state, epochs_for_steps, fit, make_super
 def validate(config: dict) -> None:
     if not config["features"] or min(config["features"]) < 1:
         raise ValueError(f"features must be positive channel counts, got {config['features']}")
+    if len(config["kernel_size"]) != len(config["features"]):
+        raise ValueError(
+            f"kernel_size must have one entry per layer ({len(config['features'])}), "
+            f"got {config['kernel_size']}"
+        )
 
 
 def _train(config: dict, data, permutation, key, workdir: Run, tag: str):
     """Train the CNN on (possibly permuted) inputs; return test accuracy and history."""
     model = CNN1D(
         features=tuple(config["features"]),
-        kernel_size=config["kernel_size"],
+        kernel_size=tuple(config["kernel_size"]),
         strides=config["strides"],
         num_classes=data.num_classes,
     )

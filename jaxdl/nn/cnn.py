@@ -125,7 +125,7 @@ class CNN1D(nn.Module):
 
     Attributes:
         features: channels of each convolution, e.g. ``(32, 32, 32)``.
-        kernel_size: taps of every convolution.
+        kernel_size: taps of every convolution, or one entry per convolution.
         strides: stride of every convolution.
         num_classes: outputs.
         use_batch_norm: batch norm after every convolution.
@@ -141,7 +141,7 @@ class CNN1D(nn.Module):
     """
 
     features: Sequence[int] = (32, 32, 32)
-    kernel_size: int = 5
+    kernel_size: int | Sequence[int] = 5
     strides: int = 2
     num_classes: int = 10
     use_batch_norm: bool = False
@@ -152,8 +152,18 @@ class CNN1D(nn.Module):
         """``x``: ``[B, L, C]`` (or ``[B, L]``, one channel) -> logits ``[B, num_classes]``."""
         if x.ndim == 2:
             x = x[..., None]
-        for features in self.features:
-            x = Conv(features, (self.kernel_size,), strides=self.strides, padding="zero")(x)
+        sizes = (
+            (self.kernel_size,) * len(self.features)
+            if isinstance(self.kernel_size, int)
+            else tuple(self.kernel_size)
+        )
+        if len(sizes) != len(self.features):
+            raise ValueError(
+                f"kernel_size must be an int or have one entry per convolution "
+                f"({len(self.features)}), got {self.kernel_size!r}"
+            )
+        for features, size in zip(self.features, sizes, strict=True):
+            x = Conv(features, (size,), strides=self.strides, padding="zero")(x)
             if self.use_batch_norm:
                 x = BatchNorm()(x, train=train)
             x = nn.relu(x)

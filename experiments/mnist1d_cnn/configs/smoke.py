@@ -11,6 +11,7 @@ def get_config() -> dict:
     config.update(
         num_samples=400,
         features=[8, 8],
+        kernel_size=[5, 3],
         batch_size=50,
         num_steps=60,
         epochs_per_chunk=4,
