@@ -17,6 +17,8 @@ VARIANTS = ("plain", "batchnorm", "dropout", "batchnorm_dropout")
 
 
 def validate(config: dict) -> None:
+    if config["train_subset"] < 0:
+        raise ValueError(f"train_subset must be >= 0 (0: all), got {config['train_subset']}")
     unknown = [v for v in config["variants"] if v not in VARIANTS]
     if unknown or not config["variants"]:
         raise ValueError(f"variants must be a non-empty subset of {list(VARIANTS)}, got {unknown}")
@@ -45,9 +47,10 @@ class Net(nn.Module):
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
     """Train each variant on the same split; BN variants evaluated with both statistics."""
     data = load_mnist(seed=config["data_seed"])
-    if config["num_train"]:
+    if config["train_subset"]:
         data = data._replace(
-            x_train=data.x_train[: config["num_train"]], y_train=data.y_train[: config["num_train"]]
+            x_train=data.x_train[: config["train_subset"]],
+            y_train=data.y_train[: config["train_subset"]],
         )
     metrics: dict = {}
     val_curves: dict = {}

@@ -15,6 +15,8 @@ MODELS = ("slides_cnn", "lenet5", "mlp")
 
 
 def validate(config: dict) -> None:
+    if config["train_subset"] < 0:
+        raise ValueError(f"train_subset must be >= 0 (0: all), got {config['train_subset']}")
     unknown = [m for m in config["models"] if m not in MODELS]
     if unknown or not config["models"]:
         raise ValueError(f"models must be a non-empty subset of {list(MODELS)}, got {unknown}")
@@ -31,9 +33,10 @@ def _model(name: str, num_classes: int):
 def train_and_evaluate(config: dict, workdir: Run) -> dict:
     """Train each model on the same split and batches; plot curves, filters and maps."""
     data = load_mnist(seed=config["data_seed"], image_shape=True)
-    if config["num_train"]:
+    if config["train_subset"]:
         data = data._replace(
-            x_train=data.x_train[: config["num_train"]], y_train=data.y_train[: config["num_train"]]
+            x_train=data.x_train[: config["train_subset"]],
+            y_train=data.y_train[: config["train_subset"]],
         )
     metrics: dict = {}
     curves: dict = {}

@@ -12,7 +12,7 @@ def get_config() -> dict:
     return {
         "seed": 0,
         "data_seed": 0,
-        "num_train": 0,
+        "train_subset": 0,
         "variants": ["plain", "batchnorm", "dropout", "batchnorm_dropout"],
         "hidden": [200, 200],
         "keep_probability": 0.5,

@@ -9,7 +9,7 @@ from experiments.batchnorm_dropout.configs import default
 def get_config() -> dict:
     config = default.get_config()
     config.update(
-        num_train=256,
+        train_subset=256,
         variants=["batchnorm"],
         hidden=[32],
         num_epochs=2,

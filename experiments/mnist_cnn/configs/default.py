@@ -9,7 +9,7 @@ def get_config() -> dict:
     return {
         "seed": 0,
         "data_seed": 0,
-        "num_train": 0,
+        "train_subset": 0,
         "models": ["slides_cnn", "lenet5", "mlp"],
         "learning_rate": 1e-3,
         "batch_size": 64,

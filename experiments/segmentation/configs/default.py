@@ -1,5 +1,5 @@
 """Fully convolutional net (3 dilated 3x3 layers of 16, 1x1 to 3 classes) on 24x24 noisy
-images with a disk and a square (same brightness); Adam 3e-3, batch 32, 30 epochs.
+images with a disk and a square (same brightness); Adam 3e-3, batch 32, 20 epochs.
 
 Command: ``jaxdl run segmentation``.
 Expected: per-pixel test accuracy well above the 0.8 of always answering "background",
@@ -19,7 +19,7 @@ def get_config() -> dict:
         "dilate": True,
         "learning_rate": 3e-3,
         "batch_size": 32,
-        "num_epochs": 30,
+        "num_epochs": 20,
         "epochs_per_chunk": 5,
         "progress": True,
     }
