@@ -3,8 +3,8 @@ images with a disk and a square (same brightness); 600 training images, Adam 3e-
 8 epochs.
 
 Command: ``jaxdl run segmentation``.
-Expected: per-pixel test accuracy well above the 0.8 of always answering "background",
-mean IoU over the three classes reported in the README, and ``predicted_masks.png``.
+Expected: per-pixel test accuracy 0.955 (always answering "background": ~0.8), mean IoU
+0.654 over the three classes, and ``predicted_masks.png``.
 """
 
 
