@@ -3,8 +3,8 @@ variants: plain, batch norm, dropout (keep 0.5), both; batch-norm variants teste
 running averages and with the course's final-phase statistics.
 
 Command: ``jaxdl run batchnorm-dropout``.
-Expected: the final phase and the running average give test accuracies within about a point;
-batch norm lowers the training loss faster (numbers in the README).
+Expected: batch norm 0.948 (running average) / 0.949 (final phase), plain 0.947, dropout
+0.938, both 0.946 / 0.943; batch norm's first-epoch training loss 0.555 vs 0.949 plain.
 """
 
 
