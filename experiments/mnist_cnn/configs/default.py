@@ -1,7 +1,7 @@
 """Slides' CNN, LeNet-5 and 784-200-200-10 MLP on the 5,000 MNIST digits, Adam 1e-3, batch 64.
 
 Command: ``jaxdl run mnist-cnn`` (3,600 / 400 / 1,000 train / val / test, 8 epochs each).
-Expected: both CNNs above the MLP on the test split (measured numbers in the README).
+Expected: test accuracy slides' CNN 0.928, LeNet-5 0.950, MLP 0.917.
 """
 
 
