@@ -14,9 +14,13 @@ from jaxdl.data.augment import (
     random_crop,
     random_flip_left_right,
     random_flip_up_down,
+    random_rotation,
     random_translate,
+    random_zoom,
+    rotate,
     target_noise,
     translate,
+    zoom,
 )
 from jaxdl.data.datasets import (
     Dataset,
@@ -51,6 +55,10 @@ from jaxdl.data.toy import (
 )
 
 __all__ = [
+    "random_rotation",
+    "random_zoom",
+    "rotate",
+    "zoom",
     "fast_gradient_sign",
     "original_vs_distorted_pairs",
     "random_crop",

@@ -240,6 +240,162 @@ def random_crop(
     return _per_image(key, images, one, (crop_h, crop_w))
 
 
+def _affine_sample(image: Array, inverse: Array, order: int) -> Array:
+    """Resample one ``[H, W, C]`` image: output pixel ``p`` reads the input at
+    ``c + inverse (p - c)`` (``c`` the image centre), interpolated, zero outside."""
+    height, width = image.shape[0], image.shape[1]
+    centre = jnp.array([(height - 1) / 2, (width - 1) / 2], inverse.dtype)
+    rows, cols = jnp.meshgrid(
+        jnp.arange(height, dtype=inverse.dtype),
+        jnp.arange(width, dtype=inverse.dtype),
+        indexing="ij",
+    )
+    offsets = jnp.stack([rows - centre[0], cols - centre[1]])  # [2, H, W]
+    source = jnp.einsum("ij,jhw->ihw", inverse, offsets) + centre.reshape(2, 1, 1)
+
+    def channel(plane: Array) -> Array:
+        return jax.scipy.ndimage.map_coordinates(
+            plane, [source[0], source[1]], order=order, mode="constant", cval=0.0
+        )
+
+    return jax.vmap(channel, in_axes=-1, out_axes=-1)(image)
+
+
+def _check_order(order: int) -> None:
+    if order not in (0, 1):
+        raise ValueError(f"order must be 0 (nearest) or 1 (bilinear), got {order!r}")
+
+
+def _rotation_inverse(degrees: Array, dtype: jnp.dtype) -> Array:
+    theta = jnp.deg2rad(jnp.asarray(degrees, dtype))
+    cos, sin = jnp.cos(theta), jnp.sin(theta)
+    # (row, col) coordinates, rows pointing down: a counter-clockwise turn on screen
+    return jnp.stack([jnp.stack([cos, sin]), jnp.stack([-sin, cos])])
+
+
+def rotate(images: ArrayLike, degrees: ArrayLike, *, order: int = 1) -> Array:
+    """Rotate images about their centre by ``degrees`` (counter-clockwise), sub-pixel.
+
+    Output pixel ``p`` takes the input at ``c + R(theta) (p - c)`` in (row, column)
+    coordinates, ``R(theta) = [[cos, sin], [-sin, cos]]``, interpolated bilinearly
+    (``order=1``) or from the nearest pixel (``order=0``); pixels that come from outside the
+    image are zero. ``degrees=90`` on a square image equals ``jnp.rot90``; 0 is the identity.
+
+    Args:
+        images: ``[..., H, W, C]`` floating.
+        degrees: the angle, a scalar (may be traced).
+        order: interpolation order, 0 or 1.
+
+    Returns:
+        Rotated images, same shape.
+
+    Example:
+        >>> image = jnp.arange(4.0).reshape(1, 2, 2, 1)
+        >>> rotate(image, 90.0)[0, :, :, 0].round(4)
+        Array([[1., 3.],
+               [0., 2.]], dtype=float32)
+    """
+    images = _check_images(images)
+    check_floating("images", images)
+    _check_order(order)
+    inverse = _rotation_inverse(degrees, images.dtype)
+    return _per_image_fixed(images, lambda image: _affine_sample(image, inverse, order))
+
+
+def zoom(images: ArrayLike, factor: ArrayLike, *, order: int = 1) -> Array:
+    """Zoom images about their centre by ``factor`` (> 1 enlarges), sub-pixel.
+
+    Output pixel ``p`` takes the input at ``c + (p - c) / factor``, interpolated; pixels from
+    outside the image are zero. ``factor=1`` is the identity.
+
+    Args:
+        images: ``[..., H, W, C]`` floating.
+        factor: the scale, > 0 (a scalar, may be traced).
+        order: interpolation order, 0 or 1.
+
+    Returns:
+        Scaled images, same shape.
+
+    Example:
+        >>> zoom(jnp.arange(9.0).reshape(1, 3, 3, 1), 2.0)[0, :, :, 0]  # about the centre pixel
+        Array([[2. , 2.5, 3. ],
+               [3.5, 4. , 4.5],
+               [5. , 5.5, 6. ]], dtype=float32)
+    """
+    images = _check_images(images)
+    check_floating("images", images)
+    _check_order(order)
+    check_positive("factor", factor)
+    inverse = jnp.eye(2, dtype=images.dtype) / jnp.asarray(factor, images.dtype)
+    return _per_image_fixed(images, lambda image: _affine_sample(image, inverse, order))
+
+
+def _per_image_fixed(images: Array, fn: Callable[[Array], Array]) -> Array:
+    flat = images.reshape((-1, *images.shape[-3:]))
+    return jax.vmap(fn)(flat).reshape(images.shape)
+
+
+def random_rotation(key: Key, images: ArrayLike, max_degrees: float, *, order: int = 1) -> Array:
+    """Rotate each image by its own angle, uniform in ``[-max_degrees, max_degrees]``.
+
+    Args:
+        key: PRNG key.
+        images: ``[..., H, W, C]`` floating.
+        max_degrees: largest angle, in ``[0, 180]``.
+        order: interpolation order, 0 or 1.
+
+    Returns:
+        Images of the same shape.
+
+    Example:
+        >>> out = random_rotation(jax.random.key(1), jnp.ones((2, 8, 8, 1)), 15.0)
+    """
+    images = _check_images(images)
+    check_floating("images", images)
+    check_in_range("max_degrees", max_degrees, 0.0, 180.0)
+    _check_order(order)
+
+    def one(k: Key, image: Array) -> Array:
+        degrees = jax.random.uniform(k, (), images.dtype, -max_degrees, max_degrees)
+        return _affine_sample(image, _rotation_inverse(degrees, images.dtype), order)
+
+    return _per_image(key, images, one, images.shape[-3:-1])
+
+
+def random_zoom(
+    key: Key, images: ArrayLike, min_factor: float, max_factor: float, *, order: int = 1
+) -> Array:
+    """Zoom each image by its own factor, log-uniform in ``[min_factor, max_factor]``.
+
+    Args:
+        key: PRNG key.
+        images: ``[..., H, W, C]`` floating.
+        min_factor: smallest factor, > 0.
+        max_factor: largest factor, >= ``min_factor``.
+        order: interpolation order, 0 or 1.
+
+    Returns:
+        Images of the same shape.
+
+    Example:
+        >>> out = random_zoom(jax.random.key(1), jnp.ones((2, 8, 8, 1)), 0.9, 1.1)
+    """
+    images = _check_images(images)
+    check_floating("images", images)
+    check_positive("min_factor", min_factor)
+    check_positive("max_factor", max_factor)
+    if max_factor < min_factor:
+        raise ValueError(f"max_factor must be >= min_factor ({min_factor}), got {max_factor}")
+    _check_order(order)
+    low, high = jnp.log(min_factor), jnp.log(max_factor)
+
+    def one(k: Key, image: Array) -> Array:
+        factor = jnp.exp(jax.random.uniform(k, (), images.dtype, low, high))
+        return _affine_sample(image, jnp.eye(2, dtype=images.dtype) / factor, order)
+
+    return _per_image(key, images, one, images.shape[-3:-1])
+
+
 def fast_gradient_sign(
     loss_fn: Callable[[Array], Array], x: ArrayLike, epsilon: ArrayLike
 ) -> Array:
@@ -322,6 +478,10 @@ def original_vs_distorted_pairs(
 
 
 __all__ = [
+    "random_rotation",
+    "random_zoom",
+    "rotate",
+    "zoom",
     "fast_gradient_sign",
     "original_vs_distorted_pairs",
     "random_crop",

@@ -48,6 +48,30 @@ from jaxdl.nn.backprop import (
     sigmoid_neuron_ridge_graph,
     sigmoid_neuron_ridge_loss,
 )
+from jaxdl.nn.cnn import CNN1D, FullyConvolutionalNet, LeNet5, SlidesCNN
+from jaxdl.nn.conv import (
+    PADDING_MODES,
+    Conv,
+    ConvCost,
+    LocallyConnected,
+    avg_pool,
+    conv_cost,
+    conv_output_shape,
+    conv_output_size,
+    convolve,
+    count_multiply_adds,
+    cross_correlate,
+    dilate_kernel,
+    effective_kernel_size,
+    global_avg_pool,
+    global_max_pool,
+    locally_connected_num_params,
+    max_pool,
+    num_inputs,
+    pad,
+    padding_amounts,
+    tie_locally_connected_kernel,
+)
 from jaxdl.nn.dropout import Dropout, DropoutMLP
 from jaxdl.nn.initializers import (
     constant,
@@ -82,6 +106,13 @@ from jaxdl.nn.linear import (
 from jaxdl.nn.maxout import Maxout
 from jaxdl.nn.mlp import MLP, OUTPUT_UNITS, count_params, get_output_unit, mlp_num_params
 from jaxdl.nn.multitask import MultiTaskMLP
+from jaxdl.nn.normalization import (
+    BatchNorm,
+    LayerNorm,
+    batch_norm,
+    final_phase_statistics,
+    layer_norm,
+)
 from jaxdl.nn.perceptron import (
     Perceptron,
     PerceptronBound,
@@ -132,6 +163,18 @@ from jaxdl.nn.reservoir import (
     run_reservoir,
     spectral_radius,
 )
+from jaxdl.nn.resnet import (
+    RESNET_STAGES,
+    BasicBlock,
+    BottleneckBlock,
+    ResNet,
+    resnet18,
+    resnet34,
+    resnet50,
+    resnet101,
+    resnet152,
+    small_resnet,
+)
 from jaxdl.nn.semi_supervised import SemiSupervisedAutoencoder
 
 __all__ = [
@@ -172,6 +215,46 @@ __all__ = [
     "rnn_loss",
     "state_gradient_norms",
     "unroll",
+    "CNN1D",
+    "FullyConvolutionalNet",
+    "LeNet5",
+    "SlidesCNN",
+    "RESNET_STAGES",
+    "BasicBlock",
+    "BottleneckBlock",
+    "ResNet",
+    "resnet18",
+    "resnet34",
+    "resnet50",
+    "resnet101",
+    "resnet152",
+    "small_resnet",
+    "BatchNorm",
+    "LayerNorm",
+    "batch_norm",
+    "final_phase_statistics",
+    "layer_norm",
+    "PADDING_MODES",
+    "Conv",
+    "ConvCost",
+    "LocallyConnected",
+    "avg_pool",
+    "conv_cost",
+    "conv_output_shape",
+    "conv_output_size",
+    "convolve",
+    "count_multiply_adds",
+    "cross_correlate",
+    "dilate_kernel",
+    "effective_kernel_size",
+    "global_avg_pool",
+    "global_max_pool",
+    "locally_connected_num_params",
+    "max_pool",
+    "num_inputs",
+    "pad",
+    "padding_amounts",
+    "tie_locally_connected_kernel",
     "identity",
     "identity_derivative",
     "MultiTaskMLP",

@@ -229,3 +229,45 @@ def test_original_vs_distorted_pairs_custom_distortion_and_errors(key):
         original_vs_distorted_pairs(jax.random.key(2), x, distort=lambda k, z: z[:, :1])
     with pytest.raises(ValueError, match="std must be > 0"):
         original_vs_distorted_pairs(jax.random.key(3), x, std=0.0)
+
+
+# ---------------------------------------------------------------- rotations and zooms
+
+
+def test_rotate_and_zoom_identities_and_rot90():
+    from jaxdl.data.augment import rotate, zoom
+
+    image = jax.random.uniform(jax.random.key(0), (2, 7, 7, 3))
+    np.testing.assert_allclose(rotate(image, 0.0), image, atol=1e-6)
+    np.testing.assert_allclose(zoom(image, 1.0), image, atol=1e-6)
+    np.testing.assert_allclose(rotate(image, 90.0), jnp.rot90(image, 1, axes=(1, 2)), atol=1e-5)
+    np.testing.assert_allclose(rotate(image, -180.0), image[:, ::-1, ::-1], atol=1e-5)
+    # sub-pixel: a 45-degree turn interpolates (values between the neighbours), nearest does not
+    ramp = jnp.tile(jnp.arange(7.0), (7, 1)).reshape(1, 7, 7, 1)
+    turned = rotate(ramp, 45.0)[0, 3, :, 0]
+    assert float(turned[3]) == 3.0 and 0 < float(turned[4] - 3.0) < 1.0  # cos 45 deg
+    nearest = rotate(ramp, 45.0, order=0)
+    assert set(np.unique(nearest).tolist()) <= set(range(7))
+    # zoom by 2 about the centre: the ramp's slope halves
+    np.testing.assert_allclose(zoom(ramp, 2.0)[0, 3, 1:6, 0], [2.0, 2.5, 3.0, 3.5, 4.0], atol=1e-6)
+    with pytest.raises(ValueError, match="factor must be > 0"):
+        zoom(image, 0.0)
+    with pytest.raises(ValueError, match="order must be 0"):
+        rotate(image, 10.0, order=3)
+
+
+def test_random_rotation_and_zoom_jit_vmap_and_keys():
+    from jaxdl.data.augment import random_rotation, random_zoom, rotate
+
+    images = jax.random.uniform(jax.random.key(0), (3, 6, 6, 1))
+    jitted = jax.jit(random_rotation, static_argnums=(2,))
+    out = jitted(jax.random.key(1), images, 30.0)
+    np.testing.assert_allclose(out, random_rotation(jax.random.key(1), images, 30.0), atol=1e-6)
+    assert not np.allclose(out[0], out[1])  # each image has its own angle
+    np.testing.assert_allclose(random_rotation(jax.random.key(2), images, 0.0), images, atol=1e-6)
+    np.testing.assert_allclose(random_zoom(jax.random.key(3), images, 1.0, 1.0), images, atol=1e-6)
+    # vmap over angles equals a loop; the angle may be traced
+    angles = jnp.array([0.0, 90.0, 33.0])
+    batched = jax.vmap(rotate)(images, angles)
+    for i in range(3):
+        np.testing.assert_allclose(batched[i], rotate(images[i], angles[i]), atol=1e-5)

@@ -1,0 +1,1 @@
+"""Batch norm (course final phase vs running average) and dropout, on and off."""

@@ -1,0 +1,1 @@
+"""Synthetic segmentation by a fully convolutional per-pixel classifier."""
