@@ -27,6 +27,14 @@ from jaxdl.nn.activations import (
     tanh,
     tanh_derivative,
 )
+from jaxdl.nn.attention import (
+    MultiHeadAttention,
+    attention_weights,
+    causal_mask,
+    padding_mask,
+    scaled_dot_product_attention,
+    set_attention,
+)
 from jaxdl.nn.autoencoders import (
     Autoencoder,
     AutoencoderOutput,
@@ -45,6 +53,12 @@ from jaxdl.nn.backprop import (
     sigmoid_neuron_ridge_loss,
 )
 from jaxdl.nn.dropout import Dropout, DropoutMLP
+from jaxdl.nn.embeddings import (
+    LearnedPositionalEmbedding,
+    SinusoidalPositionalEncoding,
+    TokenEmbedding,
+    sinusoidal_positional_encoding,
+)
 from jaxdl.nn.initializers import (
     constant,
     fans,
@@ -84,8 +98,58 @@ from jaxdl.nn.perceptron import (
     perceptron_predict,
 )
 from jaxdl.nn.semi_supervised import SemiSupervisedAutoencoder
+from jaxdl.nn.transformer import (
+    BERT,
+    GPT,
+    BertOutput,
+    DecoderBlock,
+    EncoderBlock,
+    FeedForward,
+    Transformer,
+    TransformerFlops,
+    bert_base,
+    bert_large,
+    generate,
+    gpt1,
+    gpt2_small,
+    parameter_count,
+    tiny_bert,
+    tiny_gpt,
+    tiny_transformer,
+    transformer_flops,
+    translate,
+)
 
 __all__ = [
+    "BERT",
+    "GPT",
+    "BertOutput",
+    "DecoderBlock",
+    "EncoderBlock",
+    "FeedForward",
+    "LearnedPositionalEmbedding",
+    "MultiHeadAttention",
+    "SinusoidalPositionalEncoding",
+    "TokenEmbedding",
+    "Transformer",
+    "TransformerFlops",
+    "attention_weights",
+    "bert_base",
+    "bert_large",
+    "causal_mask",
+    "generate",
+    "gpt1",
+    "gpt2_small",
+    "padding_mask",
+    "parameter_count",
+    "scaled_dot_product_attention",
+    "set_attention",
+    "sinusoidal_positional_encoding",
+    "tiny_bert",
+    "tiny_gpt",
+    "tiny_transformer",
+    "transformer_flops",
+    "translate",
     "identity",
     "identity_derivative",
     "MultiTaskMLP",
