@@ -76,13 +76,13 @@ def chunked_cross_entropy(
     @jax.checkpoint
     def block(carry, inputs):
         h_c, y_c, w_c = inputs
-        logits = jnp.einsum("nd,vd->nv", h_c, table, preferred_element_type=jnp.float32)
+        logits = jnp.einsum("nd,vd->nv", h_c, table, preferred_element_type=dtype)
         nll = optax.softmax_cross_entropy_with_integer_labels(logits, y_c)
-        hit = (jnp.argmax(logits, -1) == y_c).astype(jnp.float32)
+        hit = (jnp.argmax(logits, -1) == y_c).astype(dtype)
         return (carry[0] + jnp.sum(w_c * nll), carry[1] + jnp.sum(w_c * hit)), None
 
     split = lambda a: a.reshape((-1, chunk) + a.shape[1:])  # noqa: E731
-    zero = jnp.zeros((), jnp.float32)
+    zero = jnp.zeros((), dtype)
     (total, hits), _ = jax.lax.scan(block, (zero, zero), (split(h), split(y), split(w)))
     count = jnp.maximum(jnp.sum(w), 1.0)
     return total / count, jax.lax.stop_gradient(hits / count)
