@@ -59,11 +59,8 @@ def chunked_cross_entropy(
     d = hidden.shape[-1]
     h = hidden.reshape(-1, d)
     y = targets.reshape(-1)
-    w = (
-        jnp.ones(y.shape, jnp.float32)
-        if weights is None
-        else weights.reshape(-1).astype(jnp.float32)
-    )
+    dtype = jnp.promote_types(hidden.dtype, jnp.float32)
+    w = jnp.ones(y.shape, dtype) if weights is None else weights.reshape(-1).astype(dtype)
     n = h.shape[0]
     chunk = min(chunk_size, n)
     pad = (-n) % chunk
