@@ -346,6 +346,13 @@ class MultiHeadAttention(nn.Module):
             out = scaled_dot_product_attention(
                 query, keys, values, mask, is_causal=causal, implementation=self.implementation
             )
+        if self.is_mutable_collection("intermediates"):
+            # attention maps for plots: apply(..., mutable=["intermediates"])
+            if not needs_weights:
+                b, t = query.shape[:2]
+                full = _full_mask(mask, causal, (b, t, self.num_heads, keys.shape[1]))
+                weights = attention_weights(query, keys, full)
+            self.sow("intermediates", "attention_weights", weights)
         out = nn.DenseGeneral(
             features=self.out_features or d_model,
             axis=(-2, -1),

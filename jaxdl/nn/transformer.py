@@ -276,7 +276,7 @@ def _stack(
     layer = nn.remat(_ScannedLayer) if module.remat else _ScannedLayer
     scanned = nn.scan(
         layer,
-        variable_axes={"params": 0, "cache": 0},
+        variable_axes={"params": 0, "cache": 0, "intermediates": 0},
         split_rngs={"params": True, "dropout": True},
         in_axes=(nn.broadcast, nn.broadcast, nn.broadcast),
         length=num_layers,
