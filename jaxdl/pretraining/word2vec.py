@@ -202,7 +202,7 @@ def make_word2vec_loss(
         if kind == "skipgram":
             h = params["input"][centers][:, None, :]  # (B, 1, d) per pair
             return jnp.broadcast_to(h, contexts.shape + h.shape[-1:]), contexts, valid
-        weights = valid.astype(jnp.float32)
+        weights = valid.astype(params["input"].dtype)
         summed = jnp.einsum("bw,bwd->bd", weights, params["input"][contexts])
         h = summed / jnp.maximum(weights.sum(1, keepdims=True), 1.0)
         return h[:, None, :], centers[:, None], jnp.any(valid, axis=1, keepdims=True)
@@ -210,7 +210,7 @@ def make_word2vec_loss(
     def scores(params, batch, key):
         h, targets, mask = hidden_and_targets(params, batch)
         positive = -jax.nn.log_sigmoid(jnp.sum(h * params["output"][targets], -1))
-        weights = mask.astype(jnp.float32)
+        weights = mask.astype(h.dtype)
         count = jnp.maximum(weights.sum(), 1.0)
         positive_loss = jnp.sum(weights * positive) / count
         if key is None:
