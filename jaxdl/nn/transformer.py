@@ -578,7 +578,8 @@ class BERT(nn.Module):
             )(h)
             t = layer_norm(name="mlm_norm")(FFN_ACTIVATIONS[self.activation](t))
             bias = self.param("mlm_bias", nn.initializers.zeros, (self.vocab_size,))
-            logits = (embed.attend(t) + bias.astype(t.dtype)).astype(jnp.float32)
+            bias = bias.astype(t.dtype).reshape((1,) * (t.ndim - 1) + bias.shape)
+            logits = (embed.attend(t) + bias).astype(jnp.float32)
         return BertOutput(h, pooled, logits)
 
 

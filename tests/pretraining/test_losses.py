@@ -19,7 +19,7 @@ from jaxdl.testing import assert_grads_close
 
 
 def test_chunked_cross_entropy_equals_full_values_and_gradients(key):
-    k_h, k_e, k_y, k_w = jax.random.split(key, 4)
+    k_h, k_e, k_y, k_w, k_check = jax.random.split(key, 5)
     h = jax.random.normal(k_h, (3, 7, 4))
     table = jax.random.normal(k_e, (11, 4))
     y = jax.random.randint(k_y, (3, 7), 0, 11)
@@ -42,7 +42,7 @@ def test_chunked_cross_entropy_equals_full_values_and_gradients(key):
         (np.asarray(h[:1], np.float64), np.asarray(table, np.float64)),
         mode="directions",
         num_samples=3,
-        key=k_w,
+        key=k_check,
     )
 
 
