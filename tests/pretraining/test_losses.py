@@ -51,8 +51,8 @@ def test_causal_lm_loss_chunked_equals_full_logits(key):
     k_t, k_p = jax.random.split(key)
     tokens = jax.random.randint(k_t, (2, 9), 0, 64)
     params = model.init(k_p, tokens[:, :-1])["params"]
-    full = make_causal_lm_loss(model).evaluate(params, {}, (tokens,))
-    chunked = make_causal_lm_loss(model, chunk_size=5).evaluate(params, {}, (tokens,))
+    full = jax.jit(make_causal_lm_loss(model).evaluate)(params, {}, (tokens,))
+    chunked = jax.jit(make_causal_lm_loss(model, chunk_size=5).evaluate)(params, {}, (tokens,))
     np.testing.assert_allclose(chunked["loss"], full["loss"], rtol=1e-5)
     np.testing.assert_allclose(full["perplexity"], np.exp(full["loss"]), rtol=1e-5)
     assert abs(float(full["loss"]) - np.log(64)) < 0.5  # near uniform at initialization
@@ -80,7 +80,7 @@ def test_seq2seq_loss_teacher_forcing_and_exact_match(key):
     metrics = jax.jit(make_seq2seq_loss(model, bos_id=0, pad_id=1).evaluate)(
         params, {}, (source, source.at[:, 3:].set(1))
     )
-    logits = model.apply(
+    logits = jax.jit(model.apply)(
         {"params": params},
         source,
         jnp.concatenate(
