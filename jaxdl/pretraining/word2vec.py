@@ -65,7 +65,7 @@ def keep_probabilities(counts: Array, threshold: float = 1e-4) -> Array:
     """Subsampling: keep word ``w`` with probability ``min(1, sqrt(t / f(w)))``.
 
     Example:
-        >>> keep_probabilities(jnp.array([900.0, 100.0]), threshold=0.01).round(3).tolist()
+        >>> [round(float(p), 3) for p in keep_probabilities(jnp.array([900.0, 100.0]), 0.01)]
         [0.105, 0.316]
 
     Reference: Mikolov et al., "Distributed representations of words and phrases and
@@ -81,7 +81,7 @@ def noise_distribution(counts: Array, power: float = 0.75) -> Array:
     """Negative-sampling distribution ``P_n(w) ~ count(w)^0.75``.
 
     Example:
-        >>> noise_distribution(jnp.array([1.0, 16.0]), power=0.5).tolist()
+        >>> [round(float(p), 6) for p in noise_distribution(jnp.array([1.0, 16.0]), power=0.5)]
         [0.2, 0.8]
     """
     weights = jnp.asarray(counts, jnp.float32) ** power
