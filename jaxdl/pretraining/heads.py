@@ -33,7 +33,8 @@ class SequenceClassifier(nn.Module):
         >>> from jaxdl.nn import tiny_gpt
         >>> model = SequenceClassifier(tiny_gpt(), num_classes=3, pooling="last")
         >>> tokens = jnp.ones((2, 5), jnp.int32)
-        >>> model.apply(model.init(jax.random.key(0), tokens), tokens).shape
+        >>> variables = jax.jit(model.init)(jax.random.key(0), tokens)
+        >>> jax.jit(model.apply)(variables, tokens).shape
         (2, 3)
 
     Reference: Radford et al., 2018, section 3.2; Devlin et al., 2019, section 4.

@@ -118,9 +118,9 @@ def make_causal_lm_loss(model: nn.Module, *, chunk_size: int | None = None) -> O
         >>> import jax
         >>> from jaxdl.nn import tiny_gpt
         >>> model = tiny_gpt(); tokens = jnp.ones((2, 9), jnp.int32)
-        >>> params = model.init(jax.random.key(0), tokens[:, :-1])["params"]
+        >>> params = jax.jit(model.init)(jax.random.key(0), tokens[:, :-1])["params"]
         >>> loss_fn = make_causal_lm_loss(model, chunk_size=4)
-        >>> sorted(loss_fn.evaluate(params, {}, (tokens,)))
+        >>> sorted(jax.jit(loss_fn.evaluate)(params, {}, (tokens,)))
         ['accuracy', 'loss', 'perplexity']
 
     Reference: Radford et al., "Improving language understanding by generative
@@ -167,9 +167,9 @@ def make_masked_lm_loss(
         >>> import jax
         >>> from jaxdl.nn import tiny_bert
         >>> model = tiny_bert(mlm_head=True); tokens = jnp.ones((2, 8), jnp.int32)
-        >>> params = model.init(jax.random.key(0), tokens)["params"]
+        >>> params = jax.jit(model.init)(jax.random.key(0), tokens)["params"]
         >>> loss_fn = make_masked_lm_loss(model, mask_id=0, vocab_size=64)
-        >>> loss, (_, m) = loss_fn(params, {}, (tokens,), jax.random.key(1))
+        >>> loss, (_, m) = jax.jit(loss_fn)(params, {}, (tokens,), jax.random.key(1))
         >>> sorted(m)
         ['loss', 'masked_accuracy']
 
@@ -213,8 +213,8 @@ def make_seq2seq_loss(model: nn.Module, *, bos_id: int, pad_id: int | None = Non
         >>> import jax
         >>> from jaxdl.nn import tiny_transformer
         >>> model = tiny_transformer(); x = jnp.ones((2, 5), jnp.int32)
-        >>> params = model.init(jax.random.key(0), x, x)["params"]
-        >>> sorted(make_seq2seq_loss(model, bos_id=0).evaluate(params, {}, (x, x)))
+        >>> params = jax.jit(model.init)(jax.random.key(0), x, x)["params"]
+        >>> sorted(jax.jit(make_seq2seq_loss(model, bos_id=0).evaluate)(params, {}, (x, x)))
         ['accuracy', 'exact_match', 'loss']
 
     Reference: Vaswani et al., "Attention is all you need", NeurIPS 2017.
