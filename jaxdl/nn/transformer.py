@@ -66,7 +66,7 @@ class FeedForward(nn.Module):
         >>> import jax
         >>> ffn = FeedForward(hidden_features=8)
         >>> x = jnp.ones((2, 3, 4))
-        >>> ffn.apply(ffn.init(jax.random.key(0), x), x).shape
+        >>> jax.jit(ffn.apply)(jax.jit(ffn.init)(jax.random.key(0), x), x).shape
         (2, 3, 4)
 
     Reference: Vaswani et al., "Attention is all you need", NeurIPS 2017, eq. (2).
@@ -175,7 +175,7 @@ class EncoderBlock(nn.Module):
         >>> import jax
         >>> block = EncoderBlock(num_heads=2, hidden_features=16)
         >>> x = jnp.ones((2, 5, 8))
-        >>> block.apply(block.init(jax.random.key(0), x), x).shape
+        >>> jax.jit(block.apply)(jax.jit(block.init)(jax.random.key(0), x), x).shape
         (2, 5, 8)
 
     Reference: Vaswani et al., "Attention is all you need", NeurIPS 2017; Xiong et al.,
@@ -217,7 +217,8 @@ class DecoderBlock(EncoderBlock):
         >>> import jax
         >>> block = DecoderBlock(num_heads=2, hidden_features=16)
         >>> y, memory = jnp.ones((2, 3, 8)), jnp.ones((2, 5, 8))
-        >>> block.apply(block.init(jax.random.key(0), y, memory), y, memory).shape
+        >>> variables = jax.jit(block.init)(jax.random.key(0), y, memory)
+        >>> jax.jit(block.apply)(variables, y, memory).shape
         (2, 3, 8)
 
     Reference: Vaswani et al., "Attention is all you need", NeurIPS 2017, section 3.1.
@@ -332,7 +333,7 @@ class GPT(nn.Module):
         >>> model = GPT(vocab_size=11, max_length=8, num_layers=2, features=8, num_heads=2,
         ...             hidden_features=16)
         >>> tokens = jnp.zeros((2, 5), jnp.int32)
-        >>> model.apply(model.init(jax.random.key(0), tokens), tokens).shape
+        >>> jax.jit(model.apply)(jax.jit(model.init)(jax.random.key(0), tokens), tokens).shape
         (2, 5, 11)
 
     Reference: Radford et al., "Improving language understanding by generative
@@ -465,7 +466,7 @@ class BERT(nn.Module):
         >>> model = BERT(vocab_size=11, max_length=8, num_layers=1, features=8,
         ...              num_heads=2, hidden_features=16, mlm_head=True)
         >>> tokens = jnp.zeros((2, 5), jnp.int32)
-        >>> out = model.apply(model.init(jax.random.key(0), tokens), tokens)
+        >>> out = jax.jit(model.apply)(jax.jit(model.init)(jax.random.key(0), tokens), tokens)
         >>> out.hidden.shape, out.pooled.shape, out.logits.shape
         ((2, 5, 8), (2, 8), (2, 5, 11))
 
@@ -614,7 +615,8 @@ class Transformer(nn.Module):
         >>> model = Transformer(source_vocab_size=7, target_vocab_size=9, max_length=8,
         ...                     num_layers=1, features=8, num_heads=2, hidden_features=16)
         >>> source, target = jnp.zeros((2, 6), jnp.int32), jnp.zeros((2, 4), jnp.int32)
-        >>> model.apply(model.init(jax.random.key(0), source, target), source, target).shape
+        >>> variables = jax.jit(model.init)(jax.random.key(0), source, target)
+        >>> jax.jit(model.apply)(variables, source, target).shape
         (2, 4, 9)
 
     Reference: Vaswani et al., "Attention is all you need", NeurIPS 2017.
@@ -1001,7 +1003,7 @@ def generate(
     Example:
         >>> import jax
         >>> model = tiny_gpt()
-        >>> params = model.init(jax.random.key(0), jnp.zeros((1, 4), jnp.int32))["params"]
+        >>> params = jax.jit(model.init)(jax.random.key(0), jnp.zeros((1, 4), jnp.int32))["params"]
         >>> generate(jax.random.key(1), model, params, jnp.array([[1, 2]]), 3).shape
         (1, 5)
 
@@ -1076,7 +1078,7 @@ def translate(
         >>> import jax
         >>> model = tiny_transformer()
         >>> src = jnp.ones((2, 5), jnp.int32)
-        >>> params = model.init(jax.random.key(0), src, src)["params"]
+        >>> params = jax.jit(model.init)(jax.random.key(0), src, src)["params"]
         >>> translate(jax.random.key(1), model, params, src, 4, bos_id=0)[0].shape
         (2, 4)
 
