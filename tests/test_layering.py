@@ -27,7 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("data", "metrics"),
     ("losses",),
     ("nn",),
-    ("graphs",),
+    ("graphs", "pretraining"),
     ("probabilistic",),
     ("optim",),
     ("training",),

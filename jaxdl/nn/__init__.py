@@ -31,6 +31,14 @@ from jaxdl.nn.activations import (
     tanh,
     tanh_derivative,
 )
+from jaxdl.nn.attention import (
+    MultiHeadAttention,
+    attention_weights,
+    causal_mask,
+    padding_mask,
+    scaled_dot_product_attention,
+    set_attention,
+)
 from jaxdl.nn.autoencoders import (
     Autoencoder,
     AutoencoderOutput,
@@ -73,6 +81,12 @@ from jaxdl.nn.conv import (
     tie_locally_connected_kernel,
 )
 from jaxdl.nn.dropout import Dropout, DropoutMLP
+from jaxdl.nn.embeddings import (
+    LearnedPositionalEmbedding,
+    SinusoidalPositionalEncoding,
+    TokenEmbedding,
+    sinusoidal_positional_encoding,
+)
 from jaxdl.nn.initializers import (
     constant,
     fans,
@@ -176,6 +190,27 @@ from jaxdl.nn.resnet import (
     small_resnet,
 )
 from jaxdl.nn.semi_supervised import SemiSupervisedAutoencoder
+from jaxdl.nn.transformer import (
+    BERT,
+    GPT,
+    BertOutput,
+    DecoderBlock,
+    EncoderBlock,
+    FeedForward,
+    Transformer,
+    TransformerFlops,
+    bert_base,
+    bert_large,
+    generate,
+    gpt1,
+    gpt2_small,
+    parameter_count,
+    tiny_bert,
+    tiny_gpt,
+    tiny_transformer,
+    transformer_flops,
+    translate,
+)
 
 __all__ = [
     "ESNParams",
@@ -255,6 +290,35 @@ __all__ = [
     "pad",
     "padding_amounts",
     "tie_locally_connected_kernel",
+    "BERT",
+    "GPT",
+    "BertOutput",
+    "DecoderBlock",
+    "EncoderBlock",
+    "FeedForward",
+    "LearnedPositionalEmbedding",
+    "MultiHeadAttention",
+    "SinusoidalPositionalEncoding",
+    "TokenEmbedding",
+    "Transformer",
+    "TransformerFlops",
+    "attention_weights",
+    "bert_base",
+    "bert_large",
+    "causal_mask",
+    "generate",
+    "gpt1",
+    "gpt2_small",
+    "padding_mask",
+    "parameter_count",
+    "scaled_dot_product_attention",
+    "set_attention",
+    "sinusoidal_positional_encoding",
+    "tiny_bert",
+    "tiny_gpt",
+    "tiny_transformer",
+    "transformer_flops",
+    "translate",
     "identity",
     "identity_derivative",
     "MultiTaskMLP",

@@ -19,7 +19,13 @@ import pytest
 from jaxdl.nn.registry import ModelSpec, registered_models
 from jaxdl.testing import assert_jit_matches_eager, assert_vmap_matches_loop
 
-MODEL_PACKAGES = ("jaxdl.nn", "jaxdl.probabilistic", "jaxdl.graphs", "jaxdl.training")
+MODEL_PACKAGES = (
+    "jaxdl.nn",
+    "jaxdl.probabilistic",
+    "jaxdl.graphs",
+    "jaxdl.pretraining",
+    "jaxdl.training",
+)
 BATCH = 3
 
 
