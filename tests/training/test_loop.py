@@ -367,8 +367,8 @@ def test_iid_sgd_is_the_lectures_algorithm():
 
 
 def test_interrupted_iid_run_resumes_to_the_same_parameters(tmp_path):
-    x, y = _data(n=48)
-    model = _Net()
+    x, y = classification_data(n=48)
+    model = TinyNet()
     loss_fn = make_supervised_loss(model)
     kwargs = dict(num_epochs=4, batch_size=8, shuffle="iid", progress=False)
     reference = fit(jax.random.key(3), _state(model, x, optax.sgd(0.1)), loss_fn, (x, y), **kwargs)
@@ -392,4 +392,4 @@ def test_interrupted_iid_run_resumes_to_the_same_parameters(tmp_path):
         )
     resumed = fit(jax.random.key(3), _state(model, x, optax.sgd(0.1)), loss_fn, (x, y), **run)
     assert [r["epoch"] for r in resumed.history] == [1, 2, 3, 4]
-    assert _bitwise_equal(resumed.state.params, reference.state.params)
+    assert_bitwise_equal(resumed.state.params, reference.state.params)

@@ -128,7 +128,7 @@ def test_vmap_and_map_agree_on_four_tiny_members():
 
 def test_a_diverging_member_is_rerun_guarded_and_reports_the_step_fit_reports():
     """Members run without the per-step guard; only a non-finite one is rerun with it."""
-    x, _ = _data(n=32)
+    x, _ = classification_data(n=32)
     y = x @ jnp.array([[1.0], [-2.0], [0.5], [0.0]])
     model = nn.Dense(1)
     loss_fn = make_supervised_loss(model, "mse", ())
