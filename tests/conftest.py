@@ -83,3 +83,27 @@ def _dtype_promotion(request):
 def key():
     """A fresh typed key per test."""
     return jax.random.key(0)
+
+
+_SLOW_LIST = os.path.join(os.path.dirname(__file__), "slow_tests.txt")
+
+
+def _slow_ids() -> tuple[str, ...]:
+    with open(_SLOW_LIST) as file:
+        lines = (line.strip() for line in file)
+        return tuple(line for line in lines if line and not line.startswith("#"))
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``slow`` every test named in ``tests/slow_tests.txt`` (a file or a node id).
+
+    The README's test command deselects them (``-m "not slow"``); ``.ci/run`` runs them
+    afterwards, so nothing that lands goes untested.
+    """
+    slow = _slow_ids()
+    files = {entry for entry in slow if "::" not in entry}
+    nodes = {entry for entry in slow if "::" in entry}
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if path in files or item.nodeid in nodes:
+            item.add_marker(pytest.mark.slow)

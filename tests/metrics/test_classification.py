@@ -307,8 +307,8 @@ def test_rare_disease_metrics_of_the_course_example():
     healthy = jnp.zeros(num_people, jnp.int32)
     sick = jnp.ones(num_people, jnp.int32)
     np.testing.assert_allclose(100 * float(metrics.accuracy(labels, healthy)), 99.9999, rtol=1e-7)
-    never = metrics.precision_recall_fscore_support(labels, healthy)
+    never = metrics.precision_recall_fscore_support(labels, healthy, average="binary")
     assert float(never.precision) == 0.0 and float(never.recall) == 0.0
-    always = metrics.precision_recall_fscore_support(labels, sick)
+    always = metrics.precision_recall_fscore_support(labels, sick, average="binary")
     np.testing.assert_allclose(100 * float(always.precision), 0.0001, rtol=1e-5)
     assert float(always.recall) == 1.0
