@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pathlib
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -155,7 +160,7 @@ def test_count_compilations_as_decorator():
     assert square.__name__ == "square"
 
 
-def test_count_compilations_as_context_manager():
+def _count_compilations_as_context_manager():
     step = jax.jit(lambda x: x + 1)
     step(jnp.ones(2))
     with count_compilations(step) as counter:
@@ -167,19 +172,19 @@ def test_count_compilations_as_context_manager():
     assert counter.count == 2
 
 
-def test_assert_no_recompile_passes_for_stable_signature():
+def _assert_no_recompile_passes_for_stable_signature():
     step = jax.jit(lambda params, x: params["w"] * x)
     arg_sets = [({"w": jnp.ones(2)}, jnp.full(2, float(i))) for i in range(3)]
     assert assert_no_recompile(step, *arg_sets) == 1
 
 
-def test_assert_no_recompile_catches_shape_change():
+def _assert_no_recompile_catches_shape_change():
     step = jax.jit(lambda x: 2 * x)
     with pytest.raises(AssertionError, match=r"recompiled on argument set 1: .*float32\[3\]"):
         assert_no_recompile(step, jnp.ones(2), jnp.ones(3))
 
 
-def test_assert_no_recompile_plain_function_weak_type_change():
+def _assert_no_recompile_plain_function_weak_type_change():
     """A Python float then a float32 array: different weak types, a second compilation."""
 
     def scale(x, factor):
@@ -258,3 +263,33 @@ def test_bitwise_equal_same_key_same_draws(key):
     assert_bitwise_equal(jax.random.normal(first, (3,)), jax.random.normal(copy, (3,)))
     with pytest.raises(AssertionError, match="differ bitwise"):
         assert_bitwise_equal(jax.random.normal(second, (3,)), jnp.zeros(3))
+
+
+def _in_fresh_interpreter(body: str) -> None:
+    """Run ``body`` (a function of this module) in a new Python process.
+
+    jit-cache sizes are process-wide state: deep into a long pytest worker (after some
+    thousand compiled programs) a fresh ``jax.jit`` function was seen not to grow its
+    ``_cache_size`` on a new signature, so these counts are checked where nothing else
+    has compiled.
+    """
+    root = pathlib.Path(__file__).resolve().parents[2]
+    code = f"import tests.testing.test_invariants as m; m.{body}()"
+    env = {**os.environ, "JAX_PLATFORMS": "cpu", "PYTHONPATH": str(root)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "_count_compilations_as_context_manager",
+        "_assert_no_recompile_passes_for_stable_signature",
+        "_assert_no_recompile_catches_shape_change",
+        "_assert_no_recompile_plain_function_weak_type_change",
+    ],
+)
+def test_compilation_counts_in_a_fresh_interpreter(body):
+    _in_fresh_interpreter(body)
