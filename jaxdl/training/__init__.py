@@ -1,7 +1,13 @@
 """The training engine: train state, compiled ``fit``, early stopping, checkpoints."""
 
 from jaxdl.optim.hyperparams import get_hyperparams, set_hyperparams
-from jaxdl.training.checkpoints import Checkpointer, CheckpointError, CheckpointMismatchError
+from jaxdl.training.checkpoints import (
+    Checkpointer,
+    CheckpointError,
+    CheckpointMismatchError,
+    abstract_target,
+    restore_checkpoint,
+)
 from jaxdl.training.diagnostics import OverfitReport, overfit_small_batch_check
 from jaxdl.training.early_stopping import (
     ContinueResult,
@@ -36,6 +42,8 @@ from jaxdl.training.transfer import (
 )
 
 __all__ = [
+    "abstract_target",
+    "restore_checkpoint",
     "RetrainResult",
     "freeze",
     "replace_head",

@@ -16,6 +16,14 @@ The checksums are computed from the same host copy that is handed to orbax, so o
 step directory exists under its final name they describe exactly what is on disk. Reading
 a checkpoint recomputes them: a truncated, bit-flipped or incomplete checkpoint is never
 used, and ``latest_step`` is the newest checkpoint that verifies.
+
+The stored arrays are whole host arrays, independent of the devices they came from: a
+checkpoint written by 8 devices (state replicated or sharded) or by several processes
+restores onto 1 device, onto a 4-device mesh or onto another job, each leaf laid out like
+the restore target's (:func:`abstract_target`, :func:`restore_checkpoint`). A sharded
+array is gathered to the host only where it must be: an array spread over several
+processes is all-gathered with ``jax.experimental.multihost_utils.process_allgather``;
+process 0 writes, orbax synchronizes the processes.
 """
 
 from __future__ import annotations
@@ -41,6 +49,8 @@ from typing import Any
 import jax
 import numpy as np
 import orbax.checkpoint as ocp
+from jax.experimental import multihost_utils
+from jax.sharding import NamedSharding
 
 from jaxdl.typing import PyTree
 
@@ -118,6 +128,84 @@ def structure_hash(tree: PyTree) -> str:
         for path, leaf in leaves
     ]
     return config_hash(described)
+
+
+def abstract_target(tree: PyTree, sharding: Any = None) -> PyTree:
+    """The shapes, dtypes and placements of ``tree``, as a restore target.
+
+    Each array leaf becomes ``jax.ShapeDtypeStruct(shape, dtype, sharding=...)`` with
+    ``sharding`` (one sharding for every leaf, or a pytree of shardings matching ``tree``)
+    or, when that is ``None``, the leaf's own sharding. ``tree`` may itself be abstract
+    (``jax.eval_shape(create_state)``), so that nothing is allocated before the restore.
+
+    Args:
+        tree: a pytree of arrays or ``jax.ShapeDtypeStruct``s.
+        sharding: a ``jax.sharding.Sharding`` for all leaves, a pytree of them, or
+            ``None`` to keep each leaf's own.
+
+    Returns:
+        the pytree of ``jax.ShapeDtypeStruct``s (non-array leaves unchanged).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from jax.sharding import SingleDeviceSharding
+        >>> one = SingleDeviceSharding(jax.devices()[0])
+        >>> target = abstract_target({"w": jnp.zeros((2, 3))}, one)
+        >>> target["w"].shape, target["w"].sharding == one
+        ((2, 3), True)
+    """
+
+    def describe(leaf: Any, where: Any) -> Any:
+        if not isinstance(leaf, jax.Array | jax.ShapeDtypeStruct | np.ndarray):
+            return leaf
+        if where is None:
+            where = getattr(leaf, "sharding", None)
+        return jax.ShapeDtypeStruct(np.shape(leaf), leaf.dtype, sharding=where)
+
+    if sharding is None or isinstance(sharding, jax.sharding.Sharding):
+        return jax.tree.map(lambda leaf: describe(leaf, sharding), tree)
+    return jax.tree.map(describe, tree, sharding)
+
+
+def restore_checkpoint(
+    directory: str | os.PathLike,
+    target: PyTree,
+    *,
+    step: int | None = None,
+    best: bool = False,
+) -> PyTree:
+    """Restore a verified checkpoint of ``directory`` laid out like ``target``.
+
+    A shortcut for ``Checkpointer(directory).restore(target, step, best=best)``: the
+    newest checkpoint that verifies (a corrupt latest one falls back to the previous),
+    each leaf placed with ``target``'s sharding, on any number of devices and processes.
+
+    Args:
+        directory: the ``Checkpointer``'s (or ``fit``'s ``checkpoint_dir``) directory.
+        target: the tree to fill: arrays or :func:`abstract_target` leaves.
+        step: which checkpoint (default: the newest good one).
+        best: read the best checkpoint instead of the latest.
+
+    Returns:
+        the restored tree.
+
+    Raises:
+        CheckpointError: no checkpoint, or none that verifies.
+        CheckpointMismatchError: the checkpoint holds another tree.
+
+    Example:
+        >>> import tempfile
+        >>> import jax.numpy as jnp
+        >>> with tempfile.TemporaryDirectory() as directory:
+        ...     with Checkpointer(directory) as checkpointer:
+        ...         _ = checkpointer.save(3, {"w": jnp.arange(2.0)})
+        ...     restored = restore_checkpoint(directory, abstract_target({"w": jnp.zeros(2)}))
+        >>> restored["w"].tolist()
+        [0.0, 1.0]
+    """
+    # best_metric only ranks new saves; any name opens the best-checkpoint manager
+    with Checkpointer(directory, best_metric="restore" if best else None) as checkpointer:
+        return checkpointer.restore(target, step, best=best)
 
 
 @dataclasses.dataclass
@@ -387,9 +475,17 @@ class Checkpointer:
     def restore(self, like: PyTree, step: int | None = None, *, best: bool = False) -> PyTree:
         """Restore a verified checkpoint into the structure, shapes and dtypes of ``like``.
 
+        The stored arrays do not depend on the devices they were saved from, so a
+        checkpoint written on 8 devices (replicated or sharded state) restores on 1, 4
+        or several hosts: each leaf is laid out like ``like``'s leaf. An abstract target
+        (``jax.ShapeDtypeStruct`` leaves with a ``sharding``, from
+        :func:`abstract_target`) allocates nothing before the restore.
+
         Args:
             like: a tree with the same structure as what was saved (values ignored); jax
-                array leaves come back on ``like``'s devices when they are committed.
+                array leaves come back on ``like``'s devices when they are committed,
+                ``jax.ShapeDtypeStruct`` leaves with their ``sharding`` (default device
+                when it is ``None``); NumPy and Python leaves come back as such.
             step: which checkpoint; by default the newest one that verifies (or the best
                 with ``best=True``). An explicit corrupt ``step`` is an error.
             best: restore from the best-checkpoint manager.
@@ -572,8 +668,9 @@ class Checkpointer:
         while target.exists():
             suffix += 1
             target = target.with_name(f"{pathlib.Path(manager.directory).name}-{step}-{suffix}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(path), str(target))
+        if jax.process_index() == 0:  # one process moves it; the others only skip it
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(path), str(target))
         warnings.warn(
             f"skipping corrupt checkpoint {path} ({reason}); moved to {target}, "
             f"using step {good_step}",
@@ -666,7 +763,7 @@ def _to_host(tree: PyTree) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]
     impls = [str(jax.random.key_impl(v)) if _is_key(v) else None for v in values]
     values = [jax.random.key_data(v) if _is_key(v) else v for v in values]
     # One transfer for the whole tree; then a C-ordered copy the caller cannot donate.
-    host = [np.array(v, order="C") for v in jax.device_get(values)]
+    host = [np.array(v, order="C") for v in _device_get(values)]
     records = [
         {
             "path": path,
@@ -682,6 +779,39 @@ def _to_host(tree: PyTree) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]
     return arrays, records
 
 
+def _spans_processes(value: Any) -> bool:
+    """A jax array split over devices of several processes (no process holds all of it)."""
+    return (
+        isinstance(value, jax.Array)
+        and not value.is_fully_addressable
+        and not value.is_fully_replicated
+    )
+
+
+def _device_get(values: list[Any]) -> list[Any]:
+    """Host copies of ``values``; arrays split over several processes are all-gathered.
+
+    A single-process array (one device or many) and a replicated multi-process array are
+    copied from this process's devices; only an array sharded across processes (FSDP on
+    several hosts) needs JAX's ``process_allgather``, a collective every process runs.
+    """
+    spread = [i for i, value in enumerate(values) if _spans_processes(value)]
+    local = jax.device_get([v for i, v in enumerate(values) if i not in set(spread)])
+    gathered = multihost_utils.process_allgather([values[i] for i in spread], tiled=True)
+    out, local_iter, gathered_iter = [], iter(local), iter(gathered)
+    for i in range(len(values)):
+        out.append(next(gathered_iter) if i in spread else next(local_iter))
+    return out
+
+
+def _place(array: np.ndarray, sharding: jax.sharding.Sharding | None) -> jax.Array:
+    """``array`` laid out with ``sharding`` (any device count; several processes too)."""
+    if sharding is None or sharding.is_fully_addressable:
+        return jax.device_put(array, sharding)
+    # Every process holds the whole host array; each fills its own devices' shards.
+    return jax.make_array_from_callback(array.shape, sharding, lambda index: array[index])
+
+
 def _unflatten(like: PyTree, loaded: _Loaded, path: pathlib.Path) -> PyTree:
     leaves, treedef = jax.tree_util.tree_flatten_with_path(like)
     records = loaded.meta["arrays"]
@@ -694,7 +824,7 @@ def _unflatten(like: PyTree, loaded: _Loaded, path: pathlib.Path) -> PyTree:
             problems.append(f"leaf {record['path'] or '<root>'} stored where {name} is expected")
             continue
         shape = list(np.shape(leaf))
-        dtype = str(jax.random.key_impl(leaf)) if _is_key(leaf) else _dtype_name(leaf)
+        dtype = str(_key_impl(leaf)) if _is_key(leaf) else _dtype_name(leaf)
         stored_dtype = record["key_impl"] or record["dtype"]
         if record["key_impl"] is not None:
             shape = shape + list(record["shape"][len(shape) :])
@@ -710,17 +840,35 @@ def _unflatten(like: PyTree, loaded: _Loaded, path: pathlib.Path) -> PyTree:
         raise CheckpointMismatchError(f"checkpoint {path} holds another tree: {shown}")
     values = []
     for (_, leaf), array, record in zip(leaves, loaded.arrays, records, strict=True):
-        if record["key_impl"] is not None:
-            values.append(jax.random.wrap_key_data(array, impl=jax.random.key_impl(leaf)))
-        elif isinstance(leaf, jax.Array | jax.ShapeDtypeStruct):
+        sharding = None
+        if isinstance(leaf, jax.Array | jax.ShapeDtypeStruct):
             sharding = getattr(leaf, "sharding", None)
-            committed = getattr(leaf, "committed", sharding is not None)
-            values.append(jax.device_put(array, sharding if committed else None))
+            sharding = sharding if getattr(leaf, "committed", sharding is not None) else None
+        if record["key_impl"] is not None:
+            impl = _key_impl(leaf)
+            if isinstance(sharding, NamedSharding):
+                # the key data has one trailing axis more, which the spec leaves whole
+                key = jax.random.wrap_key_data(_place(array, sharding), impl=impl)
+            else:
+                key = jax.random.wrap_key_data(array, impl=impl)
+                key = key if sharding is None else jax.device_put(key, sharding)
+            values.append(key)
+        elif isinstance(leaf, jax.Array | jax.ShapeDtypeStruct):
+            values.append(_place(array, sharding))
         elif isinstance(leaf, bool | int | float | complex):
             values.append(type(leaf)(array.item()))
         else:
             values.append(array)
     return jax.tree_util.tree_unflatten(treedef, values)
+
+
+def _key_impl(leaf: Any) -> Any:
+    """The PRNG implementation of a key array or of an abstract key leaf."""
+    if isinstance(leaf, jax.ShapeDtypeStruct):
+        # an abstract key: its dtype carries the implementation; one dummy key names it
+        impl = leaf.dtype._impl
+        leaf = jax.random.wrap_key_data(np.zeros(impl.key_shape, np.uint32), impl=impl)
+    return jax.random.key_impl(leaf)
 
 
 def _check_meta(meta: Any) -> None:

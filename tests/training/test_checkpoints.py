@@ -397,3 +397,142 @@ def test_hash_helpers():
     assert config_hash({"a": 1}) != config_hash({"a": 2})
     assert structure_hash(_tree(1.0)) == structure_hash(_tree(2.0))
     assert structure_hash({"w": jnp.zeros(3)}) != structure_hash({"w": jnp.zeros(3, jnp.int32)})
+
+
+# ------------------------------------------------------------ across device topologies
+
+
+def _mlp_tree():
+    """A small MLP's parameters, Adam state after one update, a step and a key."""
+    import optax
+
+    from jaxdl.nn import MLP
+
+    params = MLP(features=(16, 8)).init(jax.random.key(0), jnp.zeros((1, 8)))
+    tx = optax.adam(0.1)
+    opt_state = tx.init(params)
+    updates, opt_state = tx.update(params, opt_state, params)
+    params = optax.apply_updates(params, updates)
+    return {
+        "step": jnp.asarray(1),
+        "params": params,
+        "opt_state": opt_state,
+        "key": jax.random.key(7),
+    }
+
+
+def _split_first_axis(tree, mesh):
+    """Shard every leaf whose first axis divides over the mesh's devices; replicate the rest."""
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    size = mesh.devices.size
+
+    def sharding(leaf):
+        split = np.ndim(leaf) and np.shape(leaf)[0] % size == 0
+        return NamedSharding(mesh, PartitionSpec("data") if split else PartitionSpec())
+
+    return jax.tree.map(sharding, tree)
+
+
+def _host_leaves(tree):
+    return [
+        np.asarray(
+            jax.random.key_data(x) if jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key) else x
+        )
+        for x in jax.tree.leaves(tree)
+    ]
+
+
+# The writer: 8 devices save the same tree twice, replicated and with its first axes split
+# over the 8 devices, and keep its host values as the reference.
+_WRITE_ON_8 = """
+import json, numpy as np, jax
+from jax.sharding import NamedSharding, PartitionSpec
+from jaxdl.training import data_parallel_mesh
+from jaxdl.training.checkpoints import Checkpointer
+from tests.training.test_checkpoints import _host_leaves, _mlp_tree, _split_first_axis
+root = {root!r}
+mesh = data_parallel_mesh()
+tree = _mlp_tree()
+replicated = jax.device_put(tree, NamedSharding(mesh, PartitionSpec()))
+sharded = jax.device_put(tree, _split_first_axis(tree, mesh))
+kernel = sharded["params"]["params"]["Dense_0"]["kernel"]
+for name, placed in (("replicated", replicated), ("sharded", sharded)):
+    with Checkpointer(f"{{root}}/{{name}}") as checkpointer:
+        checkpointer.save(1, placed)
+np.savez(f"{{root}}/reference.npz", *_host_leaves(tree))
+print(json.dumps({{"devices": len(jax.devices()),
+                  "kernel_shards": [list(s.data.shape) for s in kernel.addressable_shards]}}))
+"""
+
+# The second reader: 4 devices restore each checkpoint with the other layout, from an
+# abstract target (jax.eval_shape: nothing allocated before the restore).
+_READ_ON_4 = """
+import json, numpy as np, jax
+from jax.sharding import NamedSharding, PartitionSpec
+from jaxdl.training import abstract_target, data_parallel_mesh, restore_checkpoint
+from tests.training.test_checkpoints import _host_leaves, _mlp_tree, _split_first_axis
+root = {root!r}
+mesh = data_parallel_mesh()
+shapes = jax.eval_shape(_mlp_tree)
+split = _split_first_axis(shapes, mesh)
+targets = {{"sharded": abstract_target(shapes, NamedSharding(mesh, PartitionSpec())),
+           "replicated": abstract_target(shapes, split)}}
+reference = list(np.load(f"{{root}}/reference.npz").values())
+out = {{"devices": len(jax.devices())}}
+for name, target in targets.items():
+    restored = restore_checkpoint(f"{{root}}/{{name}}", target)
+    kernel = restored["params"]["params"]["Dense_0"]["kernel"]
+    out[name] = {{
+        "equal": all(np.array_equal(a, b) for a, b in zip(_host_leaves(restored), reference)),
+        "placed": all(
+            leaf.sharding.is_equivalent_to(want.sharding, leaf.ndim)
+            for leaf, want in zip(jax.tree.leaves(restored), jax.tree.leaves(target))
+        ),
+        "kernel_shards": [list(s.data.shape) for s in kernel.addressable_shards],
+    }}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.standard_dtype_promotion  # optax's Adam bias correction
+def test_checkpoint_from_8_devices_restores_on_1_and_on_4(tmp_path):
+    from jaxdl.training import abstract_target, restore_checkpoint
+    from tests._multidevice import run_on_devices
+
+    written = run_on_devices(_WRITE_ON_8.format(root=str(tmp_path)), 8)
+    assert written["devices"] == 8
+    assert written["kernel_shards"] == [[1, 16]] * 8  # the 8 x 16 kernel really split
+
+    reference = list(np.load(tmp_path / "reference.npz").values())
+    device = jax.devices()[0]
+    for name in ("replicated", "sharded"):
+        # on this process's single device, from a concrete target
+        restored = restore_checkpoint(tmp_path / name, abstract_target(_mlp_tree()))
+        for leaf, want in zip(_host_leaves(restored), reference, strict=True):
+            np.testing.assert_array_equal(leaf, want)
+        assert all(leaf.devices() == {device} for leaf in jax.tree.leaves(restored))
+        assert jax.random.key_impl(restored["key"]) == jax.random.key_impl(jax.random.key(0))
+
+    read = run_on_devices(_READ_ON_4.format(root=str(tmp_path)), 4)
+    assert read["devices"] == 4
+    for name in ("replicated", "sharded"):
+        assert read[name]["equal"] and read[name]["placed"], read
+    assert read["replicated"]["kernel_shards"] == [[2, 16]] * 4  # restored split over 4
+    assert read["sharded"]["kernel_shards"] == [[8, 16]] * 4  # restored replicated on 4
+
+
+def test_abstract_target_takes_one_sharding_a_tree_of_them_or_the_leaves_own():
+    from jax.sharding import SingleDeviceSharding
+
+    from jaxdl.training import abstract_target
+
+    one = SingleDeviceSharding(jax.devices()[0])
+    tree = {"w": jnp.zeros((2, 3)), "n": 3, "k": jax.random.key(0)}
+    own = abstract_target(tree)
+    assert own["w"].sharding == tree["w"].sharding and own["n"] == 3
+    assert own["k"].dtype == tree["k"].dtype and own["k"].shape == ()
+    given = abstract_target(tree, one)
+    assert given["w"].sharding == one
+    per_leaf = abstract_target({"w": tree["w"]}, {"w": one})
+    assert per_leaf["w"] == jax.ShapeDtypeStruct((2, 3), jnp.float32, sharding=one)
