@@ -99,7 +99,8 @@ def _state_and_loss():
 _FIT = {"num_epochs": 4, "batch_size": 16, "progress": False}
 
 # Each process: join the job from the environment, keep its half of the data, assemble the
-# global dataset, train data parallel over the 4 devices of the 2 processes, checkpoint.
+# global dataset, train data parallel over the 4 devices of the 2 processes, checkpoint;
+# then save and restore the parameters split over the devices of both processes.
 _WORKER = """
 import json, numpy as np, jax
 from jaxdl.training import distributed
@@ -111,7 +112,24 @@ local = distributed.process_local(_data())
 state, loss = _state_and_loss()
 result = fit(jax.random.key(3), state, loss, distributed.global_data(local, mesh), mesh=mesh,
              checkpoint_dir={directory!r}, **_FIT)
+# parameters split across the two processes (FSDP-like): saved, then restored split alike
+from jax.sharding import NamedSharding, PartitionSpec
+from jaxdl.training import abstract_target, restore_checkpoint
+from jaxdl.training.checkpoints import Checkpointer
+params = result.state.params
+spec = lambda leaf: PartitionSpec("data") if len(leaf) % 4 == 0 else PartitionSpec()
+split = jax.tree.map(lambda leaf: NamedSharding(mesh, spec(leaf)), params)
+sharded = jax.jit(lambda tree: tree, out_shardings=split)(params)
+with Checkpointer({directory!r} + "-sharded") as checkpointer:
+    checkpointer.save(1, sharded)
+back = restore_checkpoint({directory!r} + "-sharded", abstract_target(params, split))
 print(json.dumps({{
+    "split": sum(not leaf.is_fully_replicated for leaf in jax.tree.leaves(back)),
+    "sharded_round_trip": all(
+        np.array_equal(shard.data, np.asarray(whole)[shard.index])
+        for leaf, whole in zip(jax.tree.leaves(back), jax.tree.leaves(params))
+        for shard in leaf.addressable_shards
+    ),
     "process": jax.process_index(), "devices": len(jax.devices()), "local": len(local[0]),
     "loss": [record["train_loss"] for record in result.history],
     "params": [np.asarray(leaf).tolist() for leaf in jax.tree.leaves(result.state.params)],
@@ -157,6 +175,7 @@ def test_two_processes_train_data_parallel_and_checkpoint(tmp_path):
                 child.wait()
     assert [out["process"] for out in outputs] == [0, 1]
     assert all(out["devices"] == 4 and out["local"] == 32 for out in outputs)
+    assert all(out["split"] == 2 and out["sharded_round_trip"] for out in outputs), outputs
     first, second = outputs
     assert first["loss"] == second["loss"] and first["params"] == second["params"]
     assert first["loss"][-1] < first["loss"][0]
@@ -179,5 +198,7 @@ def test_two_processes_train_data_parallel_and_checkpoint(tmp_path):
     }
     restored = restore_checkpoint(directory, abstract_target(like))
     assert int(restored["step"]) == int(single.state.step) == 4 * 64 // 16
-    for got, want in zip(jax.tree.leaves(restored["params"]), first["params"], strict=True):
-        np.testing.assert_array_equal(np.asarray(got), np.asarray(want, np.float32))
+    gathered = restore_checkpoint(directory + "-sharded", abstract_target(state.params))
+    for tree in (restored["params"], gathered):
+        for got, want in zip(jax.tree.leaves(tree), first["params"], strict=True):
+            np.testing.assert_array_equal(np.asarray(got), np.asarray(want, np.float32))
