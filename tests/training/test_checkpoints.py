@@ -536,3 +536,36 @@ def test_abstract_target_takes_one_sharding_a_tree_of_them_or_the_leaves_own():
     assert given["w"].sharding == one
     per_leaf = abstract_target({"w": tree["w"]}, {"w": one})
     assert per_leaf["w"] == jax.ShapeDtypeStruct((2, 3), jnp.float32, sharding=one)
+
+
+@pytest.mark.standard_dtype_promotion  # optax's Adam bias correction
+def test_the_committed_checkpoint_still_restores(tmp_path):
+    """A checkpoint written by an earlier version (tests/training/data) reads back alike."""
+    from jaxdl.nn import MLP
+    from jaxdl.training import abstract_target
+    from tests.training.data import make_checkpoint
+
+    directory = tmp_path / "committed"
+    shutil.copytree(make_checkpoint.DIRECTORY, directory)  # a failed read may move files
+    tree, logits = make_checkpoint.build()
+    checkpointer = Checkpointer(directory)
+    meta = checkpointer.restore_metadata()
+    assert meta["step"] == make_checkpoint.STEPS
+    assert meta["metadata"] == make_checkpoint.METADATA
+    assert {"jax_version", "flax_version", "optax_version", "orbax_version"} <= set(
+        meta["versions"]
+    )
+    restored = checkpointer.restore(abstract_target(tree))  # verifies every CRC-32
+    assert jax.tree.structure(restored) == jax.tree.structure(tree)
+    for got, want in zip(_host_leaves(restored), _host_leaves(tree), strict=True):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-7)
+    np.testing.assert_array_equal(
+        jax.random.key_data(restored["key"]), jax.random.key_data(tree["key"])
+    )
+    x, _ = make_checkpoint.data()
+    stored = np.asarray(checkpointer.restore_extra()["logits"], np.float32)
+    recomputed = MLP(features=(4, 2)).apply(restored["params"], x, return_logits=True)
+    np.testing.assert_allclose(recomputed, stored, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(logits, stored, rtol=1e-5, atol=1e-6)
+    checkpointer.close()

@@ -1,0 +1,1 @@
+"""Committed test data of the training room (see ``make_checkpoint.py``)."""
