@@ -52,6 +52,7 @@ import orbax.checkpoint as ocp
 from jax.experimental import multihost_utils
 from jax.sharding import NamedSharding
 
+from jaxdl.training.distributed import agree
 from jaxdl.typing import PyTree
 
 FORMAT = 1
@@ -377,7 +378,7 @@ class Checkpointer:
         """
         step = int(step)
         self._cache = None  # the host copy of an older checkpoint is not needed any more
-        saving = self.should_save(step, force=force)
+        saving = agree(self.should_save(step, force=force))  # all processes save, or none
         best_value = self._improved_best(step, metrics)
         if not saving and best_value is None:
             return False
@@ -411,7 +412,7 @@ class Checkpointer:
         """Write the pending best candidate, unless (without ``block``) a best save is busy."""
         if self.best is None or self._pending_best is None:
             return
-        if not block and self.best.is_saving_in_progress():
+        if not block and agree(self.best.is_saving_in_progress()):
             return  # written at a later call, at the latest by wait() or close()
         step, items = self._pending_best
         self._pending_best = None

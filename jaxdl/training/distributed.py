@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import jax
 import numpy as np
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxdl._checks import check_positive_int
@@ -98,6 +99,30 @@ def is_initialized() -> bool:
         False
     """
     return jax.distributed.is_initialized()
+
+
+def agree(flag: bool) -> bool:
+    """Process 0's ``flag``, on every process: one decision that all processes follow.
+
+    A host-side choice that must be the same everywhere (save a checkpoint now, stop)
+    but may differ between processes (it reads a clock, or whether a write finished)
+    is taken by process 0 and broadcast with JAX's ``multihost_utils``. Without it, one
+    process could enter a collective (an orbax save) that another skips, and both would
+    hang. One process: ``flag`` itself, no communication.
+
+    Args:
+        flag: this process's choice.
+
+    Returns:
+        process 0's choice.
+
+    Example:
+        >>> agree(True)
+        True
+    """
+    if jax.process_count() == 1:
+        return bool(flag)
+    return bool(multihost_utils.broadcast_one_to_all(np.asarray(bool(flag))))
 
 
 def _from_env(value: int | None, name: str) -> int | None:

@@ -34,6 +34,7 @@ from tqdm.auto import tqdm
 
 from jaxdl._checks import check_positive, check_positive_int
 from jaxdl.training.checkpoints import Checkpointer
+from jaxdl.training.distributed import agree
 from jaxdl.training.early_stopping import EarlyStopping, EarlyStoppingState
 from jaxdl.training.engine import (
     Carry,
@@ -215,6 +216,7 @@ class _Checkpoints:
         due = due and time.monotonic() - self.last_time >= self.min_seconds
         if self.every_seconds is not None:
             due = due or time.monotonic() - self.last_time >= self.every_seconds
+        due = agree(due)  # multi-host (scale-ckpt): the clock may differ; process 0 decides
         if not (due or force):
             return
         metrics = history[-1] if history else None

@@ -80,6 +80,10 @@ def test_initialize_checks_its_arguments(monkeypatch):
     assert not distributed.is_initialized()
 
 
+def test_agree_on_one_process_is_the_flag():
+    assert distributed.agree(True) is True and distributed.agree(np.False_) is False
+
+
 # ----------------------------------------------------------------- two real processes
 
 
@@ -130,6 +134,7 @@ print(json.dumps({{
         for leaf, whole in zip(jax.tree.leaves(back), jax.tree.leaves(params))
         for shard in leaf.addressable_shards
     ),
+    "agreed": distributed.agree(jax.process_index() == 1),
     "process": jax.process_index(), "devices": len(jax.devices()), "local": len(local[0]),
     "loss": [record["train_loss"] for record in result.history],
     "params": [np.asarray(leaf).tolist() for leaf in jax.tree.leaves(result.state.params)],
@@ -175,6 +180,7 @@ def test_two_processes_train_data_parallel_and_checkpoint(tmp_path):
                 child.wait()
     assert [out["process"] for out in outputs] == [0, 1]
     assert all(out["devices"] == 4 and out["local"] == 32 for out in outputs)
+    assert [out["agreed"] for out in outputs] == [False, False]  # process 0's choice
     assert all(out["split"] == 2 and out["sharded_round_trip"] for out in outputs), outputs
     first, second = outputs
     assert first["loss"] == second["loss"] and first["params"] == second["params"]
