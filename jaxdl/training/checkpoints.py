@@ -245,6 +245,11 @@ class Checkpointer:
     checkpoint, and the previous save finished; with neither interval, every call), or
     with ``force=True``.
 
+    In a multi-process job every process creates it on the same (shared) directory and
+    calls ``save`` and ``restore`` alike: the decision to save is process 0's
+    (:func:`jaxdl.training.distributed.agree`), process 0 writes, and every process
+    reads and verifies the whole checkpoint.
+
     Args:
         directory: where checkpoints live (created if missing).
         max_to_keep: how many recent checkpoints to keep.
