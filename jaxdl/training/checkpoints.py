@@ -204,6 +204,8 @@ def restore_checkpoint(
         >>> restored["w"].tolist()
         [0.0, 1.0]
     """
+    if not pathlib.Path(directory).is_dir():  # a read creates nothing
+        raise CheckpointError(f"no checkpoint directory {pathlib.Path(directory).absolute()}")
     # best_metric only ranks new saves; any name opens the best-checkpoint manager
     with Checkpointer(directory, best_metric="restore" if best else None) as checkpointer:
         return checkpointer.restore(target, step, best=best)

@@ -522,6 +522,21 @@ def test_checkpoint_from_8_devices_restores_on_1_and_on_4(tmp_path):
     assert read["sharded"]["kernel_shards"] == [[8, 16]] * 4  # restored replicated on 4
 
 
+def test_restore_checkpoint_reads_latest_or_best_and_creates_nothing(tmp_path):
+    from jaxdl.training import abstract_target, restore_checkpoint
+
+    with Checkpointer(tmp_path / "run", best_metric="val_loss") as checkpointer:
+        checkpointer.save(1, _tree(1.0), {"val_loss": 0.1})
+        checkpointer.save(2, _tree(2.0), {"val_loss": 0.2})
+    target = abstract_target(_like())
+    _assert_trees_equal(restore_checkpoint(tmp_path / "run", target), _tree(2.0))
+    _assert_trees_equal(restore_checkpoint(tmp_path / "run", target, best=True), _tree(1.0))
+    _assert_trees_equal(restore_checkpoint(tmp_path / "run", target, step=1), _tree(1.0))
+    with pytest.raises(CheckpointError, match="no checkpoint directory"):
+        restore_checkpoint(tmp_path / "missing", target)
+    assert not (tmp_path / "missing").exists()
+
+
 def test_abstract_target_takes_one_sharding_a_tree_of_them_or_the_leaves_own():
     from jax.sharding import SingleDeviceSharding
 
