@@ -443,6 +443,23 @@ def _host_leaves(tree):
     ]
 
 
+_FIT = {"batch_size": 16, "progress": False}
+
+
+def _fit_setup():
+    """A tiny MLP classifier, its loss and 64 fixed training points."""
+    import optax
+
+    from jaxdl.nn import MLP
+    from jaxdl.training import create_train_state, make_supervised_loss
+
+    x = np.random.default_rng(0).standard_normal((64, 8)).astype(np.float32)
+    y = (x[:, 0] + x[:, 1] > 0).astype(np.int32)
+    model = MLP(features=(16, 2))
+    state = create_train_state(jax.random.key(2), model, x[:2], optax.sgd(0.3))
+    return state, make_supervised_loss(model), (x, y)
+
+
 # The writer: 8 devices save the same tree twice, replicated and with its first axes split
 # over the 8 devices, and keep its host values as the reference.
 _WRITE_ON_8 = """
@@ -461,8 +478,15 @@ for name, placed in (("replicated", replicated), ("sharded", sharded)):
     with Checkpointer(f"{{root}}/{{name}}") as checkpointer:
         checkpointer.save(1, placed)
 np.savez(f"{{root}}/reference.npz", *_host_leaves(tree))
+# fit's own checkpoints: two epochs data parallel over the 8 devices
+from jaxdl.training import fit
+from tests.training.test_checkpoints import _FIT, _fit_setup
+state, loss, data = _fit_setup()
+result = fit(jax.random.key(3), state, loss, data, num_epochs=2, mesh=mesh,
+             checkpoint_dir=f"{{root}}/fit", **_FIT)
 print(json.dumps({{"devices": len(jax.devices()),
-                  "kernel_shards": [list(s.data.shape) for s in kernel.addressable_shards]}}))
+                  "kernel_shards": [list(s.data.shape) for s in kernel.addressable_shards],
+                  "fit_history": result.history}}))
 """
 
 # The second reader: 4 devices restore each checkpoint with the other layout, from an
@@ -497,6 +521,7 @@ print(json.dumps(out))
 
 @pytest.mark.standard_dtype_promotion  # optax's Adam bias correction
 def test_checkpoint_from_8_devices_restores_on_1_and_on_4(tmp_path):
+    """Written on 8 devices (replicated, sharded, and by fit), read on 1 and on 4."""
     from jaxdl.training import abstract_target, restore_checkpoint
     from tests._multidevice import run_on_devices
 
@@ -513,6 +538,34 @@ def test_checkpoint_from_8_devices_restores_on_1_and_on_4(tmp_path):
             np.testing.assert_array_equal(leaf, want)
         assert all(leaf.devices() == {device} for leaf in jax.tree.leaves(restored))
         assert jax.random.key_impl(restored["key"]) == jax.random.key_impl(jax.random.key(0))
+
+    # fit resumes the 8-device run here on one device, and ends where an uninterrupted
+    # one-device run ends (to float32 round-off: the 8-way all-reduce sums in another order)
+    from jaxdl.training import fit
+
+    state, loss, data = _fit_setup()
+    resumed = fit(
+        jax.random.key(3),
+        state,
+        loss,
+        data,
+        num_epochs=3,
+        checkpoint_dir=str(tmp_path / "fit"),
+        **_FIT,
+    )
+    straight = fit(jax.random.key(3), state, loss, data, num_epochs=3, **_FIT)
+    # the first two epochs' records (their timings too) come from the 8-device checkpoint
+    assert resumed.history[:2] == written["fit_history"]
+    assert int(resumed.state.step) == int(straight.state.step) == 3 * 64 // 16
+    np.testing.assert_allclose(
+        [r["train_loss"] for r in resumed.history],
+        [r["train_loss"] for r in straight.history],
+        rtol=1e-5,
+    )
+    for got, want in zip(
+        jax.tree.leaves(resumed.state.params), jax.tree.leaves(straight.state.params), strict=True
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
     read = run_on_devices(_READ_ON_4.format(root=str(tmp_path)), 4)
     assert read["devices"] == 4
