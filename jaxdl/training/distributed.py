@@ -17,6 +17,9 @@ XLA's SPMD partitioner. A multi-host data-parallel run is::
 Every process runs the same script with the same key and config; ``fit`` then takes the
 same steps on every process, and a checkpoint directory on a shared file system is written
 once (process 0 writes host arrays; orbax synchronizes the processes).
+
+Reference: JAX documentation, "Introduction to multi-controller JAX (aka
+multi-process/multi-host JAX)" and ``jax.make_array_from_process_local_data``.
 """
 
 from __future__ import annotations
@@ -70,10 +73,21 @@ def initialize(
         RuntimeError: when JAX is already initialized as a multi-process job.
 
     Example:
-        >>> # two processes on one machine, run once in each shell:
-        >>> # JAX_COORDINATOR_ADDRESS=localhost:1234 JAX_NUM_PROCESSES=2 JAX_PROCESS_ID=0 python ...
-        >>> initialize.__name__
-        'initialize'
+        Two processes on one machine, one shell each (``JAX_PROCESS_ID=1`` in the second)::
+
+            JAX_COORDINATOR_ADDRESS=localhost:1234 JAX_NUM_PROCESSES=2 JAX_PROCESS_ID=0 \\
+                python -c "from jaxdl.training import distributed; distributed.initialize()"
+
+        Arguments are checked before anything connects:
+
+        >>> initialize("localhost:1234", 2, 0, cpu_collectives="nccl")
+        Traceback (most recent call last):
+        ...
+        ValueError: cpu_collectives must be 'gloo' or 'mpi', got 'nccl'
+
+    Reference:
+        JAX documentation, "Introduction to multi-controller JAX (aka multi-process/
+        multi-host JAX)".
     """
     if cpu_collectives not in ("gloo", "mpi"):
         raise ValueError(f"cpu_collectives must be 'gloo' or 'mpi', got {cpu_collectives!r}")
