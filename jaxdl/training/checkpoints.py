@@ -803,13 +803,14 @@ def _device_get(values: list[Any]) -> list[Any]:
     copied from this process's devices; only an array sharded across processes (FSDP on
     several hosts) needs JAX's ``process_allgather``, a collective every process runs.
     """
-    spread = [i for i, value in enumerate(values) if _spans_processes(value)]
-    local = jax.device_get([v for i, v in enumerate(values) if i not in set(spread)])
-    gathered = multihost_utils.process_allgather([values[i] for i in spread], tiled=True)
-    out, local_iter, gathered_iter = [], iter(local), iter(gathered)
-    for i in range(len(values)):
-        out.append(next(gathered_iter) if i in spread else next(local_iter))
-    return out
+    spread = {i for i, value in enumerate(values) if _spans_processes(value)}
+    if not spread:
+        return jax.device_get(values)
+    local = iter(jax.device_get([v for i, v in enumerate(values) if i not in spread]))
+    gathered = iter(
+        multihost_utils.process_allgather([values[i] for i in sorted(spread)], tiled=True)
+    )
+    return [next(gathered) if i in spread else next(local) for i in range(len(values))]
 
 
 def _place(array: np.ndarray, sharding: jax.sharding.Sharding | None) -> jax.Array:
