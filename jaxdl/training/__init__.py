@@ -24,12 +24,14 @@ from jaxdl.training.loop import (
 from jaxdl.training.objectives import SupervisedLoss, make_supervised_loss
 from jaxdl.training.population import FitManyResult, fit_many
 from jaxdl.training.rbm import cd_update_step, rbm_train_state, train_rbm
-from jaxdl.training.sharding import batch_sharding, data_parallel_mesh, replicate
 from jaxdl.training.sharding import (
     ShardingRules,
     ShardLargestAxis,
+    batch_sharding,
+    data_parallel_mesh,
     fsdp_rules,
     make_mesh,
+    replicate,
     shard_state,
     state_shardings,
 )

@@ -356,8 +356,7 @@ def _axes_size(axis: str | tuple[str, ...] | None, mesh: Mesh) -> int:
     unknown = [name for name in names if name not in mesh.axis_names]
     if unknown:
         raise ValueError(
-            f"mesh has no axis {unknown[0]!r}: expected one of {mesh.axis_names}, "
-            f"got {axis!r}"
+            f"mesh has no axis {unknown[0]!r}: expected one of {mesh.axis_names}, got {axis!r}"
         )
     return math.prod(mesh.shape[name] for name in names)
 
