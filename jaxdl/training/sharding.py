@@ -212,9 +212,13 @@ class ShardingRules:
         rules: the ``(regex, spec)`` pairs, most specific first.
 
     Example:
+        >>> from jax.sharding import AbstractMesh
         >>> rules = ShardingRules(((r"kernel$", PartitionSpec(None, "fsdp")),))
-        >>> rules.spec_for("opt_state/0/mu/Dense_0/kernel", (4, 8), make_mesh(fsdp=1))
-        PartitionSpec(None, 'fsdp')
+        >>> mesh = AbstractMesh((4,), ("fsdp",))  # the shape of a mesh, no devices needed
+        >>> rules.spec_for("opt_state/0/mu/Dense_0/kernel", (4, 8), mesh)
+        P(None, 'fsdp')
+        >>> rules.spec_for("params/Dense_0/bias", (8,), mesh)
+        P()
     """
 
     rules: tuple[tuple[str, PartitionSpec | SpecFn], ...] = ()
@@ -260,10 +264,12 @@ def fsdp_rules(
         A :class:`ShardingRules`.
 
     Example:
-        >>> rules = fsdp_rules(min_size=16)
-        >>> mesh = make_mesh(fsdp=1)
-        >>> rules.spec_for("params/Dense_0/kernel", (4, 8), mesh)  # size-1 axis: replicate
-        PartitionSpec()
+        >>> from jax.sharding import AbstractMesh
+        >>> rules, mesh = fsdp_rules(min_size=16), AbstractMesh((4,), ("fsdp",))
+        >>> rules.spec_for("params/Dense_0/kernel", (16, 64), mesh)  # the largest axis
+        P(None, 'fsdp')
+        >>> rules.spec_for("params/Dense_0/bias", (8,), mesh)  # under min_size: replicated
+        P()
     """
     return ShardingRules((*extra, (".*", ShardLargestAxis(axis, min_size))))
 
@@ -312,8 +318,8 @@ def state_shardings(state: PyTree, mesh: Mesh, rules: ShardingRules | None = Non
         >>> import jax.numpy as jnp
         >>> tree = {"params": {"kernel": jnp.zeros((8, 4))}, "step": jnp.zeros((), int)}
         >>> shardings = state_shardings(tree, make_mesh(fsdp=-1), fsdp_rules(min_size=8))
-        >>> shardings["step"].spec
-        PartitionSpec()
+        >>> shardings["params"]["kernel"].spec, shardings["step"].spec  # 1 device here
+        (P(), P())
     """
     return tree_shardings(state, mesh, default_rules(mesh, rules))
 
@@ -325,7 +331,7 @@ def shard_state(state: PyTree, mesh: Mesh, rules: ShardingRules | None = None) -
         >>> import jax.numpy as jnp
         >>> placed = shard_state({"w": jnp.ones((4, 2))}, make_mesh(data=-1))
         >>> placed["w"].sharding.spec
-        PartitionSpec()
+        P()
     """
     return jax.device_put(state, state_shardings(state, mesh, rules))
 
