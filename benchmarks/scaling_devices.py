@@ -8,7 +8,7 @@ trains to the same losses as one device.
 
 Models: the main job's MLP (MNIST-1D, 40-100-100-10 ReLU, Adam 1e-2; batch 128 instead of
 100 so that it splits over 8 devices) and a tiny GPT (``jaxdl.nn.tiny_gpt``: 2 layers,
-d = 16, on random 32-token blocks, batch 32). For every device count ``n`` a child
+d = 16, on random 32-token blocks (31 predicted), batch 32). For every device count ``n`` a child
 process (this script with ``--child``) runs, with the same initial weights and data:
 
 - ``single``: ``fit`` with no mesh (the reference);
@@ -56,7 +56,7 @@ def child(args: argparse.Namespace) -> dict:
     data = load_mnist1d()
     mlp = MLP(features=(100, 100, 10), activation="relu", output=None)
     gpt = tiny_gpt()
-    tokens = jax.random.randint(jax.random.key(3), (256, 33), 0, gpt.vocab_size)
+    tokens = jax.random.randint(jax.random.key(3), (256, 32), 0, gpt.vocab_size)
     jobs = {
         "mlp": dict(
             state=create_train_state(jax.random.key(0), mlp, data.x_train[:1], optax.adam(1e-2)),
