@@ -30,7 +30,17 @@ from jaxdl.training.loop import (
 from jaxdl.training.objectives import SupervisedLoss, make_supervised_loss
 from jaxdl.training.population import FitManyResult, fit_many
 from jaxdl.training.rbm import cd_update_step, rbm_train_state, train_rbm
-from jaxdl.training.sharding import batch_sharding, data_parallel_mesh, replicate
+from jaxdl.training.sharding import (
+    ShardingRules,
+    ShardLargestAxis,
+    batch_sharding,
+    data_parallel_mesh,
+    fsdp_rules,
+    make_mesh,
+    replicate,
+    shard_state,
+    state_shardings,
+)
 from jaxdl.training.state import TrainState, create_train_state
 from jaxdl.training.steps import UpdateStep, make_train_step, update_step
 from jaxdl.training.transfer import (
@@ -86,4 +96,10 @@ __all__ = [
     "to_json_value",
     "train_rbm",
     "update_step",
+    "ShardingRules",
+    "ShardLargestAxis",
+    "fsdp_rules",
+    "make_mesh",
+    "shard_state",
+    "state_shardings",
 ]

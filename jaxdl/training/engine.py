@@ -30,6 +30,7 @@ from jaxdl.training.early_stopping import (
     early_stopping_init,
     early_stopping_update,
 )
+from jaxdl.training.sharding import constrain, default_rules, replicated, tree_shardings
 from jaxdl.training.state import TrainState
 from jaxdl.training.steps import StepFn, as_update_step
 from jaxdl.typing import Array, Batch, EvalFn, Metrics, PyTree
@@ -77,6 +78,19 @@ def _all_finite(values: list[Array]) -> Array:
     return finite
 
 
+def carry_shardings(carry: Carry, mesh: Any, rules: Any) -> Carry:
+    """Where each leaf of the carry lives on ``mesh``: the state by ``rules`` (FSDP) or
+    replicated (``None``, data parallel); the early-stopping copy of the best parameters
+    like the parameters, its scalars replicated."""
+    rules = default_rules(mesh, rules)
+    state = tree_shardings(carry.state, mesh, rules)
+    es = carry.early_stopping
+    if es is not None:
+        scalars = jax.tree.map(lambda _: replicated(mesh), es._replace(best_params=None))
+        es = scalars._replace(best_params=tree_shardings(es.best_params, mesh, rules))
+    return Carry(state, es)
+
+
 def steps_per_epoch(num_examples: int, batch_size: int | None) -> int:
     """Optimizer steps in one epoch: 1 for full-batch GD, else ``N // batch_size``.
 
@@ -101,6 +115,7 @@ def build_chunk_fn(
     epochs_per_chunk: int,
     guarded: bool,
     batch_sharding: Any = None,
+    state_sharding: Any = None,
 ) -> Callable[..., tuple[Carry, dict[str, Array], dict[str, Array]]]:
     """The pure chunk ``(carry, num_epochs, data_key, step_key, train_data, val_data) ->
     (carry, logs, flags)``; jit or vmap it.
@@ -109,6 +124,11 @@ def build_chunk_fn(
     ``flags`` holds ``nonfinite`` (some step's loss was not finite), ``bad_step`` (the
     first such step, guarded variant only, else -1) and ``metric_nonfinite`` (the
     early-stopping metric was NaN/Inf on an evaluation) and ``stopped`` (early stopping).
+
+    ``state_sharding``, a ``(mesh, rules)`` pair, pins the carry's shardings (FSDP or
+    replicated) at the chunk's entry, after every step and every epoch and at its exit, so
+    the partitioner cannot drift the state's layout inside the scan and a chunk's output
+    has exactly the sharding of its input (the next chunk reuses the same program).
     """
     full_batch = batch_size is None
     per_epoch = steps_per_epoch(num_examples, batch_size)
@@ -136,11 +156,19 @@ def build_chunk_fn(
             batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
         return batch
 
+    def pin(carry: Carry) -> Carry:
+        if state_sharding is None:
+            return carry
+        return constrain(carry, carry_shardings(carry, *state_sharding))
+
+    def pin_state(state: TrainState) -> TrainState:
+        return pin(Carry(state, None)).state
+
     def one_step(state: TrainState, indices: Array, step_key, train_data):
         new_state, metrics = jstep(
             jax.random.fold_in(step_key, state.step), state, get_batch(train_data, indices)
         )
-        new_state = new_state.replace(step=state.step + 1)
+        new_state = pin_state(new_state.replace(step=state.step + 1))
         return new_state, metrics, _all_finite(_guard_values(metrics))
 
     def run_epoch(state, bad_step, epoch, data_key, step_key, train_data):
@@ -178,7 +206,7 @@ def build_chunk_fn(
         return state, bad_step, nonfinite, train_logs
 
     def run_chunk(carry: Carry, num_epochs: Array, data_key, step_key, train_data, val_data):
-        state, es = carry
+        state, es = pin(carry)
         sample_key = jax.random.fold_in(step_key, state.step)
         sample_batch = get_batch(train_data, jnp.zeros((batch_size or 0,), jnp.int32))
         metric_shapes = jax.eval_shape(jstep, sample_key, state, sample_batch)[1]
@@ -236,6 +264,7 @@ def build_chunk_fn(
             )
             epoch_logs.update(step=state.step, ran=jnp.ones((), jnp.bool_), evaluated=evaluated)
             logs = {name: logs[name].at[i].set(epoch_logs[name]) for name in logs}
+            state, es = pin(Carry(state, es))
             return i + 1, state, es, bad_step, nonfinite, metric_nonfinite, logs
 
         false = jnp.zeros((), jnp.bool_)
@@ -249,7 +278,7 @@ def build_chunk_fn(
             "metric_nonfinite": metric_nonfinite,
             "stopped": es.stopped if es is not None else jnp.zeros((), jnp.bool_),
         }
-        return Carry(state, es), logs, flags
+        return pin(Carry(state, es)), logs, flags
 
     return run_chunk
 
@@ -266,12 +295,15 @@ def compiled_chunk_fn(
     epochs_per_chunk: int,
     guarded: bool,
     batch_sharding: Any = None,
+    state_sharding: Any = None,
 ):
     """The jitted chunk, cached so that every chunk of a run, and repeated ``fit`` calls
     with the same objective, sizes and settings, reuse one compiled program.
 
     The carry is not donated: the input carry of a chunk is the snapshot a failing
-    chunk is rerun from.
+    chunk is rerun from (and, with speculation, the next chunk is queued on this chunk's
+    output before its flags are read). Its peak is two copies of the carry per device;
+    under FSDP each copy is ``1 / fsdp`` of the state.
     """
     run_chunk = build_chunk_fn(
         as_update_step(objective),
@@ -284,5 +316,6 @@ def compiled_chunk_fn(
         epochs_per_chunk=epochs_per_chunk,
         guarded=guarded,
         batch_sharding=batch_sharding,
+        state_sharding=state_sharding,
     )
     return jax.jit(run_chunk)

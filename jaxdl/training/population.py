@@ -42,6 +42,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxdl.training.early_stopping import EarlyStopping
 from jaxdl.training.engine import build_chunk_fn, initial_carry, with_best
@@ -52,6 +53,7 @@ from jaxdl.training.inputs import (
     num_examples,
     validate_fit_args,
 )
+from jaxdl.training.sharding import population_axis
 from jaxdl.training.state import TrainState
 from jaxdl.training.steps import UpdateStep, as_update_step, default_eval_fn
 from jaxdl.typing import Array, Batch, EvalFn, Key, LossFn
@@ -91,16 +93,21 @@ def state_bytes_per_member(states: TrainState, num_members: int) -> int:
     return total // max(1, num_members)
 
 
-def choose_strategy(states: TrainState, num_members: int) -> tuple[str, int]:
+def choose_strategy(
+    states: TrainState, num_members: int, local_members: int | None = None
+) -> tuple[str, int]:
     """The ``"auto"`` choice ``(strategy, block_size)``.
 
     Blocks of ``_BLOCK_BYTES // state_bytes_per_member`` members (at least one, at most
     ``_MAX_BLOCK``): ``"vmap"`` when the whole population fits in one block, else
     ``"map"`` with that block size (see the module docstring for the measurements).
+    ``local_members`` (default ``num_members``) is the number of members one device
+    trains when the population is split over a mesh.
     """
+    local = num_members if local_members is None else local_members
     per_member = max(1, state_bytes_per_member(states, num_members))
-    block = max(1, min(num_members, _MAX_BLOCK, _BLOCK_BYTES // per_member))
-    return ("vmap" if block >= num_members else "map"), block
+    block = max(1, min(local, _MAX_BLOCK, _BLOCK_BYTES // per_member))
+    return ("vmap" if block >= local else "map"), block
 
 
 def fit_many(
@@ -120,6 +127,7 @@ def fit_many(
     val_data_axis: int | None = None,
     strategy: str = "auto",
     block_size: int | None = None,
+    mesh: Mesh | None = None,
 ) -> FitManyResult:
     """Train a population of models at once: one compiled program for all ``M`` members.
 
@@ -140,6 +148,12 @@ def fit_many(
         val_data_axis: the same for ``val_data``.
         strategy: ``"auto"``, ``"vmap"`` or ``"map"`` (see the module docstring).
         block_size: members per block for ``"map"`` (default from ``"auto"``'s rule).
+        mesh: a mesh with a ``"population"`` axis (else its ``"data"`` axis is used, e.g.
+            :func:`jaxdl.training.data_parallel_mesh`): the members are split over that
+            axis (``M`` must be divisible by its size) and each device trains its own
+            ``M / size`` members with ``strategy`` (``jax.shard_map``; no communication
+            between members). Each member's result equals its single-device result up to
+            float round-off (a smaller batch of members may change XLA's batched products).
 
     Returns:
         A :class:`FitManyResult`.
@@ -184,13 +198,28 @@ def fit_many(
     keys = key if jnp.ndim(key) == 1 else jax.random.split(key, num_members)
     if int(np.shape(keys)[0]) != num_members:
         raise ValueError(f"key must hold {num_members} member keys, got {np.shape(keys)[0]}")
-    auto_strategy, auto_block = choose_strategy(states, num_members)
+    local, placement = num_members, None
+    if mesh is not None:  # --- mesh: split the members over the population axis ---
+        axis = population_axis(mesh)
+        if num_members % mesh.shape[axis]:
+            raise ValueError(
+                f"the number of members must be divisible by the mesh's {axis!r} axis of size "
+                f"{mesh.shape[axis]}, got {num_members}"
+            )
+        local, placement = num_members // mesh.shape[axis], (mesh, axis)
+        members = NamedSharding(mesh, PartitionSpec(axis))
+        whole = NamedSharding(mesh, PartitionSpec())
+        states, keys = jax.device_put((states, keys), members)
+        train_data = jax.device_put(train_data, members if data_axis == 0 else whole)
+        if val_data is not None:
+            val_data = jax.device_put(val_data, members if val_data_axis == 0 else whole)
+    auto_strategy, auto_block = choose_strategy(states, num_members, local)
     strategy = auto_strategy if strategy == "auto" else strategy
-    block = num_members if strategy == "vmap" else min(block_size or auto_block, num_members)
+    block = local if strategy == "vmap" else min(block_size or auto_block, local)
 
     settings = (objective, eval_fn, size, batch_size, shuffle, early_stopping, eval_every)
     settings += (num_epochs, data_axis, val_data_axis, strategy)
-    run_all = _compiled_population_fn(*settings, block, False)
+    run_all = _compiled_population_fn(*settings, block, False, placement)
     replay_keys = jax.random.clone(keys)  # a rerun replays a member's keys on purpose
     outputs = run_all(states, keys, train_data, val_data)
     diverged = np.flatnonzero(np.asarray(outputs[-1]))
@@ -232,9 +261,13 @@ def _compiled_population_fn(
     strategy: str,
     block: int,
     guarded: bool = True,
+    placement: tuple[Mesh, str] | None = None,
 ):
     """The jitted population, cached like ``fit``'s chunk so that repeated searches with
-    the same objective, sizes and settings reuse one compiled program."""
+    the same objective, sizes and settings reuse one compiled program.
+
+    ``placement = (mesh, axis)`` runs it under ``jax.shard_map``: each device gets its
+    slice of the member axis (and of member-stacked data) and trains those members."""
     run_chunk = build_chunk_fn(
         as_update_step(objective),
         eval_fn,
@@ -262,17 +295,36 @@ def _compiled_population_fn(
         return carry.state, best, logs, flags["bad_step"], flags["stopped"], flags["nonfinite"]
 
     if strategy == "vmap":
-        return jax.jit(jax.vmap(run_member, in_axes=(0, 0, data_axis, val_data_axis)))
+        run_all = jax.vmap(run_member, in_axes=(0, 0, data_axis, val_data_axis))
+    else:
 
-    def run_blocks(states, keys, train_data, val_data):
-        def member(args):
-            state, member_key, member_train, member_val = args
-            member_train = train_data if data_axis is None else member_train
-            member_val = val_data if val_data_axis is None else member_val
-            return run_member(state, member_key, member_train, member_val)
+        def run_all(states, keys, train_data, val_data):
+            def member(args):
+                state, member_key, member_train, member_val = args
+                member_train = train_data if data_axis is None else member_train
+                member_val = val_data if val_data_axis is None else member_val
+                return run_member(state, member_key, member_train, member_val)
 
-        mapped_train = train_data if data_axis == 0 else None
-        mapped_val = val_data if val_data_axis == 0 else None
-        return jax.lax.map(member, (states, keys, mapped_train, mapped_val), batch_size=block)
+            mapped_train = train_data if data_axis == 0 else None
+            mapped_val = val_data if val_data_axis == 0 else None
+            members = (states, keys, mapped_train, mapped_val)
+            return jax.lax.map(member, members, batch_size=block)
 
-    return jax.jit(run_blocks)
+    if placement is not None:
+        run_all = _on_mesh(run_all, placement, data_axis, val_data_axis)
+    return jax.jit(run_all)
+
+
+def _on_mesh(
+    run_all: Any, placement: tuple[Mesh, str], data_axis: int | None, val_data_axis: int | None
+) -> Any:
+    """``run_all`` per device on its slice of the members (``jax.shard_map``)."""
+    mesh, axis = placement
+    members, whole = PartitionSpec(axis), PartitionSpec()
+    in_specs = (
+        members,
+        members,
+        members if data_axis == 0 else whole,
+        members if val_data_axis == 0 else whole,
+    )
+    return jax.shard_map(run_all, mesh=mesh, in_specs=in_specs, out_specs=members, check_vma=False)
