@@ -23,6 +23,17 @@ from jaxdl.training.loop import (
 )
 from jaxdl.training.objectives import SupervisedLoss, make_supervised_loss
 from jaxdl.training.population import FitManyResult, fit_many
+from jaxdl.training.precision import (
+    DynamicLossScale,
+    LossScaleState,
+    Policy,
+    StaticLossScale,
+    default_policy,
+    get_policy,
+    loss_scale_state,
+    mixed_precision_step,
+    with_loss_scale,
+)
 from jaxdl.training.rbm import cd_update_step, rbm_train_state, train_rbm
 from jaxdl.training.sharding import batch_sharding, data_parallel_mesh, replicate
 from jaxdl.training.state import TrainState, create_train_state
@@ -78,4 +89,13 @@ __all__ = [
     "to_json_value",
     "train_rbm",
     "update_step",
+    "DynamicLossScale",
+    "LossScaleState",
+    "Policy",
+    "StaticLossScale",
+    "default_policy",
+    "get_policy",
+    "loss_scale_state",
+    "mixed_precision_step",
+    "with_loss_scale",
 ]
