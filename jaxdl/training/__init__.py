@@ -30,7 +30,6 @@ from jaxdl.training.precision import (
     StaticLossScale,
     default_policy,
     get_policy,
-    loss_scale_state,
     mixed_precision_step,
     with_loss_scale,
 )
@@ -95,7 +94,6 @@ __all__ = [
     "StaticLossScale",
     "default_policy",
     "get_policy",
-    "loss_scale_state",
     "mixed_precision_step",
     "with_loss_scale",
 ]

@@ -52,7 +52,7 @@ Example (fp16 with dynamic loss scaling, inside ``fit``):
     >>> record = result.history[-1]  # epoch 2: steps 4..7 used S = 2**11
     >>> record["train_loss_scale"], record["train_update_skipped"]
     (2048.0, 0.0)
-    >>> float(loss_scale_state(result.state).scale)  # 8 finite steps: doubled twice
+    >>> float(LossScaleState.from_train_state(result.state).scale)  # 8 finite steps: doubled twice
     4096.0
     >>> result.state.params["Dense_0"]["kernel"].dtype  # float32 master weights
     dtype('float32')
@@ -82,7 +82,6 @@ __all__ = [
     "StaticLossScale",
     "default_policy",
     "get_policy",
-    "loss_scale_state",
     "mixed_precision_step",
     "with_loss_scale",
 ]
@@ -262,8 +261,9 @@ def default_policy(platform: str | None = None) -> Policy:
             platform of ``jax.devices()[0]``.
 
     Example:
-        >>> print(default_policy("tpu"), default_policy("cpu"), sep="\n")
+        >>> print(default_policy("tpu"))
         params=float32,compute=bfloat16,output=float32
+        >>> print(default_policy("cpu"))
         params=float32,compute=float32,output=float32
     """
     platform = jax.devices()[0].platform if platform is None else platform.lower()
@@ -289,6 +289,26 @@ class LossScaleState(NamedTuple):
 
     scale: Array
     counter: Array
+
+    @classmethod
+    def from_train_state(cls, state: TrainState) -> LossScaleState:
+        """The loss scale a train state carries (see :func:`with_loss_scale`).
+
+        Example:
+            >>> import optax
+            >>> state = TrainState.create(apply_fn=None, params={"w": jnp.ones(2)},
+            ...                           tx=optax.sgd(0.1))
+            >>> state = with_loss_scale(state, DynamicLossScale())
+            >>> float(LossScaleState.from_train_state(state).scale)
+            32768.0
+        """
+        entry = dict(state.model_state).get(LOSS_SCALE_KEY)
+        if entry is None:
+            raise KeyError(
+                "state.model_state has no 'loss_scale' entry: add one with "
+                "with_loss_scale(state, loss_scale) before fit"
+            )
+        return cls(**entry)
 
 
 def _initial(scale: float) -> LossScaleState:
@@ -425,25 +445,6 @@ def with_loss_scale(state: TrainState, loss_scale: LossScale) -> TrainState:
     _check_loss_scale(loss_scale)
     model_state = {**dict(state.model_state), LOSS_SCALE_KEY: loss_scale.init()._asdict()}
     return state.replace(model_state=model_state)
-
-
-def loss_scale_state(state: TrainState) -> LossScaleState:
-    """The :class:`LossScaleState` a state carries (see :func:`with_loss_scale`).
-
-    Example:
-        >>> import optax
-        >>> state = TrainState.create(apply_fn=None, params={"w": jnp.ones(2)},
-        ...                           tx=optax.sgd(0.1))
-        >>> float(loss_scale_state(with_loss_scale(state, DynamicLossScale())).scale)
-        32768.0
-    """
-    entry = dict(state.model_state).get(LOSS_SCALE_KEY)
-    if entry is None:
-        raise KeyError(
-            "state.model_state has no 'loss_scale' entry: add one with "
-            "with_loss_scale(state, loss_scale) before fit"
-        )
-    return LossScaleState(**entry)
 
 
 def _all_finite(tree: PyTree) -> Array:

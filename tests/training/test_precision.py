@@ -14,13 +14,13 @@ import pytest
 from jaxdl.nn import MLP
 from jaxdl.training import (
     DynamicLossScale,
+    LossScaleState,
     StaticLossScale,
     TrainState,
     create_train_state,
     default_policy,
     fit,
     get_policy,
-    loss_scale_state,
     make_supervised_loss,
     mixed_precision_step,
     with_loss_scale,
@@ -234,7 +234,7 @@ def test_overflow_step_is_skipped_and_the_scale_halves(data):
     assert np.isfinite(float(metrics["loss"]))
     assert jax.tree.all(jax.tree.map(jnp.array_equal, new.params, state.params))
     assert jax.tree.all(jax.tree.map(jnp.array_equal, new.opt_state, state.opt_state))
-    assert loss_scale_state(new) == (2.0**39, 0)
+    assert LossScaleState.from_train_state(new) == (2.0**39, 0)
 
 
 def test_missing_loss_scale_state_is_a_clear_error(data):
@@ -243,7 +243,7 @@ def test_missing_loss_scale_state_is_a_clear_error(data):
     with pytest.raises(KeyError, match="with_loss_scale"):
         step(jax.random.key(1), state, data)
     with pytest.raises(KeyError, match="no 'loss_scale' entry"):
-        loss_scale_state(state)
+        LossScaleState.from_train_state(state)
 
 
 @pytest.mark.standard_dtype_promotion  # optax's Adam bias correction
@@ -277,7 +277,9 @@ def test_dynamic_scale_inside_fit_follows_the_rule_and_resumes(data, tmp_path):
     fit(jax.random.key(1), state, step, data, **{**kwargs, "num_epochs": 5},
         checkpoint_dir=directory)  # fmt: skip
     resumed = fit(jax.random.key(1), state, step, data, **kwargs, checkpoint_dir=directory)
-    assert loss_scale_state(resumed.state) == loss_scale_state(whole.state)
+    assert LossScaleState.from_train_state(resumed.state) == LossScaleState.from_train_state(
+        whole.state
+    )
     assert jax.tree.all(jax.tree.map(jnp.array_equal, resumed.state.params, whole.state.params))
 
 
