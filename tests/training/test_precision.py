@@ -157,6 +157,34 @@ def test_bf16_policy_computes_in_bf16_with_float32_params_and_grads(model, data)
     assert _dot_input_dtypes(plain, params, {}, (x, y), jax.random.key(1)) == {"float32"}
 
 
+class _NormNet(nn.Module):
+    """Dense -> BatchNorm -> Dense, computing in ``dtype`` (the flax convention)."""
+
+    dtype: object = None
+
+    @nn.compact
+    def __call__(self, x, train: bool = False):
+        x = nn.Dense(8, dtype=self.dtype)(x)
+        x = nn.BatchNorm(use_running_average=not train, dtype=self.dtype)(x)
+        return nn.Dense(3, dtype=self.dtype)(nn.relu(x))
+
+
+@pytest.mark.standard_dtype_promotion  # flax's BatchNorm promotes bf16 to float32 for its stats
+def test_batch_statistics_keep_float32_under_a_bf16_policy(data):
+    x, y = data
+    model = _NormNet()
+    variables = model.init(jax.random.key(0), x)
+    params, model_state = variables["params"], {"batch_stats": variables["batch_stats"]}
+    loss_fn = make_supervised_loss(model, policy="mixed_bfloat16")
+    assert loss_fn.model.dtype == BF16  # cloned: every layer computes in bf16
+    grad_fn = jax.grad(loss_fn, has_aux=True)
+    args = (params, model_state, (x, y), jax.random.key(1))
+    grads, (new_state, _) = jax.eval_shape(grad_fn, *args)
+    assert _dot_input_dtypes(grad_fn, *args) == {"bfloat16"}
+    assert {leaf.dtype for leaf in jax.tree.leaves(new_state)} == {F32}
+    assert {leaf.dtype for leaf in jax.tree.leaves(grads)} == {F32}
+
+
 def test_bf16_training_lowers_the_loss_like_float32(data):
     x, y = data
     model = MLP(features=(16, 3))
