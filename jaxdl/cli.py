@@ -9,8 +9,10 @@ is the experiment ``mnist1d-mlp``.
 The CLI owns a run (see :mod:`jaxdl.experiment` for what an experiment receives): it
 validates the config before anything is written, refuses a non-empty work directory
 unless ``--resume`` or ``--overwrite`` is given, writes ``config.json`` and
-``summary.json`` (metrics, wall and compile time, versions, device, git commit), turns
-on JAX's persistent compilation cache and ends with a short table. Every usage error is
+``summary.json`` (metrics, wall and compile time, compilation-cache hits, versions, device,
+matmul precision, git commit), turns on JAX's persistent compilation cache
+(``--compilation-cache DIR|off``), sets the float32 matmul precision when asked
+(``--matmul-precision default|high|highest``) and ends with a short table. Every usage error is
 one line on stderr and exit status 2; an interrupted run ends with one line and 130
 (SIGINT) or 143 (SIGTERM).
 """
@@ -357,26 +359,63 @@ def _say(message: str) -> None:
     print(f"jaxdl: {message}", file=sys.stderr, flush=True)
 
 
-def enable_compilation_cache() -> pathlib.Path | None:
-    """Turn on JAX's persistent compilation cache under ``<jaxdl cache>/xla``.
+def enable_compilation_cache(path: str | os.PathLike | None = None) -> pathlib.Path | None:
+    """:func:`jaxdl.experiment.enable_compilation_cache`, announced once on stderr.
 
     Small programs are cached too (no minimum compile time or size), so a repeat run
-    skips nearly all compilation. ``JAXDL_NO_XLA_CACHE=1`` turns it off.
+    skips nearly all compilation. ``JAXDL_NO_XLA_CACHE=1`` turns the default one off.
     """
-    if os.environ.get("JAXDL_NO_XLA_CACHE"):
-        return None
-    import jax
+    from jaxdl import experiment
 
-    from jaxdl.data import cache_dir
+    target = experiment.default_compilation_cache_dir() if path is None else pathlib.Path(path)
+    is_new = not target.expanduser().exists()
+    enabled = experiment.enable_compilation_cache(path)
+    if enabled is not None and is_new:
+        _say(f"caching compiled programs in {enabled} (later runs start faster)")
+    return enabled
 
-    path = cache_dir() / "xla"
-    if not path.exists():
-        _say(f"caching compiled programs in {path} (later runs start faster)")
-    path.mkdir(parents=True, exist_ok=True)
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
-    return path
+
+_CACHE_OPTIONS = (
+    "jax_enable_compilation_cache",
+    "jax_compilation_cache_dir",
+    "jax_persistent_cache_min_compile_time_secs",
+    "jax_persistent_cache_min_entry_size_bytes",
+)
+
+
+class _CompilationCache:
+    """The run's compilation-cache setting; the process's previous one is restored after.
+
+    ``jaxdl run`` is usually its own process; restoring matters when ``main`` is called
+    in a longer-lived one (tests, notebooks).
+    """
+
+    def __init__(self, directory: str | None):
+        self.directory = directory
+        self.path: pathlib.Path | None = None
+
+    def __enter__(self):
+        import jax
+
+        self.previous = {name: getattr(jax.config, name) for name in _CACHE_OPTIONS}
+        if self.directory == "off":
+            from jaxdl.experiment import disable_compilation_cache
+
+            disable_compilation_cache()
+        else:
+            self.path = enable_compilation_cache(self.directory)
+        return self
+
+    def __exit__(self, *exc):
+        import jax
+
+        from jaxdl.experiment import _reset_compilation_cache
+
+        changed = any(getattr(jax.config, k) != v for k, v in self.previous.items())
+        for name, value in self.previous.items():
+            jax.config.update(name, value)
+        if changed:
+            _reset_compilation_cache()
 
 
 class _CompileClock:
@@ -468,6 +507,7 @@ def environment() -> dict[str, Any]:
         "platform": device.platform,
         "device_kind": device.device_kind,
         "device_count": jax.device_count(),
+        "matmul_precision": jax.config.jax_default_matmul_precision or "default",
         "git_commit": _git_commit(),
     }
 
@@ -497,12 +537,32 @@ def run(
     workdir: str | os.PathLike | None = None,
     resume: bool = False,
     overwrite: bool = False,
+    compilation_cache: str | None = None,
+    matmul_precision: str | None = None,
 ) -> tuple[pathlib.Path, dict[str, Any]]:
     """Run one experiment (as ``jaxdl run``); return its work directory and summary.
 
     Everything is validated before the directory is created or changed (``UsageError``).
     Resuming a finished run returns its stored summary and writes nothing.
+
+    ``compilation_cache``: the persistent compilation cache directory, ``"off"``, or
+    ``None`` for the default ``<jaxdl cache>/xla`` (off when ``JAXDL_NO_XLA_CACHE`` is
+    set). ``matmul_precision``: ``"default"``, ``"high"`` or ``"highest"`` for float32
+    matmuls and convolutions (:func:`jaxdl.experiment.matmul_precision`); ``None`` keeps
+    JAX's setting. Both are recorded in summary.json.
     """
+    from jaxdl.experiment import MATMUL_PRECISIONS
+
+    if matmul_precision is not None and matmul_precision not in MATMUL_PRECISIONS:
+        raise UsageError(
+            f"--matmul-precision must be one of {', '.join(MATMUL_PRECISIONS)}, "
+            f"got {matmul_precision!r}"
+        )
+    if compilation_cache not in (None, "off"):
+        cache_path = pathlib.Path(compilation_cache).expanduser().absolute()
+        if cache_path.exists() and not cache_path.is_dir():
+            raise UsageError(f"--compilation-cache {cache_path} is a file, not a directory")
+        _check_writable(cache_path)
     plan = plan_run(
         name,
         config_name=config_name,
@@ -540,21 +600,25 @@ def run(
     if plan.resume and _latest_checkpoint_step(path / "checkpoints") is None:
         _say("no checkpoint to continue from: the run restarts (metrics.jsonl cleared)")
         (path / "metrics.jsonl").unlink(missing_ok=True)
-    enable_compilation_cache()
-    context = Run.open(path, plan.config, resume=plan.resume)
-    context.logger.write_config(plan.config)
-    started = time.perf_counter()
-    with _CompileClock() as clock:
-        metrics = train.train_and_evaluate(plan.config, context)
+    from jaxdl.experiment import matmul_precision as precision_context
+
+    with _CompilationCache(compilation_cache) as cache:
+        context = Run.open(path, plan.config, resume=plan.resume)
+        context.logger.write_config(plan.config)
+        started = time.perf_counter()
+        with _CompileClock() as clock, precision_context(matmul_precision):
+            metrics = train.train_and_evaluate(plan.config, context)
+            env = environment()
     summary = dict(to_json_value(dict(metrics or {})))
     summary.update(
         wall_time_seconds=time.perf_counter() - started,
         compile_time_seconds=clock.seconds,
         num_compilations=clock.compilations,
         compilation_cache_hits=clock.cache_hits,
+        compilation_cache_dir=None if cache.path is None else str(cache.path),
         resumed=plan.resume,
         config_hash=context.metadata["config_hash"],
-        environment=environment(),
+        environment=env,
     )
     context.logger.write_summary(summary)
     return path, summary
@@ -704,6 +768,22 @@ def _build_parser() -> _Parser:
     run_parser.add_argument(
         "--json", action="store_true", help="print the summary as JSON instead of a table"
     )
+    run_parser.add_argument(
+        "--compilation-cache",
+        default=None,
+        metavar="DIR|off",
+        help="persistent XLA compilation cache directory, or 'off' (default: "
+        "<jaxdl cache>/xla, i.e. $JAXDL_CACHE_DIR/xla or ~/.cache/jaxdl/xla; "
+        "JAXDL_NO_XLA_CACHE=1 also turns it off)",
+    )
+    run_parser.add_argument(
+        "--matmul-precision",
+        default=None,
+        choices=("default", "high", "highest"),
+        help="precision of float32 matmuls and convolutions: default (TPU: one bfloat16 "
+        "pass, recent GPUs: TF32), high (TPU: 3 bfloat16 passes), highest (float32); "
+        "no effect on CPU (default: JAX's setting)",
+    )
     return parser
 
 
@@ -755,6 +835,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             workdir=args.workdir,
             resume=args.resume,
             overwrite=args.overwrite,
+            compilation_cache=args.compilation_cache,
+            matmul_precision=args.matmul_precision,
         )
         workdir = path
         if args.json:

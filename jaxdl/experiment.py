@@ -65,6 +65,9 @@ __all__ = [
     "closest",
     "config_diff",
     "config_hash",
+    "enable_compilation_cache",
+    "disable_compilation_cache",
+    "matmul_precision",
     "decision_boundary",
     "figure",
     "history_columns",
@@ -561,3 +564,129 @@ def image_grid(
                     row_titles[i], rotation=0, ha="right", va="center", fontsize=8
                 )
     return pathlib.Path(path)
+
+
+# ---------------------------------------------------------------------------------------
+# Compilation cache and float32 matmul precision (the CLI's --compilation-cache and
+# --matmul-precision; notebooks call them directly)
+# ---------------------------------------------------------------------------------------
+
+
+def default_compilation_cache_dir() -> pathlib.Path:
+    """``<jaxdl cache>/xla``: ``$JAXDL_CACHE_DIR/xla`` or ``~/.cache/jaxdl/xla``."""
+    from jaxdl.data import cache_dir
+
+    return cache_dir() / "xla"
+
+
+def enable_compilation_cache(path: str | os.PathLike | None = None) -> pathlib.Path | None:
+    """Turn on JAX's persistent compilation cache, so that a repeat run skips compiling.
+
+    Every compiled program (small ones too: no minimum compile time or size) is written
+    to ``path`` keyed by its HLO, the JAX/XLA versions, the device and the compile
+    options; a later process that compiles the same program reads it back instead. A run
+    reports its ``compile_time_seconds`` and ``compilation_cache_hits`` in summary.json.
+
+    Args:
+        path: the cache directory (created if missing). ``None``: the default
+            ``<jaxdl cache>/xla`` (:func:`default_compilation_cache_dir`), unless the
+            environment variable ``JAXDL_NO_XLA_CACHE`` is set, which turns the cache off.
+
+    Returns:
+        The cache directory, or ``None`` when ``JAXDL_NO_XLA_CACHE`` turned it off.
+
+    Example:
+        >>> import tempfile, jax
+        >>> previous = jax.config.jax_compilation_cache_dir
+        >>> path = enable_compilation_cache(tempfile.mkdtemp())
+        >>> jax.config.jax_compilation_cache_dir == str(path)
+        True
+        >>> _ = enable_compilation_cache(previous) if previous else disable_compilation_cache()
+    """
+    import jax
+
+    if path is None:
+        if os.environ.get("JAXDL_NO_XLA_CACHE"):
+            return None
+        path = default_compilation_cache_dir()
+    path = pathlib.Path(path).expanduser().absolute()
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"path must be a directory for the compilation cache, got file {path}")
+    path.mkdir(parents=True, exist_ok=True)
+    changed = jax.config.jax_compilation_cache_dir != str(path)
+    jax.config.update("jax_enable_compilation_cache", True)
+    jax.config.update("jax_compilation_cache_dir", str(path))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
+    if changed:  # JAX opens its cache once per process: reopen it in the new directory
+        _reset_compilation_cache()
+    return path
+
+
+def disable_compilation_cache() -> None:
+    """Turn JAX's persistent compilation cache off for the rest of the process.
+
+    Example:
+        >>> import jax
+        >>> previous = jax.config.jax_enable_compilation_cache
+        >>> disable_compilation_cache(); jax.config.jax_enable_compilation_cache
+        False
+        >>> jax.config.update("jax_enable_compilation_cache", previous)
+    """
+    import jax
+
+    jax.config.update("jax_enable_compilation_cache", False)
+    _reset_compilation_cache()
+
+
+def _reset_compilation_cache() -> None:
+    from jax.experimental.compilation_cache import compilation_cache
+
+    compilation_cache.reset_cache()
+
+
+MATMUL_PRECISIONS = ("default", "high", "highest")
+
+
+@contextlib.contextmanager
+def matmul_precision(precision: str | None) -> Iterator[None]:
+    """Run the block with this float32 matmul and convolution precision.
+
+    JAX computes float32 matmuls and convolutions at the platform's fastest precision by
+    default. ``precision`` picks another for every program traced inside the block:
+
+    ========== ============================ ============================= ========
+    precision  TPU                          GPU (Ampere or newer)         CPU
+    ========== ============================ ============================= ========
+    default    one bfloat16 pass            TensorFloat-32 (10-bit)       float32
+    high       3 bfloat16 passes (~16 bits) TensorFloat-32                float32
+    highest    6 bfloat16 passes (float32)  float32                       float32
+    ========== ============================ ============================= ========
+
+    It does not change dtypes (bfloat16 inputs compute in bfloat16 whatever it says).
+    ``None`` leaves the current setting. Outside a block use
+    ``jax.config.update("jax_default_matmul_precision", "highest")``.
+
+    Args:
+        precision: ``"default"``, ``"high"``, ``"highest"`` or ``None``.
+
+    Example:
+        >>> import jax, jax.numpy as jnp
+        >>> with matmul_precision("highest"):
+        ...     y = jax.jit(lambda a: a @ a)(jnp.ones((2, 2)))
+        >>> float(y[0, 0])
+        2.0
+
+    Reference: JAX documentation, "Matmul precision" (``jax.default_matmul_precision``).
+    """
+    if precision is None:
+        yield
+        return
+    if precision not in MATMUL_PRECISIONS:
+        raise ValueError(
+            f"precision must be one of {', '.join(MATMUL_PRECISIONS)}, got {precision!r}"
+        )
+    import jax
+
+    with jax.default_matmul_precision(precision):
+        yield

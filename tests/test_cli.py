@@ -78,6 +78,8 @@ MISUSES = {
     "no experiment name": (["run"], "required"),
     "bad --set syntax": (["run", "mnist1d-mlp", "--set", "batch_size"], "KEY=VALUE"),
     "unknown command": (["train", "mnist1d-mlp"], "invalid choice"),
+    "matmul precision typo": (["run", "mnist1d-mlp", "--matmul-precision", "fast"], "invalid"),
+    "cache dir is a file": (["run", "mnist1d-mlp", "--compilation-cache", "{file}"], "is a file"),
 }
 
 
@@ -329,3 +331,24 @@ def test_compilation_cache_is_announced_once_and_filled(tmp_path):
     assert f"caching compiled programs in {tmp_path / 'xla'}" in first.stderr
     assert "caching compiled programs" not in second.stderr
     assert any((tmp_path / "xla").iterdir())  # small programs are cached too
+
+
+def test_compilation_cache_flag_and_matmul_precision_reach_the_summary(tmp_path, capsys):
+    """The run compiles into the given cache directory, reports its compile time, records
+    the matmul precision, and leaves the process's own cache setting as it was."""
+    import jax
+
+    before = jax.config.jax_compilation_cache_dir
+    # the suite's shared cache (the same smoke run as ``finished_run``: its programs are
+    # compiled once per session), else a fresh one
+    cache = pathlib.Path(before or tmp_path / "xla")
+    argv = ["run", "mnist1d-mlp", *SMOKE, "--workdir", str(tmp_path / "run"), "--json"]
+    argv += ["--compilation-cache", str(cache), "--matmul-precision", "highest"]
+    assert cli.main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["compilation_cache_dir"] == str(cache)
+    assert summary["environment"]["matmul_precision"] == "highest"
+    assert summary["num_compilations"] > 0 and summary["compile_time_seconds"] > 0
+    assert any(cache.iterdir())  # the run's programs are there
+    assert jax.config.jax_compilation_cache_dir == before
+    assert jax.config.jax_default_matmul_precision is None

@@ -138,3 +138,18 @@ def test_line_plot_refuses_missing_axis_labels_and_writes_a_png(tmp_path):
         log_y=True,
     )
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_compilation_cache_and_matmul_precision_check_their_arguments(tmp_path, monkeypatch):
+    from jaxdl.experiment import enable_compilation_cache, matmul_precision
+
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ValueError, match="must be a directory .* got file"):
+        enable_compilation_cache(tmp_path / "file")
+    monkeypatch.setenv("JAXDL_NO_XLA_CACHE", "1")
+    assert enable_compilation_cache() is None  # the default cache is off
+    with pytest.raises(ValueError, match="precision must be one of default, high, highest"):
+        with matmul_precision("fastest"):
+            pass
+    with matmul_precision(None):  # keeps the current setting
+        assert jax.config.jax_default_matmul_precision is None

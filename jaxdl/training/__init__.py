@@ -29,6 +29,16 @@ from jaxdl.training.loop import (
 )
 from jaxdl.training.objectives import SupervisedLoss, make_supervised_loss
 from jaxdl.training.population import FitManyResult, fit_many
+from jaxdl.training.precision import (
+    DynamicLossScale,
+    LossScaleState,
+    Policy,
+    StaticLossScale,
+    default_policy,
+    get_policy,
+    mixed_precision_step,
+    with_loss_scale,
+)
 from jaxdl.training.rbm import cd_update_step, rbm_train_state, train_rbm
 from jaxdl.training.sharding import (
     ShardingRules,
@@ -102,4 +112,12 @@ __all__ = [
     "make_mesh",
     "shard_state",
     "state_shardings",
+    "DynamicLossScale",
+    "LossScaleState",
+    "Policy",
+    "StaticLossScale",
+    "default_policy",
+    "get_policy",
+    "mixed_precision_step",
+    "with_loss_scale",
 ]

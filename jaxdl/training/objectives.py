@@ -11,6 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxdl._checks import check_labels
+from jaxdl.training.precision import Policy, check_param_dtype, get_policy
 from jaxdl.typing import Array, Batch, Key, Metrics, PyTree
 
 PerExampleLoss = Callable[[Array, Array], Array]
@@ -47,6 +48,17 @@ METRICS: dict[str, Callable[[Array, Array], Array]] = {
 }
 
 
+def _dtype_field_unset(module: nn.Module) -> bool:
+    """Whether ``module`` is a flax dataclass with a ``dtype`` field left at ``None``."""
+    fields = getattr(type(module), "__dataclass_fields__", {})
+    return "dtype" in fields and getattr(module, "dtype", None) is None
+
+
+def _cast_like(x: Any, reference: Any) -> Any:
+    floating = hasattr(x, "dtype") and jnp.issubdtype(x.dtype, jnp.floating)
+    return x.astype(reference.dtype) if floating and hasattr(reference, "dtype") else x
+
+
 def _accepts(module: nn.Module, name: str) -> bool:
     try:
         return name in inspect.signature(type(module).__call__).parameters
@@ -69,6 +81,7 @@ class SupervisedLoss:
         loss: str | PerExampleLoss,
         metrics: Sequence[str] = (),
         rng_streams: Sequence[str] = ("dropout",),
+        policy: str | Policy | None = None,
     ):
         if isinstance(loss, str):
             table = _loss_table()
@@ -84,6 +97,10 @@ class SupervisedLoss:
         unknown = [m for m in metrics if m not in METRICS]
         if unknown:
             raise ValueError(f"metrics must be among {sorted(METRICS)}, got unknown {unknown}")
+        self.policy = None if policy is None else get_policy(policy)
+        if self.policy is not None and _dtype_field_unset(model):
+            # a flax module with a ``dtype`` attribute computes in it (BatchNorm, attention)
+            model = model.clone(dtype=self.policy.compute_dtype)
         self.model = model
         self.metric_names = tuple(metrics)
         self.rng_streams = tuple(rng_streams)
@@ -93,6 +110,9 @@ class SupervisedLoss:
     def _apply(
         self, params: PyTree, model_state: PyTree, x: Array, train: bool, key: Key | None
     ) -> tuple[Array, PyTree]:
+        policy = self.policy
+        if policy is not None:  # params and inputs in the compute dtype; model_state as is
+            params, x = policy.cast_to_compute((params, x))
         variables = {"params": params, **model_state}
         kwargs: dict[str, Any] = {"train": train} if self._takes_train else {}
         if train and key is not None and self.rng_streams:
@@ -101,8 +121,14 @@ class SupervisedLoss:
             }
         if train and model_state:
             outputs, new_state = self.model.apply(variables, x, mutable=list(model_state), **kwargs)
-            return outputs, dict(new_state)
-        return self.model.apply(variables, x, **kwargs), model_state
+            new_state = dict(new_state)
+            if policy is not None:  # the carry keeps its dtypes (float32 batch statistics)
+                new_state = jax.tree.map(_cast_like, new_state, dict(model_state))
+        else:
+            outputs, new_state = self.model.apply(variables, x, **kwargs), model_state
+        if policy is not None:
+            outputs = policy.cast_to_output(outputs)
+        return outputs, new_state
 
     def _loss_and_metrics(self, outputs: Array, batch: Batch) -> tuple[Array, Metrics]:
         y = batch[1]
@@ -129,7 +155,12 @@ class SupervisedLoss:
         return {"loss": loss, **metrics}
 
     def validate(self, params: PyTree, model_state: PyTree, data: Batch, name: str) -> None:
-        """Check a concrete dataset against the model before compiling (labels in range)."""
+        """Check a concrete dataset against the model before compiling (labels in range).
+
+        With a policy, the parameters must be in its ``param_dtype`` (master weights).
+        """
+        if self.policy is not None:
+            check_param_dtype(self.policy, params)
         if self.loss_name != "cross_entropy":
             return
         sample = jax.tree.map(lambda a: a[:1], data)
@@ -151,6 +182,7 @@ def make_supervised_loss(
     loss: str | PerExampleLoss = "cross_entropy",
     metrics: Sequence[str] = ("accuracy",),
     rng_streams: Sequence[str] = ("dropout",),
+    policy: str | Policy | None = None,
 ) -> SupervisedLoss:
     """A loss function for ``fit`` from a flax model and a per-example loss.
 
@@ -162,6 +194,15 @@ def make_supervised_loss(
             ``(outputs [B, ...], targets [B, ...]) -> per-example losses [B]``.
         metrics: names among ``accuracy``, ``error_rate``, ``mse``, ``rmse``.
         rng_streams: flax rng streams fed from the per-step key while training.
+        policy: a mixed-precision :class:`jaxdl.training.precision.Policy` or its name
+            (``"mixed_bfloat16"``, ``"params=float32,compute=bfloat16,output=float32"``):
+            the parameters (kept in ``param_dtype`` in the train state) and the floating
+            inputs are cast to ``compute_dtype`` for the forward and backward pass, the
+            outputs and the loss are computed in ``output_dtype``; gradients come back in
+            the parameter dtype. A flax module with a ``dtype`` attribute left ``None``
+            is cloned with ``dtype=compute_dtype``; ``model_state`` (batch statistics)
+            keeps its dtype. float16 also needs loss scaling:
+            :func:`jaxdl.training.precision.mixed_precision_step`.
 
     Returns:
         A :class:`SupervisedLoss`.
@@ -177,4 +218,4 @@ def make_supervised_loss(
         >>> loss.shape, sorted(metrics), sorted(loss_fn.evaluate(params, {}, (x, y)))
         ((), ['accuracy'], ['accuracy', 'loss'])
     """
-    return SupervisedLoss(model, loss, metrics, rng_streams)
+    return SupervisedLoss(model, loss, metrics, rng_streams, policy)
