@@ -1,4 +1,4 @@
-"""Seconds-long smoke run of rnn-vs-transformer (tests and CI): GRU and Transformer, 2 seeds, 30 steps.
+"""Seconds-long smoke run of rnn-vs-transformer (tests and CI): GRU vs Transformer, 2 seeds.
 
 Command: ``jaxdl run rnn-vs-transformer --config smoke``; expected: every loss falls.
 """
