@@ -1,4 +1,4 @@
-"""Seconds-long smoke run of word2vec (tests and CI): 30,000 characters, about 30 steps per kind.
+"""Seconds-long smoke run of word2vec (tests and CI): 60,000 characters, about 30 steps per kind.
 
 Command: ``jaxdl run word2vec --config smoke``; expected: the training loss falls.
 """
@@ -9,6 +9,12 @@ from experiments.word2vec.configs import default
 def get_config() -> dict:
     config = default.get_config()
     config.update(
-        max_chars=30_000, min_count=3, features=8, num_steps=30, batch_size=256, progress=False
+        max_chars=60_000,
+        min_count=3,
+        features=16,
+        learning_rate=3e-2,
+        num_steps=30,
+        batch_size=256,
+        progress=False,
     )
     return config
