@@ -10,7 +10,7 @@ import optax
 from jaxdl.experiment import Run, figure, history_columns, line_plot
 from jaxdl.nn import Transformer, translate
 from jaxdl.pretraining import make_seq2seq_loss
-from jaxdl.training import TrainState, epochs_for_steps, fit
+from jaxdl.training import create_train_state, epochs_for_steps, fit
 
 PAD, BOS, FIRST_LETTER = 0, 1, 2
 
@@ -42,10 +42,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         0.0, config["learning_rate"], config["warmup_steps"], config["num_steps"]
     )
     tx = optax.adam(schedule)
-    # two inputs (source, target): create_train_state takes one example input, so the
-    # state is built from the parameters directly
-    params = jax.jit(model.init)(k_init, train[0][:1], train[1][:1])["params"]
-    state = TrainState.create(apply_fn=model.apply, params=params, tx=tx)
+    state = create_train_state(k_init, model, train[0][:1], tx, extra_inputs=(train[1][:1],))
     loss_fn = make_seq2seq_loss(model, bos_id=BOS)
     result = fit(
         k_fit,

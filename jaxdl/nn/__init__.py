@@ -80,6 +80,7 @@ from jaxdl.nn.conv import (
     padding_amounts,
     tie_locally_connected_kernel,
 )
+from jaxdl.nn.decoding import generate, translate
 from jaxdl.nn.dropout import Dropout, DropoutMLP
 from jaxdl.nn.embeddings import (
     LearnedPositionalEmbedding,
@@ -100,6 +101,18 @@ from jaxdl.nn.inspect import (
     activation_statistics,
     dead_unit_fraction,
     worst_mistakes,
+)
+from jaxdl.nn.language_models import (
+    BERT,
+    GPT,
+    BertOutput,
+    bert_base,
+    bert_large,
+    gpt1,
+    gpt2_small,
+    parameter_count,
+    tiny_bert,
+    tiny_gpt,
 )
 from jaxdl.nn.linear import (
     GDInfo,
@@ -191,25 +204,13 @@ from jaxdl.nn.resnet import (
 )
 from jaxdl.nn.semi_supervised import SemiSupervisedAutoencoder
 from jaxdl.nn.transformer import (
-    BERT,
-    GPT,
-    BertOutput,
     DecoderBlock,
     EncoderBlock,
     FeedForward,
     Transformer,
     TransformerFlops,
-    bert_base,
-    bert_large,
-    generate,
-    gpt1,
-    gpt2_small,
-    parameter_count,
-    tiny_bert,
-    tiny_gpt,
     tiny_transformer,
     transformer_flops,
-    translate,
 )
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""Transformer blocks and models: encoder/decoder blocks, encoder-decoder, GPT, BERT.
+"""Transformer blocks and the encoder-decoder: Add & Norm, FFN, stacks, cost model.
 
 Add & Norm as the course writes it (post-LN):
 
@@ -10,9 +10,9 @@ version. The layers of a stack are one ``nn.scan`` (one compiled block, paramete
 stacked on a leading layer axis), optionally rematerialized (``remat=True``) so that the
 backward pass recomputes activations instead of storing them.
 
-Published sizes (``gpt1``, ``gpt2_small``, ``bert_base``, ``bert_large``) reproduce the
-published parameter counts exactly; :func:`parameter_count` counts them with
-:func:`jax.eval_shape`, without allocating the weights.
+The decoder-only and encoder-only language models (GPT, BERT, the published sizes) live in
+:mod:`jaxdl.nn.language_models`; greedy / sampled decoding with the KV cache in
+:mod:`jaxdl.nn.decoding`.
 """
 
 from __future__ import annotations
@@ -28,14 +28,9 @@ import jax.numpy as jnp
 
 from jaxdl._checks import check_positive_int
 from jaxdl.nn.attention import IMPLEMENTATIONS, MultiHeadAttention, padding_mask
-from jaxdl.nn.embeddings import (
-    LearnedPositionalEmbedding,
-    SinusoidalPositionalEncoding,
-    TokenEmbedding,
-    check_token_ids,
-)
+from jaxdl.nn.embeddings import SinusoidalPositionalEncoding, TokenEmbedding, check_token_ids
 from jaxdl.nn.registry import ModelSpec, register_model
-from jaxdl.typing import Array, Key, PyTree
+from jaxdl.typing import Array
 
 FFN_ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
     "relu": jax.nn.relu,
@@ -304,286 +299,6 @@ def _decode_offset(module, length: int, decode: bool) -> Array | int:
     return offset
 
 
-class GPT(nn.Module):
-    """Decoder-only language model: ``h_0 = U W_e + W_p``, masked blocks, ``softmax(h W_e^T)``.
-
-    Attributes:
-        vocab_size: tokens.
-        max_length: positions of the learned table ``W_p``.
-        num_layers: blocks.
-        features: ``d_model``.
-        num_heads: heads.
-        hidden_features: feed-forward width.
-        norm: ``"post"`` (GPT-1) or ``"pre"`` (GPT-2).
-        final_norm: a LayerNorm after the last block (GPT-2).
-        activation: feed-forward activation (GPT: ``"gelu_tanh"``).
-        dropout_rate: embedding, residual and feed-forward dropout.
-        attention_dropout_rate: dropout on the attention weights.
-        layer_norm_epsilon: LayerNorm epsilon.
-        tie_embeddings: output logits ``h W_e^T`` (else a separate output layer).
-        remat: rematerialize each block in the backward pass.
-        dtype: computation dtype (``jnp.bfloat16`` with fp32 ``param_dtype`` for mixed
-            precision); logits are returned in float32.
-        param_dtype: parameter dtype.
-        implementation: attention implementation.
-        kernel_init: initializer of the block kernels (GPT: normal, std 0.02).
-
-    Example:
-        >>> import jax
-        >>> model = GPT(vocab_size=11, max_length=8, num_layers=2, features=8, num_heads=2,
-        ...             hidden_features=16)
-        >>> tokens = jnp.zeros((2, 5), jnp.int32)
-        >>> jax.jit(model.apply)(jax.jit(model.init)(jax.random.key(0), tokens), tokens).shape
-        (2, 5, 11)
-
-    Reference: Radford et al., "Improving language understanding by generative
-    pre-training", 2018; Radford et al., "Language models are unsupervised multitask
-    learners", 2019.
-    """
-
-    vocab_size: int
-    max_length: int
-    num_layers: int = 12
-    features: int = 768
-    num_heads: int = 12
-    hidden_features: int = 3072
-    norm: str = "pre"
-    final_norm: bool = True
-    activation: str = "gelu_tanh"
-    dropout_rate: float = 0.0
-    attention_dropout_rate: float = 0.0
-    layer_norm_epsilon: float = 1e-5
-    tie_embeddings: bool = True
-    remat: bool = False
-    dtype: jnp.dtype | None = None
-    param_dtype: jnp.dtype = jnp.float32
-    implementation: str = "auto"
-    kernel_init: nn.initializers.Initializer = nn.initializers.normal(0.02)
-
-    @nn.compact
-    def __call__(
-        self,
-        tokens: Array,
-        *,
-        train: bool = False,
-        decode: bool = False,
-        return_hidden: bool = False,
-    ) -> Array:
-        """Next-token logits.
-
-        Args:
-            tokens: ``(B, T)`` integer ids in ``[0, vocab_size)``.
-            train: dropout on (needs a ``"dropout"`` rng).
-            decode: use the KV cache (``T`` new tokens after those already cached).
-            return_hidden: return the final hidden states ``(B, T, d)`` instead of the
-                logits (for a chunked loss that never builds all logits at once).
-
-        Returns:
-            ``(B, T, vocab_size)`` float32 logits (or the hidden states).
-        """
-        check_token_ids("tokens", tokens, self.vocab_size)
-        embed = TokenEmbedding(
-            self.vocab_size,
-            self.features,
-            dtype=self.dtype,
-            param_dtype=self.param_dtype,
-            name="token_embedding",
-        )
-        offset = _decode_offset(self, tokens.shape[1], decode)
-        h = LearnedPositionalEmbedding(
-            self.max_length, param_dtype=self.param_dtype, name="position_embedding"
-        )(embed(tokens), offset)
-        h = nn.Dropout(self.dropout_rate)(h, deterministic=not train)
-        block = _block_config(self, causal=True, cross_attention=False)
-        h = _stack(
-            self,
-            self.num_layers,
-            block,
-            h,
-            None,
-            None,
-            None,
-            train=train,
-            decode=decode,
-            name="layers",
-        )
-        if self.final_norm:
-            h = nn.LayerNorm(
-                epsilon=self.layer_norm_epsilon,
-                dtype=self.dtype,
-                param_dtype=self.param_dtype,
-                name="final_norm",
-            )(h)
-        if return_hidden:
-            return h
-        if self.tie_embeddings:
-            logits = embed.attend(h)
-        else:
-            logits = nn.Dense(
-                self.vocab_size,
-                use_bias=False,
-                dtype=self.dtype,
-                param_dtype=self.param_dtype,
-                name="output",
-            )(h)
-        return logits.astype(jnp.float32)
-
-
-class BertOutput(NamedTuple):
-    """What :class:`BERT` returns.
-
-    Attributes:
-        hidden: ``(B, T, d)`` the last layer's states.
-        pooled: ``(B, d)`` ``tanh(W h_[CLS] + b)`` (the next-sentence / classification
-            input); ``None`` without a pooler.
-        logits: ``(B, T, vocab)`` masked-LM logits; ``None`` without the MLM head.
-    """
-
-    hidden: Array
-    pooled: Array | None
-    logits: Array | None
-
-
-class BERT(nn.Module):
-    """Bidirectional encoder: token + position + segment embeddings, LN, post-LN blocks.
-
-    Attributes:
-        vocab_size: tokens (30,522 in BERT's WordPiece vocabulary).
-        max_length: learned positions (512).
-        type_vocab_size: segment ids (2: sentence A / B).
-        num_layers, features, num_heads, hidden_features: the sizes (base: 12 / 768 /
-            12 / 3,072).
-        activation: feed-forward activation (BERT: exact ``"gelu"``).
-        dropout_rate: embedding, residual and feed-forward dropout.
-        attention_dropout_rate: dropout on the attention weights.
-        layer_norm_epsilon: 1e-12 in BERT.
-        pooler: the ``tanh`` pooler on the first (``[CLS]``) token.
-        mlm_head: the masked-LM head (dense, GELU, LN, tied output and bias).
-        remat, dtype, param_dtype, implementation, kernel_init: as :class:`GPT`.
-
-    Example:
-        >>> import jax
-        >>> model = BERT(vocab_size=11, max_length=8, num_layers=1, features=8,
-        ...              num_heads=2, hidden_features=16, mlm_head=True)
-        >>> tokens = jnp.zeros((2, 5), jnp.int32)
-        >>> out = jax.jit(model.apply)(jax.jit(model.init)(jax.random.key(0), tokens), tokens)
-        >>> out.hidden.shape, out.pooled.shape, out.logits.shape
-        ((2, 5, 8), (2, 8), (2, 5, 11))
-
-    Reference: Devlin et al., "BERT: pre-training of deep bidirectional transformers for
-    language understanding", NAACL 2019.
-    """
-
-    vocab_size: int = 30522
-    max_length: int = 512
-    type_vocab_size: int = 2
-    num_layers: int = 12
-    features: int = 768
-    num_heads: int = 12
-    hidden_features: int = 3072
-    activation: str = "gelu"
-    dropout_rate: float = 0.0
-    attention_dropout_rate: float = 0.0
-    layer_norm_epsilon: float = 1e-12
-    pooler: bool = True
-    mlm_head: bool = False
-    remat: bool = False
-    dtype: jnp.dtype | None = None
-    param_dtype: jnp.dtype = jnp.float32
-    implementation: str = "auto"
-    kernel_init: nn.initializers.Initializer = nn.initializers.normal(0.02)
-    norm: str = "post"
-
-    @nn.compact
-    def __call__(
-        self,
-        tokens: Array,
-        token_types: Array | None = None,
-        valid: Array | None = None,
-        *,
-        train: bool = False,
-    ) -> BertOutput:
-        """Encode.
-
-        Args:
-            tokens: ``(B, T)`` ids.
-            token_types: ``(B, T)`` segment ids; default all zero.
-            valid: ``(B, T)`` booleans, ``False`` on padding (masked as keys).
-            train: dropout on.
-
-        Returns:
-            A :class:`BertOutput`.
-        """
-        check_token_ids("tokens", tokens, self.vocab_size)
-        if token_types is None:
-            token_types = jnp.zeros_like(tokens)
-        check_token_ids("token_types", token_types, self.type_vocab_size)
-        embed = TokenEmbedding(
-            self.vocab_size,
-            self.features,
-            dtype=self.dtype,
-            param_dtype=self.param_dtype,
-            name="token_embedding",
-        )
-        segment = TokenEmbedding(
-            self.type_vocab_size,
-            self.features,
-            dtype=self.dtype,
-            param_dtype=self.param_dtype,
-            name="type_embedding",
-        )
-        h = LearnedPositionalEmbedding(
-            self.max_length, param_dtype=self.param_dtype, name="position_embedding"
-        )(embed(tokens) + segment(token_types))
-        layer_norm = partial(
-            nn.LayerNorm,
-            epsilon=self.layer_norm_epsilon,
-            dtype=self.dtype,
-            param_dtype=self.param_dtype,
-        )
-        h = layer_norm(name="embedding_norm")(h)
-        h = nn.Dropout(self.dropout_rate)(h, deterministic=not train)
-        mask = None if valid is None else padding_mask(valid)
-        block = _block_config(self, causal=False, cross_attention=False)
-        h = _stack(
-            self,
-            self.num_layers,
-            block,
-            h,
-            None,
-            mask,
-            None,
-            train=train,
-            decode=False,
-            name="layers",
-        )
-        pooled = None
-        if self.pooler:
-            pooled = jnp.tanh(
-                nn.Dense(
-                    self.features,
-                    kernel_init=self.kernel_init,
-                    dtype=self.dtype,
-                    param_dtype=self.param_dtype,
-                    name="pooler",
-                )(h[:, 0])
-            )
-        logits = None
-        if self.mlm_head:
-            t = nn.Dense(
-                self.features,
-                kernel_init=self.kernel_init,
-                dtype=self.dtype,
-                param_dtype=self.param_dtype,
-                name="mlm_transform",
-            )(h)
-            t = layer_norm(name="mlm_norm")(FFN_ACTIVATIONS[self.activation](t))
-            bias = self.param("mlm_bias", nn.initializers.zeros, (self.vocab_size,))
-            bias = bias.astype(t.dtype).reshape((1,) * (t.ndim - 1) + bias.shape)
-            logits = (embed.attend(t) + bias).astype(jnp.float32)
-        return BertOutput(h, pooled, logits)
-
-
 class Transformer(nn.Module):
     """The encoder-decoder Transformer (N = 6, d = 512, h = 8, d_ff = 2,048 by default).
 
@@ -726,80 +441,7 @@ class Transformer(nn.Module):
         return target_embed.attend(h).astype(jnp.float32)
 
 
-# --- published sizes and tiny versions ------------------------------------------------
-
-
-def gpt1(**overrides) -> GPT:
-    """GPT-1: 12 layers, d = 768, 12 heads, FFN 3,072, 40,478 BPE tokens, 512 positions.
-
-    Post-LN, no final LayerNorm, tied output: 116,534,784 parameters.
-
-    Example:
-        >>> gpt1().num_layers
-        12
-    """
-    config = dict(vocab_size=40478, max_length=512, norm="post", final_norm=False)
-    return GPT(**{**config, **overrides})
-
-
-def gpt2_small(**overrides) -> GPT:
-    """GPT-2 small: 12 layers, d = 768, 12 heads, 50,257 tokens, 1,024 positions, pre-LN.
-
-    Final LayerNorm and tied output: 124,439,808 parameters.
-
-    Example:
-        >>> gpt2_small().max_length
-        1024
-    """
-    config = dict(vocab_size=50257, max_length=1024, norm="pre", final_norm=True)
-    return GPT(**{**config, **overrides})
-
-
-def bert_base(**overrides) -> BERT:
-    """BERT-base: 12 layers, d = 768, 12 heads, FFN 3,072 (with pooler): 109,482,240.
-
-    Example:
-        >>> bert_base().features
-        768
-    """
-    return BERT(**overrides)
-
-
-def bert_large(**overrides) -> BERT:
-    """BERT-large: 24 layers, d = 1,024, 16 heads, FFN 4,096 (with pooler): 335,141,888.
-
-    Example:
-        >>> bert_large().num_heads
-        16
-    """
-    config = dict(num_layers=24, features=1024, num_heads=16, hidden_features=4096)
-    return BERT(**{**config, **overrides})
-
-
-def tiny_gpt(**overrides) -> GPT:
-    """A two-layer GPT (d = 16, 2 heads, 64 tokens, 32 positions) for tests and smoke runs.
-
-    Example:
-        >>> tiny_gpt().features
-        16
-    """
-    config = dict(
-        vocab_size=64, max_length=32, num_layers=2, features=16, num_heads=2, hidden_features=32
-    )
-    return GPT(**{**config, **overrides})
-
-
-def tiny_bert(**overrides) -> BERT:
-    """A two-layer BERT (d = 16, 2 heads, 64 tokens, 32 positions) for tests and smoke runs.
-
-    Example:
-        >>> tiny_bert().num_layers
-        2
-    """
-    config = dict(
-        vocab_size=64, max_length=32, num_layers=2, features=16, num_heads=2, hidden_features=32
-    )
-    return BERT(**{**config, **overrides})
+# --- tiny version -----------------------------------------------------------------------
 
 
 def tiny_transformer(**overrides) -> Transformer:
@@ -819,50 +461,6 @@ def tiny_transformer(**overrides) -> Transformer:
         hidden_features=32,
     )
     return Transformer(**{**config, **overrides})
-
-
-PUBLISHED_PARAMETER_COUNTS = {
-    "gpt1": 116_534_784,
-    "gpt2_small": 124_439_808,
-    "bert_base": 109_482_240,
-    "bert_large": 335_141_888,
-}
-PUBLISHED_MODELS = {
-    "gpt1": gpt1,
-    "gpt2_small": gpt2_small,
-    "bert_base": bert_base,
-    "bert_large": bert_large,
-}
-
-
-def _abstract_key() -> jax.ShapeDtypeStruct:
-    """The shape and dtype of a typed key, without making one."""
-    return jax.eval_shape(jax.random.key, 0)
-
-
-def parameter_count(model: nn.Module, *inputs: Any, **kwargs: Any) -> int:
-    """Number of parameters of ``model`` for ``inputs``, from shapes alone (``jax.eval_shape``).
-
-    Nothing is allocated or computed, so the count of a 335M-parameter model takes a
-    fraction of a second.
-
-    Args:
-        model: a flax module.
-        *inputs: example inputs (arrays or ``jax.ShapeDtypeStruct``).
-        **kwargs: keyword arguments of ``model.__call__``.
-
-    Returns:
-        The number of scalars in the ``"params"`` collection.
-
-    Example:
-        >>> tokens = jax.ShapeDtypeStruct((1, 8), jnp.int32)
-        >>> parameter_count(gpt2_small(), tokens)
-        124439808
-    """
-    shapes = jax.eval_shape(
-        lambda key, *xs: model.init(key, *xs, **kwargs)["params"], _abstract_key(), *inputs
-    )
-    return sum(int(leaf.size) for leaf in jax.tree_util.tree_leaves(shapes))
 
 
 # --- cost model -------------------------------------------------------------------------
@@ -941,190 +539,6 @@ def transformer_flops(
     return TransformerFlops(attention, projections, feed_forward, logits, forward, 3 * forward)
 
 
-# --- decoding ---------------------------------------------------------------------------
-
-
-def _empty_cache(apply_fn, *args) -> PyTree:
-    """The zero ``"cache"`` collection of a decode call, built from shapes alone."""
-    shapes = jax.eval_shape(lambda *a: apply_fn(*a)[1]["cache"], *args)
-    return jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
-
-
-def _next_token(key, logits, temperature: float | None):
-    if temperature is None:
-        return jnp.argmax(logits, axis=-1).astype(jnp.int32)
-    return jax.random.categorical(key, logits / temperature, axis=-1).astype(jnp.int32)
-
-
-def _scan_decode(key, step_fn, cache, first, forced, num_steps, temperature):
-    """Feed one token per step through ``step_fn``; force ``forced`` where it is >= 0."""
-    keys = jax.random.split(key, num_steps)
-
-    def body(carry, inputs):
-        cache, token = carry
-        step_key, force = inputs
-        logits, variables = step_fn(cache, token[:, None])
-        cache = variables["cache"]
-        new = _next_token(step_key, logits[:, -1], temperature)
-        new = jnp.where(force >= 0, force, new)
-        return (cache, new), (new, logits[:, -1])
-
-    _, (tokens, logits) = jax.lax.scan(body, (cache, first), (keys, forced.T))
-    return tokens.T, logits.transpose(1, 0, 2)
-
-
-def generate(
-    key: Key,
-    model: GPT,
-    params: PyTree,
-    prompt: Array,
-    num_new_tokens: int,
-    *,
-    temperature: float | None = 1.0,
-) -> Array:
-    """Autoregressive continuation of ``prompt`` with the KV cache, in one ``lax.scan``.
-
-    Each step feeds one token, reuses the cached keys and values of the earlier
-    positions (``O(T d)`` per step instead of recomputing the whole prefix) and draws
-    ``u_{t+1} ~ softmax(logits / temperature)``; ``temperature=None`` is greedy
-    (``argmax``).
-
-    Args:
-        key: PRNG key for sampling (unused when greedy).
-        model: a :class:`GPT`.
-        params: its ``"params"``.
-        prompt: ``(B, P)`` ids, ``P >= 1``.
-        num_new_tokens: tokens to add; ``P + num_new_tokens <= model.max_length``.
-        temperature: softmax temperature, or ``None`` for greedy decoding.
-
-    Returns:
-        ``(B, P + num_new_tokens)`` ids: the prompt then the continuation.
-
-    Example:
-        >>> import jax
-        >>> model = tiny_gpt()
-        >>> params = jax.jit(model.init)(jax.random.key(0), jnp.zeros((1, 4), jnp.int32))["params"]
-        >>> generate(jax.random.key(1), model, params, jnp.array([[1, 2]]), 3).shape
-        (1, 5)
-
-    Reference: Radford et al., "Language models are unsupervised multitask learners", 2019.
-    """
-    check_positive_int("num_new_tokens", num_new_tokens)
-    check_token_ids("prompt", prompt, model.vocab_size)
-    batch, length = prompt.shape
-    total = length + num_new_tokens
-    if total > model.max_length:
-        raise ValueError(
-            f"prompt length + num_new_tokens must be <= max_length={model.max_length}, got {total}"
-        )
-
-    return _generate(key, model, params, prompt, num_new_tokens, temperature)
-
-
-@partial(jax.jit, static_argnums=(1, 4, 5))
-def _generate(key, model, params, prompt, num_new_tokens, temperature):
-    batch, length = prompt.shape
-    total = length + num_new_tokens
-
-    def apply(params, cache, tokens):
-        variables = {"params": params} if cache is None else {"params": params, "cache": cache}
-        return model.apply(variables, tokens, decode=True, mutable=["cache"])
-
-    cache = _empty_cache(lambda t: apply(params, None, t), jnp.zeros((batch, total), jnp.int32))
-    forced = jnp.full((batch, total - 1), -1, jnp.int32).at[:, : length - 1].set(prompt[:, 1:])
-    tokens, _ = _scan_decode(
-        key,
-        lambda cache, token: apply(params, cache, token),
-        cache,
-        prompt[:, 0].astype(jnp.int32),
-        forced,
-        total - 1,
-        temperature,
-    )
-    return jnp.concatenate([prompt[:, :1].astype(jnp.int32), tokens], axis=1)
-
-
-def translate(
-    key: Key,
-    model: Transformer,
-    params: PyTree,
-    source: Array,
-    max_length: int,
-    *,
-    bos_id: int,
-    temperature: float | None = None,
-    source_valid: Array | None = None,
-) -> tuple[Array, Array]:
-    """Decode a target for ``source`` with the encoder-decoder (KV-cached, one scan).
-
-    The encoder runs once; the decoder then feeds BOS and each produced token, caching
-    its self-attention keys and values. Greedy when ``temperature`` is ``None``.
-
-    Args:
-        key: PRNG key for sampling (unused when greedy).
-        model: a :class:`Transformer`.
-        params: its ``"params"``.
-        source: ``(B, S)`` source ids.
-        max_length: target tokens to produce (after BOS).
-        bos_id: the begin-of-sequence id fed first.
-        temperature: sampling temperature, or ``None`` for greedy decoding.
-        source_valid: ``(B, S)`` booleans, ``False`` on source padding.
-
-    Returns:
-        ``(tokens, logits)``: ``(B, max_length)`` produced ids (BOS excluded) and the
-        ``(B, max_length, V)`` logits of each step.
-
-    Example:
-        >>> import jax
-        >>> model = tiny_transformer()
-        >>> src = jnp.ones((2, 5), jnp.int32)
-        >>> params = jax.jit(model.init)(jax.random.key(0), src, src)["params"]
-        >>> translate(jax.random.key(1), model, params, src, 4, bos_id=0)[0].shape
-        (2, 4)
-
-    Reference: Vaswani et al., "Attention is all you need", NeurIPS 2017.
-    """
-    check_positive_int("max_length", max_length)
-    if max_length > model.max_length:
-        raise ValueError(
-            f"max_length must be <= model.max_length={model.max_length}, got {max_length}"
-        )
-    return _translate(key, model, params, source, max_length, bos_id, temperature, source_valid)
-
-
-@partial(jax.jit, static_argnums=(1, 4, 5, 6))
-def _translate(key, model, params, source, max_length, bos_id, temperature, source_valid):
-    memory = model.apply({"params": params}, source, source_valid=source_valid)
-    batch = source.shape[0]
-
-    def apply(params, cache, tokens):
-        variables = {"params": params} if cache is None else {"params": params, "cache": cache}
-        return model.apply(
-            variables,
-            source,
-            tokens,
-            memory=memory,
-            source_valid=source_valid,
-            decode=True,
-            mutable=["cache"],
-        )
-
-    cache = _empty_cache(
-        lambda t: apply(params, None, t), jnp.zeros((batch, max_length), jnp.int32)
-    )
-    first = jnp.full((batch,), bos_id, jnp.int32)
-    forced = jnp.full((batch, max_length), -1, jnp.int32)
-    return _scan_decode(
-        key,
-        lambda cache, token: apply(params, cache, token),
-        cache,
-        first,
-        forced,
-        max_length,
-        temperature,
-    )
-
-
 # --- registry ---------------------------------------------------------------------------
 
 register_model(
@@ -1146,22 +560,6 @@ register_model(
 )
 register_model(
     ModelSpec(
-        name="GPT",
-        make=lambda: tiny_gpt(num_layers=1, features=8, hidden_features=16),
-        input_shape=(5,),
-        input_dtype="int32",
-    )
-)
-register_model(
-    ModelSpec(
-        name="BERT",
-        make=lambda: tiny_bert(num_layers=1, features=8, hidden_features=16, mlm_head=True),
-        input_shape=(5,),
-        input_dtype="int32",
-    )
-)
-register_model(
-    ModelSpec(
         name="Transformer",
         make=lambda: tiny_transformer(num_layers=1, features=8, hidden_features=16),
         input_shape=(5,),
@@ -1170,27 +568,13 @@ register_model(
 )
 
 __all__ = [
-    "BERT",
     "FFN_ACTIVATIONS",
-    "GPT",
     "NORMS",
-    "PUBLISHED_MODELS",
-    "PUBLISHED_PARAMETER_COUNTS",
-    "BertOutput",
     "DecoderBlock",
     "EncoderBlock",
     "FeedForward",
     "Transformer",
     "TransformerFlops",
-    "bert_base",
-    "bert_large",
-    "generate",
-    "gpt1",
-    "gpt2_small",
-    "parameter_count",
-    "tiny_bert",
-    "tiny_gpt",
     "tiny_transformer",
     "transformer_flops",
-    "translate",
 ]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import flax.linen as nn
 import jax.numpy as jnp
 
+from jaxdl.nn.language_models import BERT, GPT, tiny_bert
 from jaxdl.nn.registry import ModelSpec, register_model
-from jaxdl.nn.transformer import BERT, GPT, tiny_bert
 from jaxdl.typing import Array
 
 POOLINGS = ("first", "last", "mean")

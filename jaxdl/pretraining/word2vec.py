@@ -195,7 +195,9 @@ def make_word2vec_loss(
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     check_positive_int("num_negatives", num_negatives)
-    log_noise = jnp.log(jnp.asarray(noise, jnp.float32))
+    # inverse-CDF sampling: one uniform and a binary search per noise word, instead of the
+    # V Gumbel draws per noise word of jax.random.categorical (slow for V in the thousands)
+    noise_cdf = jnp.cumsum(jnp.asarray(noise, jnp.float32))
 
     def hidden_and_targets(params, batch):
         centers, contexts, valid = batch
@@ -215,7 +217,8 @@ def make_word2vec_loss(
         positive_loss = jnp.sum(weights * positive) / count
         if key is None:
             return positive_loss, positive_loss
-        negatives = jax.random.categorical(key, log_noise, shape=targets.shape + (num_negatives,))
+        u = jax.random.uniform(key, targets.shape + (num_negatives,)) * noise_cdf[-1]
+        negatives = jnp.minimum(jnp.searchsorted(noise_cdf, u, side="right"), len(noise_cdf) - 1)
         negative_scores = jnp.einsum("bwd,bwkd->bwk", h, params["output"][negatives])
         negative = -jnp.sum(jax.nn.log_sigmoid(-negative_scores), -1)
         return jnp.sum(weights * (positive + negative)) / count, positive_loss

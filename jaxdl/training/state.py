@@ -83,8 +83,12 @@ def create_train_state(
     *,
     max_grad_norm: float | None = None,
     init_kwargs: dict[str, Any] | None = None,
+    extra_inputs: tuple[Any, ...] = (),
 ) -> TrainState:
     """Initialize ``model`` on ``example_input`` and wrap it with the optimizer ``tx``.
+
+    A model with several inputs (an encoder-decoder's ``(source, target)``) gets the
+    others as ``extra_inputs``: ``model.init(keys, example_input, *extra_inputs)``.
 
     Args:
         key: PRNG key for parameter initialization (and any other init rng stream, such as
@@ -94,6 +98,8 @@ def create_train_state(
         tx: an optax transformation, e.g. ``optax.adam(1e-2)``.
         max_grad_norm: when given, gradients are clipped to this global norm before ``tx``.
         init_kwargs: extra keyword arguments for ``model.init`` (e.g. ``{"train": False}``).
+        extra_inputs: further positional inputs of ``model.init`` after ``example_input``
+            (batches ``[B, ...]``); ``input_spec`` still describes ``example_input``.
 
     Returns:
         A :class:`TrainState` at step 0.
@@ -105,6 +111,12 @@ def create_train_state(
         >>> state = create_train_state(jax.random.key(0), MLP(features=(8, 2)), x, optax.sgd(0.1))
         >>> int(state.step)
         0
+        >>> from jaxdl.nn import tiny_transformer
+        >>> source, target = jax.numpy.ones((1, 5), int), jax.numpy.ones((1, 4), int)
+        >>> state = create_train_state(jax.random.key(0), tiny_transformer(num_layers=1),
+        ...                            source, optax.adam(1e-3), extra_inputs=(target,))
+        >>> state.params["target_embedding"]["embedding"].shape
+        (32, 16)
     """
     if max_grad_norm is not None:
         from jaxdl._checks import check_positive
@@ -113,18 +125,19 @@ def create_train_state(
         tx = optax.chain(optax.clip_by_global_norm(max_grad_norm), tx)
     init_kwargs = dict(init_kwargs or {})
 
-    def init(key: Key, example_input: Array) -> tuple[Array, PyTree, PyTree, PyTree]:
+    def init(
+        key: Key, example_input: Array, extra_inputs: tuple[Any, ...]
+    ) -> tuple[Array, PyTree, PyTree, PyTree]:
         params_key, dropout_key = jax.random.split(key)
-        variables = dict(
-            model.init({"params": params_key, "dropout": dropout_key}, example_input, **init_kwargs)
-        )
+        rngs = {"params": params_key, "dropout": dropout_key}
+        variables = dict(model.init(rngs, example_input, *extra_inputs, **init_kwargs))
         params = variables.pop("params", {})
         return jnp.zeros((), jnp.int32), params, tx.init(params), variables
 
     # One compiled program instead of dozens of one-off eager ops (each initializer, each
     # optimizer-state leaf): the set-up of a run compiles once and hits the persistent
     # compilation cache on the next run.
-    step, params, opt_state, model_state = jax.jit(init)(key, example_input)
+    step, params, opt_state, model_state = jax.jit(init)(key, example_input, tuple(extra_inputs))
     input_spec = (tuple(jnp.shape(example_input)[1:]), str(jnp.result_type(example_input)))
     return TrainState(
         step=step,

@@ -6,6 +6,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+import pytest
 
 from jaxdl.nn import tiny_bert, tiny_gpt, tiny_transformer
 from jaxdl.pretraining.losses import (
@@ -15,7 +16,8 @@ from jaxdl.pretraining.losses import (
     make_seq2seq_loss,
 )
 from jaxdl.pretraining.objectives import mask_tokens
-from jaxdl.testing import assert_grads_close
+from jaxdl.testing import assert_grads_close, assert_pytrees_allclose, count_compilations
+from jaxdl.training import create_train_state, fit, fit_many, set_hyperparams
 
 
 def test_chunked_cross_entropy_equals_full_values_and_gradients(key):
@@ -91,3 +93,70 @@ def test_seq2seq_loss_teacher_forcing_and_exact_match(key):
     np.testing.assert_allclose(metrics["loss"], nll.mean(), rtol=1e-5)
     right = np.all(np.asarray(jnp.argmax(logits[:, :3], -1) == source[:, :3]), axis=1)
     np.testing.assert_allclose(metrics["exact_match"], right.mean())
+
+
+def _tiny_lm(key):
+    """A one-layer GPT over 16 tokens and 16 random 8-token sequences."""
+    model = tiny_gpt(vocab_size=16, max_length=8, num_layers=1, features=8, hidden_features=16)
+    tokens = jax.random.randint(key, (16, 8), 0, 16)
+    return model, tokens
+
+
+@pytest.mark.standard_dtype_promotion  # optax's adam mixes Python floats and int32 counts
+def test_causal_lm_population_under_fit_many_equals_separate_fits(key):
+    # three tiny GPTs (own seeds and learning rates) in one compiled program
+    k_data, k_init, k_run = jax.random.split(key, 3)
+    model, tokens = _tiny_lm(k_data)
+    loss_fn = make_causal_lm_loss(model)
+    # plain SGD: Adam would blow the float32 noise in the key bias's zero gradient (softmax
+    # is shift invariant) up to learning-rate-sized steps that differ between programs
+    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
+    states = jax.vmap(lambda k: create_train_state(k, model, tokens[:1], tx))(
+        jax.random.split(k_init, 3)
+    )
+    rates = jnp.array([0.1, 0.3, 1.0])
+    states = states.replace(opt_state=set_hyperparams(states.opt_state, learning_rate=rates))
+    run_keys = jax.random.split(k_run, 3)
+    many = fit_many(
+        jax.random.clone(run_keys), states, loss_fn, (tokens,), num_epochs=2, batch_size=8
+    )
+    assert many.history["train_loss"].shape == (3, 2)
+    for i in range(3):
+        member = jax.tree.map(lambda a, i=i: a[i], states)
+        single = fit(
+            run_keys[i], member, loss_fn, (tokens,), num_epochs=2, batch_size=8, progress=False
+        )
+        member_params = jax.tree.map(lambda a, i=i: a[i], many.state.params)
+        assert_pytrees_allclose(member_params, single.state.params, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(
+            many.history["train_loss"][i], [r["train_loss"] for r in single.history], rtol=1e-4
+        )
+
+
+@pytest.mark.standard_dtype_promotion  # optax's adam mixes Python floats and int32 counts
+def test_tiny_gpt_trains_through_fit_without_recompiling_or_donating_the_input_state(key):
+    k_data, k_init, k_fit = jax.random.split(key, 3)
+    model, tokens = _tiny_lm(k_data)
+    state = create_train_state(k_init, model, tokens[:1], optax.adam(1e-2))
+    counted = count_compilations(make_causal_lm_loss(model))
+    after_chunk = []
+    result = fit(
+        k_fit,
+        state,
+        counted,
+        (tokens,),
+        num_epochs=4,
+        batch_size=8,
+        epochs_per_chunk=1,
+        progress=False,
+        callback=lambda record: after_chunk.append(counted.count),
+    )
+    # one trace for the first chunk, none for the three chunks after it
+    assert after_chunk == [1, 1, 1, 1]
+    assert int(result.state.step) == 8
+    assert result.history[-1]["train_loss"] < result.history[0]["train_loss"]
+    # fit does not donate the caller's state: it is the snapshot a failing chunk reruns
+    # from, so its buffers stay alive and unchanged
+    leaves = jax.tree_util.tree_leaves(state.params)
+    assert not any(leaf.is_deleted() for leaf in leaves)
+    assert int(state.step) == 0

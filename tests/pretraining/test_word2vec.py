@@ -84,3 +84,18 @@ def test_neighbours_and_analogies_on_planted_vectors():
     assert analogy(e, jnp.array([0]), jnp.array([1]), jnp.array([2]))[:, 0].tolist() == [3]
     with pytest.raises(ValueError, match="kind must be one of"):
         make_word2vec_loss(jnp.ones(3) / 3, kind="glove")
+
+
+def test_noise_words_follow_the_noise_distribution(key):
+    # every centre has input vector 1 and context word 1 (u_1 = 0); noise word w scores
+    # softplus(u_w): 5 for word 0, log 2 for words 1, 2 and 1e4 for word 3, which has
+    # probability zero. The loss is log 2 + K E[softplus(u_w)] up to sampling noise.
+    noise = jnp.array([0.7, 0.2, 0.1, 0.0])
+    params = {"input": jnp.ones((4, 1)), "output": jnp.array([[5.0], [0.0], [0.0], [1e4]])}
+    n, k = 2000, 5
+    batch = (jnp.zeros(n, jnp.int32), jnp.ones((n, 1), jnp.int32), jnp.ones((n, 1), bool))
+    loss, _ = make_word2vec_loss(noise, num_negatives=k)(params, {}, batch, key)
+    softplus = np.log1p(np.exp(np.array([5.0, 0.0])))
+    expected = np.log(2) + k * (0.7 * softplus[0] + 0.3 * softplus[1])
+    # standard error of the mean: sqrt(K * 0.21) * (softplus(5) - log 2) / sqrt(n) ~ 0.1
+    assert abs(float(loss) - expected) < 0.4

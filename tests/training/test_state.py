@@ -126,6 +126,25 @@ def test_create_train_state_matches_model_init(key):
     assert out.shape == (5, 2)
 
 
+class TwoInputNet(nn.Module):
+    """``Dense(x) * Dense(z)``: a model whose ``init`` needs two inputs."""
+
+    @nn.compact
+    def __call__(self, x, z):
+        return nn.Dense(2, name="left")(x) * nn.Dense(2, name="right")(z)
+
+
+def test_create_train_state_with_extra_inputs_matches_model_init(key):
+    x, z = jnp.ones((5, 3)), jnp.ones((5, 4))
+    params_key, _ = jax.random.split(jax.random.clone(key))
+    state = create_train_state(key, TwoInputNet(), x, optax.sgd(0.1), extra_inputs=(z,))
+    chex.assert_trees_all_equal(state.params, TwoInputNet().init(params_key, x, z)["params"])
+    assert state.params["right"]["kernel"].shape == (4, 2)
+    assert state.input_spec == ((3,), "float32")  # the spec describes the first input
+    with pytest.raises(TypeError):
+        create_train_state(key, TwoInputNet(), x, optax.sgd(0.1))  # z missing
+
+
 def test_create_train_state_keeps_non_trained_collections_apart(key):
     x = jax.random.normal(jax.random.key(1), (8, 2))
     state = create_train_state(key, BatchNormNet(), x, optax.sgd(0.1), init_kwargs={"train": False})
