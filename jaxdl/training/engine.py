@@ -122,8 +122,9 @@ def build_chunk_fn(
 
     ``logs`` holds ``[epochs_per_chunk]`` arrays (``ran`` says which epochs ran);
     ``flags`` holds ``nonfinite`` (some step's loss was not finite), ``bad_step`` (the
-    first such step, guarded variant only, else -1) and ``metric_nonfinite`` (the
-    early-stopping metric was NaN/Inf on an evaluation) and ``stopped`` (early stopping).
+    first such step, else -1; the unguarded variant applied the updates after it),
+    ``metric_nonfinite`` (the early-stopping metric was NaN/Inf on an evaluation) and
+    ``stopped`` (early stopping).
 
     ``state_sharding``, a ``(mesh, rules)`` pair, pins the carry's shardings (FSDP or
     replicated) at the chunk's entry, after every step and every epoch and at its exit, so
@@ -196,12 +197,18 @@ def build_chunk_fn(
                 state, metrics, finite = one_step(state, indices, step_key, train_data)
                 return state, (metrics, finite)
 
+            first_step = state.step
             state, (metrics, finite) = jax.lax.scan(step, state, batches)
 
             def mean(values: Array) -> Array:
                 return jnp.mean(values.astype(jnp.float32))
 
             nonfinite = ~jnp.all(finite)
+            # the first failing step, from the per-step flags (no select over the state):
+            # the later updates of this epoch were applied, so only a donated run, which
+            # has no snapshot to replay, reports it from here
+            first_bad = (first_step + jnp.argmin(finite)).astype(bad_step.dtype)
+            bad_step = jnp.where(nonfinite & (bad_step < 0), first_bad, bad_step)
         train_logs = {f"train_{name}": mean(value) for name, value in metrics.items()}
         return state, bad_step, nonfinite, train_logs
 
@@ -296,14 +303,16 @@ def compiled_chunk_fn(
     guarded: bool,
     batch_sharding: Any = None,
     state_sharding: Any = None,
+    donate: bool = False,
 ):
     """The jitted chunk, cached so that every chunk of a run, and repeated ``fit`` calls
     with the same objective, sizes and settings, reuse one compiled program.
 
-    The carry is not donated: the input carry of a chunk is the snapshot a failing
-    chunk is rerun from (and, with speculation, the next chunk is queued on this chunk's
-    output before its flags are read). Its peak is two copies of the carry per device;
-    under FSDP each copy is ``1 / fsdp`` of the state.
+    By default the carry is not donated: the input carry of a chunk is the snapshot a
+    failing chunk is rerun from (and, with speculation, the next chunk is queued on this
+    chunk's output before its flags are read). Its peak is two copies of the carry per
+    device; under FSDP each copy is ``1 / fsdp`` of the state. ``donate=True`` donates the
+    carry (``donate_argnums=0``): one copy, updated in place, no snapshot.
     """
     run_chunk = build_chunk_fn(
         as_update_step(objective),
@@ -318,4 +327,4 @@ def compiled_chunk_fn(
         batch_sharding=batch_sharding,
         state_sharding=state_sharding,
     )
-    return jax.jit(run_chunk)
+    return jax.jit(run_chunk, donate_argnums=0 if donate else ())

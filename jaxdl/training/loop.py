@@ -87,11 +87,12 @@ class NonFiniteLossError(FloatingPointError):
     Attributes:
         step: the global step (number of updates applied before it) whose loss was not
             finite; that update was not applied.
-        state: the last good :class:`TrainState` (parameters before that step).
+        state: the last good :class:`TrainState` (parameters before that step); ``None``
+            when ``fit(donate=True)`` consumed it.
         checkpoint_step: the step of the newest checkpoint kept on disk, or ``None``.
     """
 
-    def __init__(self, step: int, state: TrainState, checkpoint_step: int | None):
+    def __init__(self, step: int, state: TrainState | None, checkpoint_step: int | None):
         self.step = step
         self.state = state
         self.checkpoint_step = checkpoint_step
@@ -100,9 +101,15 @@ class NonFiniteLossError(FloatingPointError):
             if checkpoint_step is not None
             else ""
         )
+        kept = (
+            f"training stopped with the parameters of step {step}"
+            if state is not None
+            else "the state was donated (fit(donate=True)), so only checkpoints keep good "
+            "parameters"
+        )
         super().__init__(
-            f"non-finite loss at step {step}: training stopped with the parameters of step "
-            f"{step}{where}. Lower the learning rate, clip gradients or check the data."
+            f"non-finite loss at step {step}: {kept}{where}. Lower the learning rate, clip "
+            "gradients or check the data."
         )
 
 
@@ -287,6 +294,7 @@ class _Run(NamedTuple):
     num_epochs: int
     epochs_per_chunk: int
     early_stopping: EarlyStopping | None
+    donate: bool = False  # fast chunks consume their input carry: no snapshot to replay
 
 
 def _train_chunks(
@@ -335,10 +343,10 @@ def _train_chunks(
                 # Speculate that the chunk runs all its epochs: queue the next chunk before
                 # waiting for this one, so the device never waits for the host.
                 following = None
-                if epoch + count < run.num_epochs:
+                if epoch + count < run.num_epochs and not run.donate:
                     following = dispatch(new_carry, epoch + count)
                 logs, flags = jax.device_get((logs, flags))  # the chunk's one host sync
-                if flags["nonfinite"]:  # rerun from the snapshot with the per-step guard
+                if flags["nonfinite"] and not run.donate:  # rerun from the snapshot, guarded
                     following = None
                     new_carry, logs, flags = run.guarded(carry, jnp.int32(count), *run.args)
                     logs, flags = jax.device_get((logs, flags))
@@ -350,7 +358,8 @@ def _train_chunks(
                 bad_step = int(flags["bad_step"])
                 if bad_step >= 0:
                     publish(records[:-1])  # the last epoch stopped before bad_step
-                    raise NonFiniteLossError(bad_step, carry.state, checkpoints.latest_good_step())
+                    kept = None if run.donate else carry.state  # donated: no good state left
+                    raise NonFiniteLossError(bad_step, kept, checkpoints.latest_good_step())
                 publish(records)
                 epoch += ran
                 step = int(logs["step"][ran - 1]) if ran else int(carry.state.step)
@@ -418,6 +427,7 @@ def fit(
     mesh: Mesh | None = None,
     check_finite_data: bool = True,
     param_sharding: ShardingRules | None = None,
+    donate: bool = False,
 ) -> FitResult:
     """Train ``state`` on ``train_data`` with a loss or a custom update step.
 
@@ -492,6 +502,13 @@ def fit(
         param_sharding: :class:`jaxdl.training.ShardingRules` placing the state's leaves by
             their paths (default with ``mesh``: :func:`jaxdl.training.fsdp_rules` when the
             mesh has an ``"fsdp"`` axis, else replicated). Needs ``mesh``.
+        donate: donate the state to each compiled chunk (``donate_argnums``), so the
+            device holds one copy of it, updated in place, instead of two; for models
+            whose state fills the accelerator. The ``state`` passed in is consumed (use
+            ``result.state``). There is then no snapshot to replay: the next chunk is
+            not queued ahead, and a NaN loss still raises :class:`NonFiniteLossError`
+            with the exact step, but with ``state=None`` (the later updates of that
+            epoch were applied); the last good checkpoint is kept on disk.
 
     Returns:
         A :class:`FitResult` with the final state, the best state and the history.
@@ -549,7 +566,9 @@ def fit(
 
     # 2. the compiled chunk (cached: one program for every chunk of the run)
     settings = (objective, eval_fn, size, batch_size, shuffle, early_stopping, eval_every)
-    fast = compiled_chunk_fn(*settings, epochs_per_chunk, False, sharding, state_sharding)
+    fast = compiled_chunk_fn(
+        *settings, epochs_per_chunk, False, sharding, state_sharding, bool(donate)
+    )
     guarded = compiled_chunk_fn(*settings, epochs_per_chunk, True, sharding, state_sharding)
     place = jax.device_put if mesh is None else (lambda tree: replicate(tree, mesh))
     data_key, step_key = jax.random.split(key)
@@ -561,6 +580,7 @@ def fit(
         num_epochs,
         epochs_per_chunk,
         early_stopping,
+        bool(donate),
     )
 
     # 4. checkpoints: resume the state and the history so far

@@ -166,6 +166,44 @@ def test_nan_loss_stops_with_step_and_keeps_last_good_checkpoint(tmp_path):
     assert (tmp_path / "latest" / str(error.checkpoint_step)).exists()
 
 
+def test_donated_state_trains_alike_and_reports_the_same_bad_step(tmp_path):
+    x, y = classification_data()
+    model = TinyNet()
+    loss = make_supervised_loss(model)
+    common = dict(num_epochs=4, batch_size=16, epochs_per_chunk=2, progress=False)
+    kept = fit(jax.random.key(3), _state(model, x, optax.adam(1e-2)), loss, (x, y), **common)
+    state = _state(model, x, optax.adam(1e-2))
+    donated = fit(jax.random.key(3), state, loss, (x, y), donate=True, **common)
+    assert_bitwise_equal(donated.state.params, kept.state.params)
+    assert [r["train_loss"] for r in donated.history] == [r["train_loss"] for r in kept.history]
+    assert all(leaf.is_deleted() for leaf in jax.tree.leaves(state.params))  # consumed
+
+    # a diverging run: the same exact step as the guarded replay, no state kept in memory
+    xr = jax.random.normal(jax.random.key(8), (32, 3))
+    t = xr @ jnp.array([[1.0], [2.0], [-1.0]])
+    dense = nn.Dense(1)
+    mse = make_supervised_loss(dense, "mse", ())
+    steps = []
+    for donate in (False, True):
+        with pytest.raises(NonFiniteLossError, match=r"non-finite loss at step \d+") as info:
+            fit(
+                jax.random.key(9),
+                _state(dense, xr, optax.sgd(10.0)),
+                mse,
+                (xr, t),
+                num_epochs=200,
+                epochs_per_chunk=8,
+                checkpoint_dir=str(tmp_path / str(donate)),
+                checkpoint_every_steps=2,
+                progress=False,
+                donate=donate,
+            )
+        steps.append(info.value.step)
+    assert steps[0] == steps[1] > 0
+    assert info.value.state is None and "donated" in str(info.value)
+    assert info.value.checkpoint_step is not None and info.value.checkpoint_step <= steps[1]
+
+
 def test_early_stopping_returns_best_parameters():
     x, y = classification_data(n=64)
     xv, yv = classification_data(seed=11, n=64)
