@@ -160,6 +160,19 @@ def test_lstm_gradients_pass_the_float64_checker(key):
     assert_grads_close(loss, params, x, mode="directions", num_samples=4, key=k_p, rtol=1e-5)
 
 
+def test_course_gru_gradients_pass_the_float64_checker(key):
+    # the library form is pinned to PyTorch and flax above; the course form is ours alone
+    k_x, k_p = jax.random.split(key)
+    x = jax.random.normal(k_x, (1, 4, 2))
+    layer = nn.RNN(GRUCell(features=3, form="course"))
+    params = layer.init(k_p, x)["params"]
+
+    def loss(params, x):
+        return jnp.sum(jnp.sin(layer.apply({"params": params}, x)))
+
+    assert_grads_close(loss, params, x, mode="directions", num_samples=4, key=k_p, rtol=1e-5)
+
+
 # ---------------------------------------------------------------- unroll and masks
 
 
@@ -171,5 +184,10 @@ def test_unroll_masks_carry_the_state_and_reverse_runs_backwards():
     np.testing.assert_array_equal(outs, [1.0, 0.0, 4.0, 8.0])
     _, rev = unroll(lambda h, x: (h + x, h + x), jnp.array(0.0), xs, reverse=True)
     np.testing.assert_array_equal(rev, [10.0, 9.0, 7.0, 4.0])
+    # a time-dependent transition reads t: h_t = h_{t-1} + t * x_t
+    _, timed = unroll(
+        lambda h, x, t: (h + t.astype(x.dtype) * x,) * 2, jnp.array(0.0), xs, with_time=True
+    )
+    np.testing.assert_array_equal(timed, [0.0, 2.0, 8.0, 20.0])
     with pytest.raises(ValueError, match="mask must have the 4 time steps"):
         unroll(lambda h, x: (h, x), jnp.array(0.0), xs, mask=mask[:3])
