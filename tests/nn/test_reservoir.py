@@ -134,6 +134,9 @@ def test_intrinsic_plasticity_drives_outputs_toward_the_target_mean(key):
     after = run_reservoir(adapted, x, activation="sigmoid")[1]
     assert abs(float(jnp.mean(before)) - 0.5) < 0.1  # sigmoid units start centred at 0.5
     assert abs(float(jnp.mean(after[1000:])) - 0.2) < 0.05  # pulled to the exponential's mean
+    # ... and skewed like an exponential: P(y < mean) = 1 - 1/e = 0.63 (0.5 when symmetric)
+    tail = after[1000:]
+    assert float(jnp.mean(tail < jnp.mean(tail))) > 0.57
     assert outputs.shape == (3000, 30)
     with pytest.raises(ValueError, match=r"mean must lie in \(0.0, 1.0\)"):
         intrinsic_plasticity(params, x, mean=1.0)
