@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import jax
@@ -56,6 +57,7 @@ def main() -> None:
             "compile_seconds": max(first - min(steady), 0.0),
             "run_seconds": min(steady),
         }
+        print(f"unroll {unroll}: {results}", file=sys.stderr, flush=True)  # partial results
     p = jax.tree.map(np.asarray, params)
     x = np.asarray(inputs)
     t0 = time.perf_counter()
