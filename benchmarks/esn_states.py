@@ -6,13 +6,15 @@ loop as ``lax.scan`` with ``unroll`` 1 (a rolled loop), 8, and fully unrolled (`
 call) and the steady run time (best of ``--repeats``), plus a NumPy loop over the same
 reservoirs as the reference point.
 
-Run: ``python benchmarks/esn_states.py`` (``--repeats``, ``--no-full-unroll``). Prints JSON.
+Run: ``python benchmarks/esn_states.py`` (``--repeats``, ``--no-full-unroll``, ``--steps``,
+``--reservoirs``; the defaults are the sizes above). Prints JSON.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import jax
@@ -28,14 +30,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-full-unroll", action="store_true")
+    parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--reservoirs", type=int, default=RESERVOIRS)
     args = parser.parse_args()
-    keys = jax.random.split(jax.random.key(0), RESERVOIRS)
-    radii = jnp.linspace(0.5, 1.1, RESERVOIRS)
+    steps, reservoirs = args.steps, args.reservoirs
+    keys = jax.random.split(jax.random.key(0), reservoirs)
+    radii = jnp.linspace(0.5, 1.1, reservoirs)
     params = jax.jit(
         jax.vmap(lambda k, r: esn_init_params(k, 1, N, spectral_radius=r, density=0.05))
     )(keys, radii)
     params = jax.block_until_ready(params)  # the eigensolves are not part of the timings
-    inputs = jax.random.uniform(jax.random.key(1), (STEPS, 1), minval=-0.5, maxval=0.5)
+    inputs = jax.random.uniform(jax.random.key(1), (steps, 1), minval=-0.5, maxval=0.5)
     results = {}
     unrolls = [1, 8] + ([] if args.no_full_unroll else [True])
     for unroll in unrolls:
@@ -52,17 +57,18 @@ def main() -> None:
             "compile_seconds": max(first - min(steady), 0.0),
             "run_seconds": min(steady),
         }
+        print(f"unroll {unroll}: {results}", file=sys.stderr, flush=True)  # partial results
     p = jax.tree.map(np.asarray, params)
     x = np.asarray(inputs)
     t0 = time.perf_counter()
-    h = np.zeros((RESERVOIRS, N), np.float32)
-    for t in range(STEPS):
+    h = np.zeros((reservoirs, N), np.float32)
+    for t in range(steps):
         pre = np.einsum("rnd,d->rn", p.U, x[t]) + np.einsum("rnm,rm->rn", p.W, h)
         h = np.tanh(pre)
     numpy_seconds = time.perf_counter() - t0
     results["numpy_loop_seconds"] = numpy_seconds
     results["speedup_scan_over_numpy"] = numpy_seconds / results["unroll_1"]["run_seconds"]
-    results["sizes"] = {"N": N, "steps": STEPS, "reservoirs": RESERVOIRS}
+    results["sizes"] = {"N": N, "steps": steps, "reservoirs": reservoirs}
     results["device"] = jax.devices()[0].platform
     print(json.dumps(results, indent=2))
 

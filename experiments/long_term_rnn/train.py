@@ -1,4 +1,9 @@
-"""Adding problem at lag ~100: simple RNN vs LSTM vs GRU, gradient norms, LSTM-variant ablation."""
+"""Long-term dependencies at lag ~100: simple RNN vs LSTM vs GRU, gradient norms, LSTM variants.
+
+Two tasks: the adding problem (remember two marked values over ~100 steps) and the
+last-marked-value task (overwrite the memory at every marker: old content must be discarded,
+which is what the forget gate is for).
+"""
 
 from __future__ import annotations
 
@@ -33,6 +38,12 @@ def validate(config: dict) -> None:
         raise ValueError(f"models must be among {sorted(MODELS)}, got unknown {unknown}")
     if config["length"] < 20:
         raise ValueError(f"length must be >= 20, got {config['length']}")
+    if config["task"] not in TASKS:
+        raise ValueError(f"task must be one of {sorted(TASKS)}, got {config['task']!r}")
+    if not 1 <= config["num_markers"] <= config["length"]:
+        raise ValueError(
+            f"num_markers must be in [1, length={config['length']}], got {config['num_markers']}"
+        )
 
 
 def adding_problem(key: jax.Array, num_samples: int, length: int) -> tuple[jax.Array, jax.Array]:
@@ -47,6 +58,31 @@ def adding_problem(key: jax.Array, num_samples: int, length: int) -> tuple[jax.A
     markers = ((steps == first[:, None]) | (steps == second[:, None])).astype(values.dtype)
     y = jnp.sum(values * markers, axis=1, keepdims=True)
     return jnp.stack([values, markers], axis=-1), y
+
+
+def last_marked_value(
+    key: jax.Array, num_samples: int, length: int, num_markers: int
+) -> tuple[jax.Array, jax.Array]:
+    """Values ``v_t ~ U[0, 1]`` and ``num_markers`` markers at distinct random steps; the target
+    is the value at the *last* marker. Every marker supersedes what the earlier ones marked, so
+    a model must discard its stored value at each one (the forget gate's job). Returns
+    ``x [N, T, 2]`` and ``y [N, 1]``."""
+    k_v, k_m = jax.random.split(key)
+    values = jax.random.uniform(k_v, (num_samples, length))
+    _, positions = jax.lax.top_k(jax.random.uniform(k_m, (num_samples, length)), num_markers)
+    markers = jnp.sum(jax.nn.one_hot(positions, length, dtype=values.dtype), axis=1)
+    last = jnp.max(positions, axis=1)
+    y = jnp.take_along_axis(values, last[:, None], axis=1)
+    return jnp.stack([values, markers], axis=-1), y
+
+
+TASKS = ("adding", "last_marked")
+
+
+def _make_data(config: dict, key: jax.Array, num_samples: int) -> tuple[jax.Array, jax.Array]:
+    if config["task"] == "last_marked":
+        return last_marked_value(key, num_samples, config["length"], config["num_markers"])
+    return adding_problem(key, num_samples, config["length"])
 
 
 def _gradient_norms(model, params, x, y, kind, options):
@@ -72,9 +108,10 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
     """Train every model of ``config['models']`` through ``fit``; plot losses and gradient norms."""
     k_data, k_val, k_test, k_models = jax.random.split(workdir.key, 4)
     length = config["length"]
-    train = adding_problem(k_data, config["num_train"], length)
-    val = adding_problem(k_val, config["num_val"], length)
-    test = adding_problem(k_test, config["num_val"], length)
+    train = _make_data(config, k_data, config["num_train"])
+    val = _make_data(config, k_val, config["num_val"])
+    test = _make_data(config, k_test, config["num_val"])
+    task = "adding problem" if config["task"] == "adding" else "last marked value"
     baseline = float(jnp.mean(jnp.square(test[1] - jnp.mean(train[1]))))  # predict the mean
     num_epochs = epochs_for_steps(config["num_steps"], config["num_train"], config["batch_size"])
     curves, norms, results = {}, {}, {}
@@ -121,7 +158,7 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         {**curves, "predict the mean": [baseline] * num_epochs},
         xlabel="epoch",
         ylabel="validation MSE",
-        title=f"adding problem, length {length}",
+        title=f"{task}, length {length}",
         log_y=True,
     )
     line_plot(
@@ -133,4 +170,4 @@ def train_and_evaluate(config: dict, workdir: Run) -> dict:
         title="gradient reaching each hidden state from the loss at t = T",
         log_y=True,
     )
-    return {"baseline_mse": baseline, "models": results}
+    return {"task": config["task"], "baseline_mse": baseline, "models": results}

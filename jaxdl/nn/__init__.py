@@ -150,31 +150,13 @@ from jaxdl.nn.perceptron import (
     perceptron_predict,
 )
 from jaxdl.nn.recurrent import (
-    BidirectionalRNN,
-    BPTTGrads,
-    DeepRNN,
-    EncoderDecoder,
     GRUCell,
     LSTMCell,
-    OutputRecurrentRNN,
-    RNNParams,
-    SequenceClassifier,
-    ShallowRNN,
-    VectorToSequence,
-    bptt,
     check_mask,
     gru_params_from_torch,
-    has_finite_memory,
-    is_causal,
     lstm_params_from_torch,
     make_cell,
-    make_sequence_classification_loss,
-    make_transduction_loss,
     mask_lengths,
-    output_input_jacobian,
-    rnn_forward,
-    rnn_loss,
-    state_gradient_norms,
     unroll,
 )
 from jaxdl.nn.reservoir import (
@@ -201,6 +183,28 @@ from jaxdl.nn.resnet import (
     resnet101,
     resnet152,
     small_resnet,
+)
+from jaxdl.nn.rnn_gradients import (
+    BPTTGrads,
+    RNNParams,
+    bptt,
+    has_finite_memory,
+    is_causal,
+    output_input_jacobian,
+    rnn_forward,
+    rnn_loss,
+    state_gradient_norms,
+)
+from jaxdl.nn.rnn_patterns import (
+    BidirectionalRNN,
+    DeepRNN,
+    EncoderDecoder,
+    OutputRecurrentRNN,
+    SequenceClassifier,
+    ShallowRNN,
+    VectorToSequence,
+    make_sequence_classification_loss,
+    make_transduction_loss,
 )
 from jaxdl.nn.semi_supervised import SemiSupervisedAutoencoder
 from jaxdl.nn.transformer import (

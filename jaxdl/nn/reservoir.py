@@ -258,6 +258,11 @@ def echo_state_distance(
 def fit_readout(states: Array, targets: Array, strength: float | Array = 1e-6) -> Readout:
     """Ridge readout in closed form: ``min ||Y - H w - b||^2 + strength ||w||^2``.
 
+    The readout can also be trained by gradient: it is a linear layer on the collected
+    states, so ``jaxdl.training.fit`` with ``make_supervised_loss(nn.Dense(K), "mse")`` on
+    ``(states, targets)`` trains it like any model (the tests check that it reaches this
+    closed form's error).
+
     Args:
         states: ``[T, N]`` collected reservoir states (after washout).
         targets: ``[T]`` or ``[T, K]``.

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from jaxdl.nn.reservoir import (
@@ -19,6 +21,7 @@ from jaxdl.nn.reservoir import (
     run_reservoir,
     spectral_radius,
 )
+from jaxdl.training import create_train_state, fit, make_supervised_loss
 
 
 def test_reservoir_is_sparse_uniform_and_scaled(key):
@@ -131,6 +134,9 @@ def test_intrinsic_plasticity_drives_outputs_toward_the_target_mean(key):
     after = run_reservoir(adapted, x, activation="sigmoid")[1]
     assert abs(float(jnp.mean(before)) - 0.5) < 0.1  # sigmoid units start centred at 0.5
     assert abs(float(jnp.mean(after[1000:])) - 0.2) < 0.05  # pulled to the exponential's mean
+    # ... and skewed like an exponential: P(y < mean) = 1 - 1/e = 0.63 (0.5 when symmetric)
+    tail = after[1000:]
+    assert float(jnp.mean(tail < jnp.mean(tail))) > 0.57
     assert outputs.shape == (3000, 30)
     with pytest.raises(ValueError, match=r"mean must lie in \(0.0, 1.0\)"):
         intrinsic_plasticity(params, x, mean=1.0)
@@ -152,3 +158,27 @@ def test_nilpotent_draws_and_blind_delays_stay_finite():
     assert bool(jnp.all(jnp.isfinite(r2))) and bool(jnp.isfinite(capacity))
     frozen = ESNParams(jnp.zeros((n, 1)), W, jnp.asarray(1.0), jnp.ones(n), jnp.zeros(n))
     assert float(memory_capacity(frozen, x, 6, washout=10)[0]) < 1e-6
+
+
+@pytest.mark.standard_dtype_promotion  # fit mixes Python floats and int32 step counters
+def test_readout_by_gradient_through_fit_reaches_the_ridge_readout(key):
+    k_p, k_x, k_init, k_fit = jax.random.split(key, 4)
+    params = esn_init_params(k_p, 1, 20, spectral_radius=0.9, density=0.2)
+    x = jax.random.uniform(k_x, (250, 1), minval=-0.5, maxval=0.5)
+    target = jnp.roll(x, 1, axis=0)[50:]  # recall the previous input
+    _, states = run_reservoir(params, x, washout=50)
+    closed = nrmse(target[:, 0], predict_readout(fit_readout(states, target[:, 0], 1e-6), states))
+    readout = nn.Dense(1)
+    state = create_train_state(k_init, readout, states[:1], optax.adam(0.05))
+    result = fit(
+        k_fit,
+        state,
+        make_supervised_loss(readout, "mse", ()),
+        (states, target),
+        num_epochs=300,
+        epochs_per_chunk=300,
+        progress=False,
+    )
+    by_gradient = nrmse(target, readout.apply({"params": result.state.params}, states))
+    assert float(closed) < 0.3
+    assert float(by_gradient) < float(closed) + 0.05, (by_gradient, closed)

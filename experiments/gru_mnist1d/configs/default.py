@@ -1,7 +1,7 @@
 """MNIST-1D as a length-40 sequence, GRU (course form) 128 units, Adam 3e-3 cosine, 6,000 steps.
 
 Command: ``jaxdl run gru-mnist1d`` (library form: ``--set cell=gru_library``; the control:
-``--set shuffle_time=true``, one fixed permutation of the 40 time steps).
+``--config shuffled``, one fixed permutation of the 40 time steps).
 Expected: see the README's table (the MNIST-1D paper reports 91 % for its GRU; the
 acceptance threshold is 87 %); the time-shuffled control falls well below it.
 """
