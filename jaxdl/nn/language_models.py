@@ -353,6 +353,12 @@ def bert_large(**overrides) -> BERT:
     return BERT(**{**config, **overrides})
 
 
+# the tiny configuration shared by tiny_gpt and tiny_bert (tests and smoke runs)
+_TINY = dict(
+    vocab_size=64, max_length=32, num_layers=2, features=16, num_heads=2, hidden_features=32
+)
+
+
 def tiny_gpt(**overrides) -> GPT:
     """A two-layer GPT (d = 16, 2 heads, 64 tokens, 32 positions) for tests and smoke runs.
 
@@ -360,10 +366,7 @@ def tiny_gpt(**overrides) -> GPT:
         >>> tiny_gpt().features
         16
     """
-    config = dict(
-        vocab_size=64, max_length=32, num_layers=2, features=16, num_heads=2, hidden_features=32
-    )
-    return GPT(**{**config, **overrides})
+    return GPT(**{**_TINY, **overrides})
 
 
 def tiny_bert(**overrides) -> BERT:
@@ -373,10 +376,7 @@ def tiny_bert(**overrides) -> BERT:
         >>> tiny_bert().num_layers
         2
     """
-    config = dict(
-        vocab_size=64, max_length=32, num_layers=2, features=16, num_heads=2, hidden_features=32
-    )
-    return BERT(**{**config, **overrides})
+    return BERT(**{**_TINY, **overrides})
 
 
 PUBLISHED_PARAMETER_COUNTS = {
