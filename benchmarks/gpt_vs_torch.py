@@ -9,7 +9,9 @@ step (``jaxdl.nn.transformer_flops``, training = 3 x forward) as achieved FLOP/s
 CPU's float32 matmul peak measured in the same run (a 2,048^2 jitted matmul). Also the
 first-step loss of both sides (they must agree: same weights, same data).
 
-Run: ``python benchmarks/gpt_vs_torch.py`` (``--steps``, ``--warmup``, ``--threads``).
+Run: ``python benchmarks/gpt_vs_torch.py`` (``--steps``, ``--warmup``, ``--threads``;
+``--cores 1 --threads 1`` pins both to one core for an equal-resources comparison, since
+XLA:CPU always uses every core it is given).
 No GPU was available in the session that wrote this; the GPU half of the issue (GPT-2
 small tokens/s and MFU on an H100/H200) is not measured here.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from functools import partial
@@ -44,6 +47,7 @@ def jax_model() -> GPT:
         norm="pre",
         final_norm=True,
         activation="gelu",
+        scan_unroll=LAYERS,  # unrolled stack: no per-layer slicing of activations on CPU
     )
 
 
@@ -132,7 +136,15 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--cores",
+        type=int,
+        default=None,
+        help="pin the whole process (XLA's and PyTorch's threads) to the first N cores",
+    )
     args = parser.parse_args()
+    if args.cores is not None:
+        os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[: args.cores])
     torch.set_num_threads(args.threads)
 
     rng = np.random.default_rng(0)
@@ -213,6 +225,7 @@ def main() -> None:
                 "jaxdl_fraction_of_peak": flops / jax_seconds / peak,
                 "timed_steps": args.steps,
                 "threads": args.threads,
+                "cores": len(os.sched_getaffinity(0)),
                 "gpu": "none available in this session",
             },
             indent=2,

@@ -12,12 +12,13 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+from flax.linen.dtypes import promote_dtype
 
 from jaxdl._checks import check_in_range, check_positive_int, check_rank
 from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.typing import Array
 
-IMPLEMENTATIONS = ("auto", "jax", "reference")
+IMPLEMENTATIONS = ("auto", "jax", "reference", "blocked")
 
 
 def set_attention(query: Array, keys: Array, values: Array) -> tuple[Array, Array]:
@@ -150,15 +151,21 @@ def scaled_dot_product_attention(
     is_causal: bool = False,
     scale: float | None = None,
     implementation: str = "auto",
+    block_size: int | None = None,
 ) -> Array:
     """``softmax(Q K^T / sqrt(d_k)) V`` per head, with padding / causal masks.
 
     A query whose every key is masked (a padding query, or a padded batch row) gets a
     zero output instead of the NaN of ``0 / 0`` or the mean of masked values; its
-    gradient is zero too. ``implementation="auto"`` calls
-    :func:`jax.nn.dot_product_attention` (cuDNN flash attention on GPU, XLA elsewhere)
-    when it applies (``d_k == d_v`` and not float64, whose softmax that function runs in
-    float32), else the einsum reference.
+    gradient is zero too. ``implementation="auto"`` picks ``"blocked"`` on CPU; elsewhere
+    :func:`jax.nn.dot_product_attention` (cuDNN flash attention on GPU) when it applies
+    (``d_k == d_v`` and not float64, whose softmax that function runs in float32), else the
+    einsum reference. ``"blocked"`` works heads-major and, with a causal mask, splits the
+    queries into blocks that read only the keys up to their last position, so the masked
+    upper triangle is never computed (about 5/8 of the causal work at 4 blocks); on XLA:CPU
+    its forward and backward pass with a causal mask ran 1.6x-1.9x faster than
+    :func:`jax.nn.dot_product_attention` at a small GPT's sizes
+    (``benchmarks/attention_cpu.py``).
 
     Args:
         query: ``(B, T, H, d_k)``.
@@ -168,8 +175,10 @@ def scaled_dot_product_attention(
             ``(B, H, T, S)``.
         is_causal: also mask keys after the query (``s > t``).
         scale: multiplier of the dot products; default ``1 / sqrt(d_k)``.
-        implementation: ``"auto"``, ``"jax"`` (:func:`jax.nn.dot_product_attention`) or
-            ``"reference"`` (einsum and softmax here).
+        implementation: ``"auto"``, ``"jax"`` (:func:`jax.nn.dot_product_attention`),
+            ``"reference"`` (einsum and softmax here) or ``"blocked"`` (see above).
+        block_size: queries per block of ``"blocked"`` with a causal mask; default
+            ``max(64, ceil(T / 8))``.
 
     Returns:
         ``(B, T, H, d_v)``.
@@ -185,6 +194,10 @@ def scaled_dot_product_attention(
     _check_qkv(query, keys, values)
     if implementation not in IMPLEMENTATIONS:
         raise ValueError(f"implementation must be one of {IMPLEMENTATIONS}, got {implementation!r}")
+    if block_size is not None:
+        check_positive_int("block_size", block_size)
+    if implementation == "blocked" or (implementation == "auto" and jax.default_backend() == "cpu"):
+        return _blocked_attention(query, keys, values, mask, is_causal, scale, block_size)
     b, t, h, _ = query.shape
     full = _full_mask(mask, is_causal, (b, t, h, keys.shape[1]))
     use_jax = implementation == "jax" or (
@@ -201,6 +214,82 @@ def scaled_dot_product_attention(
         return out
     row_valid = jnp.any(full, axis=-1).transpose(0, 2, 1)[..., None]  # (B, T, H, 1)
     return jnp.where(row_valid, out, jnp.zeros((), out.dtype))
+
+
+def _blocked_attention(
+    query: Array,
+    keys: Array,
+    values: Array,
+    mask: Array | None,
+    is_causal: bool,
+    scale: float | None,
+    block_size: int | None,
+) -> Array:
+    """Heads-major einsum attention; causal queries in blocks over their key prefix only.
+
+    Query block ``[a, b)`` under a causal mask sees keys ``< b`` only, so the logits of the
+    masked upper triangle beyond the block are never formed. Masked weights are set to
+    zero after the softmax, so a fully masked query gives a zero output and gradient.
+    """
+    _, t, _, d_k = query.shape
+    s = keys.shape[1]
+    scale = float(1.0 / np.sqrt(d_k)) if scale is None else scale
+    dtype = jnp.promote_types(query.dtype, jnp.float32)
+    q, k, v = (x.transpose(0, 2, 1, 3) for x in (query, keys, values))  # (B, H, T, d)
+    if mask is not None:
+        mask = jnp.asarray(mask, bool)
+        mask = mask.reshape((1,) * (4 - mask.ndim) + mask.shape)
+    size = t
+    if is_causal:
+        size = block_size or max(64, -(-t // 8))
+    outputs = []
+    for start in range(0, t, size):
+        stop = min(t, start + size)
+        seen = min(s, stop) if is_causal else s
+        logits = jnp.einsum(
+            "BNTH,BNSH->BNTS", q[:, :, start:stop], k[:, :, :seen], preferred_element_type=dtype
+        ) * jnp.asarray(scale, dtype)
+        keep = None
+        if mask is not None:
+            keep = mask[:, :, start:stop] if mask.shape[2] > 1 else mask
+            keep = keep[..., :seen] if keep.shape[3] > 1 else keep
+        if is_causal:
+            causal = (jnp.arange(start, stop)[:, None] >= jnp.arange(seen)[None, :])[None, None]
+            keep = causal if keep is None else jnp.logical_and(keep, causal)
+        if keep is not None:
+            keep = jnp.broadcast_to(keep, logits.shape)
+            logits = jnp.where(keep, logits, jnp.asarray(jnp.finfo(dtype).min, dtype))
+        weights = jax.nn.softmax(logits, axis=-1)
+        if keep is not None:
+            weights = jnp.where(keep, weights, jnp.zeros((), dtype))
+        outputs.append(jnp.einsum("BNTS,BNSH->BNTH", weights.astype(v.dtype), v[:, :, :seen]))
+    out = outputs[0] if len(outputs) == 1 else jnp.concatenate(outputs, axis=2)
+    return out.transpose(0, 2, 1, 3)
+
+
+class _HeadProjection(nn.Module):
+    """The kernel and bias of one per-head projection, as ``nn.DenseGeneral`` makes them."""
+
+    num_heads: int
+    features: int
+    use_bias: bool
+    kernel_init: nn.initializers.Initializer
+    param_dtype: jnp.dtype
+
+    @nn.compact
+    def __call__(self, in_features: int) -> tuple[Array, Array | None]:
+        shape = (in_features, self.num_heads, self.features)
+        flat = (in_features, self.num_heads * self.features)
+        kernel = self.param(
+            "kernel",
+            lambda key, shape, dtype: self.kernel_init(key, flat, dtype).reshape(shape),
+            shape,
+            self.param_dtype,
+        )
+        if not self.use_bias:
+            return kernel, None
+        bias = self.param("bias", nn.initializers.zeros, shape[1:], self.param_dtype)
+        return kernel, bias
 
 
 class MultiHeadAttention(nn.Module):
@@ -265,6 +354,29 @@ class MultiHeadAttention(nn.Module):
         d_v = self.value_features or d_k
         return d_k, d_v
 
+    def _fused_projections(self, inputs: Array, sizes: tuple[int, ...]) -> list[Array]:
+        """Self-attention's query, key and value projections as one matmul.
+
+        The parameters stay three ``DenseGeneral``-shaped entries (``"query"``, ``"key"``,
+        ``"value"``: kernel ``(d_model, h, size)``, bias ``(h, size)``, the same
+        initialisation); their kernels are concatenated so the input is read once by one
+        wider matmul, which XLA runs nearer its peak than three narrow ones.
+        """
+        names = ("query", "key", "value")
+        weights = [
+            _HeadProjection(
+                self.num_heads, size, self.use_bias, self.kernel_init, self.param_dtype, name=name
+            )(inputs.shape[-1])
+            for name, size in zip(names, sizes, strict=True)
+        ]
+        kernel = jnp.concatenate([w[0] for w in weights], axis=-1)
+        bias = jnp.concatenate([w[1] for w in weights], axis=-1) if self.use_bias else None
+        inputs, kernel, bias = promote_dtype(inputs, kernel, bias, dtype=self.dtype)
+        out = jnp.einsum("BTD,DNH->BTNH", inputs, kernel)
+        if bias is not None:
+            out = out + bias[None, None]
+        return jnp.split(out, np.cumsum(sizes)[:-1].tolist(), axis=-1)
+
     @nn.compact
     def __call__(
         self,
@@ -306,9 +418,12 @@ class MultiHeadAttention(nn.Module):
             param_dtype=self.param_dtype,
             name=name,
         )
-        query = dense(d_k, "query")(inputs_q)
-        keys = dense(d_k, "key")(inputs_kv)
-        values = dense(d_v, "value")(inputs_kv)
+        if self_attention:
+            query, keys, values = self._fused_projections(inputs_q, (d_k, d_k, d_v))
+        else:
+            query = dense(d_k, "query")(inputs_q)
+            keys = dense(d_k, "key")(inputs_kv)
+            values = dense(d_v, "value")(inputs_kv)
         causal = self.causal
 
         if decode:

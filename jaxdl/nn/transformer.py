@@ -269,6 +269,7 @@ def _stack(
 ) -> Array:
     """``num_layers`` blocks as one ``nn.scan`` (remat'ed when ``module.remat``)."""
     check_positive_int("num_layers", num_layers)
+    check_positive_int("scan_unroll", module.scan_unroll)
     layer = nn.remat(_ScannedLayer) if module.remat else _ScannedLayer
     scanned = nn.scan(
         layer,
@@ -276,6 +277,7 @@ def _stack(
         split_rngs={"params": True, "dropout": True},
         in_axes=(nn.broadcast, nn.broadcast, nn.broadcast),
         length=num_layers,
+        unroll=min(module.scan_unroll, num_layers),
     )
     x, _ = scanned(block, train, decode, name=name)(x, memory, mask, memory_mask)
     return x
@@ -323,7 +325,8 @@ class Transformer(nn.Module):
         activation: feed-forward activation.
         dropout_rate, attention_dropout_rate, layer_norm_epsilon: as :class:`EncoderBlock`.
         base: base ``n`` of the sinusoidal encoding.
-        remat, dtype, param_dtype, implementation, kernel_init: as :class:`GPT`.
+        remat, scan_unroll, dtype, param_dtype, implementation, kernel_init: as
+            :class:`GPT`.
 
     Example:
         >>> import jax
@@ -351,6 +354,7 @@ class Transformer(nn.Module):
     layer_norm_epsilon: float = 1e-5
     base: float = 10000.0
     remat: bool = False
+    scan_unroll: int = 1
     dtype: jnp.dtype | None = None
     param_dtype: jnp.dtype = jnp.float32
     implementation: str = "auto"

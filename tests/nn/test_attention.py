@@ -54,7 +54,7 @@ def _torch(x):
     return torch.tensor(np.asarray(x)).permute(0, 2, 1, 3)
 
 
-@pytest.mark.parametrize("implementation", ["jax", "reference"])
+@pytest.mark.parametrize("implementation", ["jax", "reference", "blocked"])
 def test_sdpa_equals_torch_with_padding_and_causal_masks(key, implementation):
     q, k, v = _qkv(key, t=5, s=5)
     valid = jnp.array([[True] * 5, [True, True, True, False, False]])
@@ -81,7 +81,7 @@ def test_sdpa_separate_value_size_and_fully_masked_rows(key):
     np.testing.assert_allclose(out[0, :2], expected[0, :2], rtol=1e-5, atol=1e-5)
     # Fully masked queries: zero output, finite zero gradients, for both implementations.
     np.testing.assert_array_equal(out[0, 2:], 0.0)
-    for implementation in ("jax", "reference"):
+    for implementation in ("jax", "reference", "blocked"):
         q2, k2, v2 = _qkv(jax.random.fold_in(key, 1))
         empty = jnp.zeros((2, 1, 4, 5), bool)
 
@@ -107,6 +107,51 @@ def test_sdpa_gradients_float64():
     def loss(qkv, mask):
         q, k, v = qkv
         out = scaled_dot_product_attention(q, k, v, mask, implementation="reference")
+        return jnp.sum(jnp.sin(out))
+
+    assert_grads_close(loss, (q, k, v), mask, rtol=1e-6)
+
+
+@pytest.mark.parametrize("block_size", [1, 2, 3, 7])
+def test_blocked_causal_attention_equals_reference(key, block_size):
+    """Causal query blocks over key prefixes (uneven last block, d_v != d_k, padding)."""
+    q, k, v = _qkv(key, t=7, s=7, d_v=5)
+    valid = jnp.array([[True] * 7, [True] * 4 + [False] * 3])
+    expected = scaled_dot_product_attention(
+        q, k, v, padding_mask(valid), is_causal=True, implementation="reference"
+    )
+    out = scaled_dot_product_attention(
+        q,
+        k,
+        v,
+        padding_mask(valid),
+        is_causal=True,
+        implementation="blocked",
+        block_size=block_size,
+    )
+    np.testing.assert_allclose(out, expected, rtol=1e-5, atol=1e-6)
+    # more keys than queries (a cached prefix): query t still sees keys <= t only
+    q_short = q[:, :3]
+    np.testing.assert_allclose(
+        scaled_dot_product_attention(
+            q_short, k, v, is_causal=True, implementation="blocked", block_size=block_size
+        ),
+        scaled_dot_product_attention(q_short, k, v, is_causal=True, implementation="reference"),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_blocked_attention_gradients_float64():
+    rng = np.random.default_rng(1)
+    q, k, v = (rng.normal(size=(1, 5, 2, d)) for d in (2, 2, 3))
+    mask = jnp.asarray(rng.random((1, 1, 5, 5)) < 0.8)
+
+    def loss(qkv, mask):
+        q, k, v = qkv
+        out = scaled_dot_product_attention(
+            q, k, v, mask, is_causal=True, implementation="blocked", block_size=2
+        )
         return jnp.sum(jnp.sin(out))
 
     assert_grads_close(loss, (q, k, v), mask, rtol=1e-6)
@@ -189,5 +234,7 @@ def test_clear_errors(key):
         scaled_dot_product_attention(q, k[..., :2], v)
     with pytest.raises(ValueError, match="implementation must be one of"):
         scaled_dot_product_attention(q, k, v, implementation="flash")
+    with pytest.raises(ValueError, match="block_size must be > 0, got 0"):
+        scaled_dot_product_attention(q, k, v, is_causal=True, block_size=0)
     with pytest.raises(ValueError, match="query must have rank 1"):
         set_attention(jnp.ones((1, 2)), jnp.ones((2, 2)), jnp.ones((2, 1)))

@@ -53,13 +53,17 @@ def test_mixed_precision_and_remat(key):
         return jax.jit(jax.value_and_grad(loss))(params)
 
     value, grads = value_and_grad(tiny_gpt())
-    remat_value, remat_grads = value_and_grad(tiny_gpt(remat=True))
-    np.testing.assert_allclose(remat_value, value, rtol=1e-6)
-    leaves = zip(
-        jax.tree_util.tree_leaves(remat_grads), jax.tree_util.tree_leaves(grads), strict=True
-    )
-    for a, b in leaves:
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    # rematerialized and unrolled layer stacks compute the same function, same parameters
+    for variant in (tiny_gpt(remat=True), tiny_gpt(scan_unroll=2), tiny_gpt(scan_unroll=9)):
+        variant_value, variant_grads = value_and_grad(variant)
+        np.testing.assert_allclose(variant_value, value, rtol=1e-6)
+        leaves = zip(
+            jax.tree_util.tree_leaves(variant_grads), jax.tree_util.tree_leaves(grads), strict=True
+        )
+        for a, b in leaves:
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match="scan_unroll must be > 0, got 0"):
+        tiny_gpt(scan_unroll=0).init(k_init, tokens)
     # bf16 compute with fp32 master weights: fp32 gradients, a close loss
     bf16_value, bf16_grads = value_and_grad(tiny_gpt(dtype=jnp.bfloat16))
     assert all(g.dtype == jnp.float32 for g in jax.tree_util.tree_leaves(bf16_grads))
