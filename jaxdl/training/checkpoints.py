@@ -24,54 +24,68 @@ the restore target's (:func:`abstract_target`, :func:`restore_checkpoint`). A sh
 array is gathered to the host only where it must be: an array spread over several
 processes is all-gathered with ``jax.experimental.multihost_utils.process_allgather``;
 process 0 writes, orbax synchronizes the processes.
+
+The pieces live in two private modules, re-exported here: ``_checkpoint_io`` (host
+transfer, multi-process gathering, placement on restore, orbax managers and step
+directories) and ``_checkpoint_verify`` (format, checksums, hashes, errors).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import gc
-import hashlib
 import importlib.metadata
-import json
-import logging
 import math
 import os
 import pathlib
-import shutil
-import sys
 import time
 import warnings
-import zlib
 from collections.abc import Mapping
 from typing import Any
 
-import jax
 import numpy as np
 import orbax.checkpoint as ocp
-from jax.experimental import multihost_utils
-from jax.sharding import NamedSharding
 
+from jaxdl.training._checkpoint_io import (
+    _fingerprint,
+    _manager,
+    _quietly,
+    _set_aside,
+    _step_dirs,
+    _to_host,
+    _unflatten,
+    abstract_target,
+)
+from jaxdl.training._checkpoint_verify import (
+    FORMAT,
+    CheckpointError,
+    CheckpointMismatchError,
+    CheckpointWarning,
+    _check_meta,
+    _Corrupt,
+    _differences,
+    _json_crc,
+    _Loaded,
+    _one_line,
+    _to_json,
+    _verify,
+    config_hash,
+    structure_hash,
+)
 from jaxdl.training.distributed import agree
 from jaxdl.typing import PyTree
 
-FORMAT = 1
-"""Version of the on-disk layout written by :class:`Checkpointer`."""
-
-_ITEMS = ("arrays", "meta")
-
-
-class CheckpointError(Exception):
-    """No usable checkpoint: missing, corrupt, or (subclass) written by another run."""
-
-
-class CheckpointMismatchError(CheckpointError):
-    """The checkpoint belongs to another run: a different config, model or tree."""
-
-
-class CheckpointWarning(UserWarning):
-    """A checkpoint was skipped (corrupt) or was written with other library versions."""
-
+__all__ = [
+    "FORMAT",
+    "CheckpointError",
+    "CheckpointMismatchError",
+    "CheckpointWarning",
+    "Checkpointer",
+    "abstract_target",
+    "config_hash",
+    "restore_checkpoint",
+    "run_versions",
+    "structure_hash",
+]
 
 # The clock behind ``save_interval_seconds``; tests replace it with a fake one.
 _now = time.monotonic
@@ -97,75 +111,6 @@ def _installed_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             versions[f"{name}_version"] = "unknown"
     return versions
-
-
-def config_hash(config: Any) -> str:
-    """A short stable hash of a JSON-able config (key order does not matter).
-
-    Example:
-        >>> config_hash({"a": 1, "b": [2, 3]}) == config_hash({"b": [2, 3], "a": 1})
-        True
-    """
-    text = json.dumps(_to_json(config), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def structure_hash(tree: PyTree) -> str:
-    """A short hash of a tree's leaf paths, shapes and dtypes (not its values).
-
-    Two models with the same parameter structure hash alike; another architecture or
-    another optimizer state does not.
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> structure_hash({"w": jnp.zeros(3)}) == structure_hash({"w": jnp.ones(3)})
-        True
-        >>> structure_hash({"w": jnp.zeros(3)}) == structure_hash({"w": jnp.zeros(4)})
-        False
-    """
-    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
-    described = [
-        [jax.tree_util.keystr(path), list(np.shape(leaf)), _dtype_name(leaf)]
-        for path, leaf in leaves
-    ]
-    return config_hash(described)
-
-
-def abstract_target(tree: PyTree, sharding: Any = None) -> PyTree:
-    """The shapes, dtypes and placements of ``tree``, as a restore target.
-
-    Each array leaf becomes ``jax.ShapeDtypeStruct(shape, dtype, sharding=...)`` with
-    ``sharding`` (one sharding for every leaf, or a pytree of shardings matching ``tree``)
-    or, when that is ``None``, the leaf's own sharding. ``tree`` may itself be abstract
-    (``jax.eval_shape(create_state)``), so that nothing is allocated before the restore.
-
-    Args:
-        tree: a pytree of arrays or ``jax.ShapeDtypeStruct``s.
-        sharding: a ``jax.sharding.Sharding`` for all leaves, a pytree of them, or
-            ``None`` to keep each leaf's own.
-
-    Returns:
-        the pytree of ``jax.ShapeDtypeStruct``s (non-array leaves unchanged).
-
-    Example:
-        >>> import jax.numpy as jnp
-        >>> from jax.sharding import SingleDeviceSharding
-        >>> one = SingleDeviceSharding(jax.devices()[0])
-        >>> target = abstract_target({"w": jnp.zeros((2, 3))}, one)
-        >>> target["w"].shape, target["w"].sharding == one
-        ((2, 3), True)
-    """
-
-    def describe(leaf: Any, where: Any) -> Any:
-        if not isinstance(leaf, jax.Array | jax.ShapeDtypeStruct | np.ndarray):
-            return leaf
-        if where is None:
-            where = getattr(leaf, "sharding", None)
-        return jax.ShapeDtypeStruct(np.shape(leaf), leaf.dtype, sharding=where)
-
-    if sharding is None or isinstance(sharding, jax.sharding.Sharding):
-        return jax.tree.map(lambda leaf: describe(leaf, sharding), tree)
-    return jax.tree.map(describe, tree, sharding)
 
 
 def restore_checkpoint(
@@ -209,20 +154,6 @@ def restore_checkpoint(
     # best_metric only ranks new saves; any name opens the best-checkpoint manager
     with Checkpointer(directory, best_metric="restore" if best else None) as checkpointer:
         return checkpointer.restore(target, step, best=best)
-
-
-@dataclasses.dataclass
-class _Loaded:
-    """A verified checkpoint read back into host memory."""
-
-    step: int
-    arrays: list[np.ndarray]
-    meta: dict[str, Any]
-    extra: dict[str, Any]
-
-
-class _Corrupt(Exception):
-    """Raised inside verification; the message is the one-line reason."""
 
 
 class Checkpointer:
@@ -543,18 +474,7 @@ class Checkpointer:
         if metadata is None or step is None:
             return
         meta = self._json_of(step, False)
-        stored = dict(meta.get("metadata") or {})
-        differing, versions = [], []
-        for key in sorted(set(stored) | set(metadata)):
-            old, new = stored.get(key, _MISSING), metadata.get(key, _MISSING)
-            if old != new:
-                (versions if key.endswith("_version") else differing).append(
-                    f"{key} (checkpoint {_short(old)}, now {_short(new)})"
-                )
-        for key, now in run_versions().items():
-            old = (meta.get("versions") or {}).get(key, _MISSING)
-            if old != now and key not in metadata:
-                versions.append(f"{key} (checkpoint {_short(old)}, now {_short(now)})")
+        differing, versions = _differences(meta, metadata, run_versions())
         where = self.latest.directory / str(step)
         if differing:
             raise CheckpointMismatchError(
@@ -604,7 +524,7 @@ class Checkpointer:
                 rejected.append((step, str(error)))
                 continue
             for bad_step, reason in rejected:
-                self._set_aside(manager, bad_step, reason, loaded.step)
+                _set_aside(self.directory, manager, bad_step, reason, loaded.step)
             if rejected:
                 manager.reload()
             return loaded
@@ -639,25 +559,7 @@ class Checkpointer:
                 meta=ocp.args.JsonRestore(),
             ),
         )
-        meta, arrays = restored["meta"], restored["arrays"]
-        _check_meta(meta)
-        if meta.get("step") != step:
-            raise _Corrupt(f"meta says step {meta.get('step')}")
-        records = meta["arrays"]
-        if not isinstance(arrays, Mapping) or set(arrays) != set(_array_names(len(records))):
-            raise _Corrupt("arrays missing or unexpected")
-        values = []
-        for name, record in zip(_array_names(len(records)), records, strict=False):
-            array = np.asarray(arrays[name])
-            if str(array.dtype) != record["dtype"] or list(array.shape) != record["shape"]:
-                raise _Corrupt(
-                    f"{record['path']} is {array.dtype}{list(array.shape)}, "
-                    f"expected {record['dtype']}{record['shape']}"
-                )
-            if _crc(array) != record["crc32"]:
-                raise _Corrupt(f"checksum mismatch in {record['path'] or 'the root leaf'}")
-            values.append(array)
-        loaded = _Loaded(step, values, meta, meta["extra"])
+        loaded = _verify(step, restored["meta"], restored["arrays"])
         self._cache = (str(manager.directory), step, fingerprint, loaded)
         return loaded
 
@@ -666,25 +568,6 @@ class Checkpointer:
             manager.restore, step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())
         )
         return restored["meta"]
-
-    def _set_aside(
-        self, manager: ocp.CheckpointManager, step: int, reason: str, good_step: int
-    ) -> None:
-        path = pathlib.Path(manager.directory) / str(step)
-        target = self.directory / "corrupt" / f"{pathlib.Path(manager.directory).name}-{step}"
-        suffix = 1
-        while target.exists():
-            suffix += 1
-            target = target.with_name(f"{pathlib.Path(manager.directory).name}-{step}-{suffix}")
-        if jax.process_index() == 0:  # one process moves it; the others only skip it
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(path), str(target))
-        warnings.warn(
-            f"skipping corrupt checkpoint {path} ({reason}); moved to {target}, "
-            f"using step {good_step}",
-            CheckpointWarning,
-            stacklevel=4,
-        )
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -707,267 +590,3 @@ class Checkpointer:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-# --------------------------------------------------------------------- helpers
-
-_MISSING = "<missing>"
-
-
-def _manager(path: pathlib.Path, keep: int) -> ocp.CheckpointManager:
-    options = ocp.CheckpointManagerOptions(
-        create=True,
-        cleanup_tmp_directories=True,  # leftovers of a save killed half-way
-        preservation_policy=ocp.checkpoint_managers.LatestN(n=keep),
-        enable_async_checkpointing=True,
-    )
-    return ocp.CheckpointManager(path, item_names=_ITEMS, options=options)
-
-
-def _step_dirs(manager: ocp.CheckpointManager | None) -> list[int]:
-    """Finished step directories on disk, ascending (in-progress saves have a tmp name)."""
-    if manager is None:
-        return []
-    root = pathlib.Path(manager.directory)
-    if not root.is_dir():
-        return []
-    return sorted(int(p.name) for p in root.iterdir() if p.name.isdigit() and p.is_dir())
-
-
-def _fingerprint(path: pathlib.Path) -> tuple:
-    """Names, sizes and modification times of every file under ``path``."""
-    files = []
-    for root, _, names in os.walk(path):
-        for name in names:
-            full = os.path.join(root, name)
-            try:
-                stat = os.stat(full)
-            except OSError:
-                continue
-            files.append((os.path.relpath(full, path), stat.st_size, stat.st_mtime_ns))
-    return tuple(sorted(files))
-
-
-def _array_names(count: int) -> list[str]:
-    # orbax cannot save an empty dict; a tree without leaves stores one empty placeholder.
-    return [f"a{i}" for i in range(count)] or ["empty"]
-
-
-def _dtype_name(leaf: Any) -> str:
-    dtype = getattr(leaf, "dtype", None)
-    return str(dtype if dtype is not None else np.asarray(leaf).dtype)
-
-
-def _is_key(leaf: Any) -> bool:
-    dtype = getattr(leaf, "dtype", None)
-    return dtype is not None and jax.dtypes.issubdtype(dtype, jax.dtypes.prng_key)
-
-
-def _to_host(tree: PyTree) -> tuple[dict[str, np.ndarray], list[dict[str, Any]]]:
-    """Copy every leaf to host memory it owns and describe it (path, dtype, shape, CRC)."""
-    leaves = jax.tree_util.tree_flatten_with_path(tree)[0]
-    paths = [jax.tree_util.keystr(path) for path, _ in leaves]
-    values = [leaf for _, leaf in leaves]
-    impls = [str(jax.random.key_impl(v)) if _is_key(v) else None for v in values]
-    values = [jax.random.key_data(v) if _is_key(v) else v for v in values]
-    # One transfer for the whole tree; then a C-ordered copy the caller cannot donate.
-    host = [np.array(v, order="C") for v in _device_get(values)]
-    records = [
-        {
-            "path": path,
-            "dtype": str(array.dtype),
-            "shape": list(array.shape),
-            "crc32": _crc(array),
-            "key_impl": impl,
-        }
-        for path, array, impl in zip(paths, host, impls, strict=True)
-    ]
-    names = _array_names(len(host))
-    arrays = dict(zip(names, host, strict=True)) if host else {"empty": np.zeros(0, np.uint8)}
-    return arrays, records
-
-
-def _spans_processes(value: Any) -> bool:
-    """A jax array split over devices of several processes (no process holds all of it)."""
-    return (
-        isinstance(value, jax.Array)
-        and not value.is_fully_addressable
-        and not value.is_fully_replicated
-    )
-
-
-def _device_get(values: list[Any]) -> list[Any]:
-    """Host copies of ``values``; arrays split over several processes are all-gathered.
-
-    A single-process array (one device or many) and a replicated multi-process array are
-    copied from this process's devices; only an array sharded across processes (FSDP on
-    several hosts) needs JAX's ``process_allgather``, a collective every process runs.
-    """
-    spread = {i for i, value in enumerate(values) if _spans_processes(value)}
-    if not spread:
-        return jax.device_get(values)
-    local = iter(jax.device_get([v for i, v in enumerate(values) if i not in spread]))
-    gathered = iter(
-        multihost_utils.process_allgather([values[i] for i in sorted(spread)], tiled=True)
-    )
-    return [next(gathered) if i in spread else next(local) for i in range(len(values))]
-
-
-def _place(array: np.ndarray, sharding: jax.sharding.Sharding | None) -> jax.Array:
-    """``array`` laid out with ``sharding`` (any device count; several processes too)."""
-    if sharding is None or sharding.is_fully_addressable:
-        return jax.device_put(array, sharding)
-    # Every process holds the whole host array; each fills its own devices' shards.
-    return jax.make_array_from_callback(array.shape, sharding, lambda index: array[index])
-
-
-def _unflatten(like: PyTree, loaded: _Loaded, path: pathlib.Path) -> PyTree:
-    leaves, treedef = jax.tree_util.tree_flatten_with_path(like)
-    records = loaded.meta["arrays"]
-    problems = []
-    if len(leaves) != len(records):
-        problems.append(f"{len(records)} leaves stored, {len(leaves)} expected")
-    for (key_path, leaf), record in zip(leaves, records, strict=False):
-        name = jax.tree_util.keystr(key_path)
-        if name != record["path"]:
-            problems.append(f"leaf {record['path'] or '<root>'} stored where {name} is expected")
-            continue
-        shape = list(np.shape(leaf))
-        dtype = str(_key_impl(leaf)) if _is_key(leaf) else _dtype_name(leaf)
-        stored_dtype = record["key_impl"] or record["dtype"]
-        if record["key_impl"] is not None:
-            shape = shape + list(record["shape"][len(shape) :])
-        if shape != record["shape"] or dtype != stored_dtype:
-            problems.append(
-                f"{name} is {stored_dtype}{record['shape']} in the checkpoint, "
-                f"{dtype}{list(np.shape(leaf))} expected"
-            )
-    if problems:
-        shown = "; ".join(problems[:3]) + (
-            f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
-        )
-        raise CheckpointMismatchError(f"checkpoint {path} holds another tree: {shown}")
-    values = []
-    for (_, leaf), array, record in zip(leaves, loaded.arrays, records, strict=True):
-        sharding = None
-        if isinstance(leaf, jax.Array | jax.ShapeDtypeStruct):
-            sharding = getattr(leaf, "sharding", None)
-            sharding = sharding if getattr(leaf, "committed", sharding is not None) else None
-        if record["key_impl"] is not None:
-            impl = _key_impl(leaf)
-            if isinstance(sharding, NamedSharding):
-                # the key data has one trailing axis more, which the spec leaves whole
-                key = jax.random.wrap_key_data(_place(array, sharding), impl=impl)
-            else:
-                key = jax.random.wrap_key_data(array, impl=impl)
-                key = key if sharding is None else jax.device_put(key, sharding)
-            values.append(key)
-        elif isinstance(leaf, jax.Array | jax.ShapeDtypeStruct):
-            values.append(_place(array, sharding))
-        elif isinstance(leaf, bool | int | float | complex):
-            values.append(type(leaf)(array.item()))
-        else:
-            values.append(array)
-    return jax.tree_util.tree_unflatten(treedef, values)
-
-
-def _key_impl(leaf: Any) -> Any:
-    """The PRNG implementation of a key array or of an abstract key leaf."""
-    if isinstance(leaf, jax.ShapeDtypeStruct):
-        # an abstract key: its dtype carries the implementation; one dummy key names it
-        impl = leaf.dtype._impl
-        leaf = jax.random.wrap_key_data(np.zeros(impl.key_shape, np.uint32), impl=impl)
-    return jax.random.key_impl(leaf)
-
-
-def _check_meta(meta: Any) -> None:
-    if not isinstance(meta, Mapping) or meta.get("format") != FORMAT:
-        found = meta.get("format") if isinstance(meta, Mapping) else None
-        raise _Corrupt(f"meta of format {found!r}, expected {FORMAT}")
-    if not isinstance(meta.get("arrays"), list) or not isinstance(meta.get("extra"), dict):
-        raise _Corrupt("meta incomplete")
-    unsigned = {k: v for k, v in meta.items() if k != "meta_crc32"}
-    if meta.get("meta_crc32") != _json_crc(unsigned):
-        raise _Corrupt("checksum mismatch in meta")
-
-
-def _crc(array: np.ndarray) -> int:
-    return zlib.crc32(np.ascontiguousarray(array).reshape(-1).view(np.uint8))
-
-
-def _json_crc(value: Any) -> int:
-    return zlib.crc32(json.dumps(value, sort_keys=True).encode())
-
-
-def _to_json(value: Any) -> Any:
-    """Plain JSON values (NaN and infinities kept); arrays and NumPy scalars unwrapped."""
-    if isinstance(value, Mapping):
-        return {str(k): _to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_json(v) for v in value]
-    if hasattr(value, "shape") and hasattr(value, "dtype"):
-        array = np.asarray(value)
-        return _to_json(array.item() if array.ndim == 0 else array.tolist())
-    if isinstance(value, np.generic):
-        return _to_json(value.item())
-    if isinstance(value, pathlib.PurePath):
-        return str(value)
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return repr(value)
-
-
-def _short(value: Any) -> str:
-    text = value if value is _MISSING else repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-def _one_line(error: BaseException) -> str:
-    text = str(error).strip().splitlines()
-    first = text[0] if text else ""
-    first = first if len(first) <= 160 else first[:157] + "..."
-    return f"{type(error).__name__}: {first}" if first else type(error).__name__
-
-
-def _quietly(fn, *args, **kwargs):
-    """Call orbax for a read that may fail, reporting a failure as one ``_Corrupt`` line.
-
-    A failed orbax read leaves noise behind: absl log lines, asyncio tasks whose exception
-    is "never retrieved", un-awaited coroutines, and tensorstore callbacks that later find
-    orbax's event loop closed. We report the failure ourselves in one line, so all of that
-    is silenced (the last by a narrow, process-wide ``sys.unraisablehook`` filter).
-    """
-    loggers = [logging.getLogger(name) for name in ("absl", "asyncio")]
-    levels = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.setLevel(logging.CRITICAL + 1)
-    _drop_closed_loop_reports()
-    failure = None
-    try:
-        try:
-            return fn(*args, **kwargs)
-        except Exception as error:  # noqa: BLE001 - any read failure means corrupt
-            failure = _one_line(error)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            gc.collect()  # let the failed read's tasks and coroutines go, quietly
-        raise _Corrupt(f"unreadable ({failure})")
-    finally:
-        for logger, level in zip(loggers, levels, strict=True):
-            logger.setLevel(level)
-
-
-def _drop_closed_loop_reports() -> None:
-    """Drop 'Event loop is closed' reports of callbacks left behind by a failed read."""
-    previous = sys.unraisablehook
-    if getattr(previous, "_jaxdl_closed_loop_filter", False):
-        return
-
-    def hook(unraisable):
-        error = unraisable.exc_value
-        if isinstance(error, RuntimeError) and str(error) == "Event loop is closed":
-            return
-        previous(unraisable)
-
-    hook._jaxdl_closed_loop_filter = True
-    sys.unraisablehook = hook
