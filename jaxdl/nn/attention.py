@@ -18,7 +18,7 @@ from jaxdl._checks import check_in_range, check_positive_int, check_rank
 from jaxdl.nn.registry import ModelSpec, register_model
 from jaxdl.typing import Array
 
-IMPLEMENTATIONS = ("auto", "jax", "reference", "blocked")
+IMPLEMENTATIONS = ("auto", "jax", "cudnn", "reference", "blocked")
 
 
 def set_attention(query: Array, keys: Array, values: Array) -> tuple[Array, Array]:
@@ -158,14 +158,19 @@ def scaled_dot_product_attention(
     A query whose every key is masked (a padding query, or a padded batch row) gets a
     zero output instead of the NaN of ``0 / 0`` or the mean of masked values; its
     gradient is zero too. ``implementation="auto"`` picks ``"blocked"`` on CPU; elsewhere
-    :func:`jax.nn.dot_product_attention` (cuDNN flash attention on GPU) when it applies
+    :func:`jax.nn.dot_product_attention` (its XLA implementation) when it applies
     (``d_k == d_v`` and not float64, whose softmax that function runs in float32), else the
-    einsum reference. ``"blocked"`` works heads-major and, with a causal mask, splits the
-    queries into blocks that read only the keys up to their last position, so the masked
-    upper triangle is never computed (about 5/8 of the causal work at 4 blocks); on XLA:CPU
-    its forward and backward pass with a causal mask ran 1.6x-1.9x faster than
-    :func:`jax.nn.dot_product_attention` at a small GPT's sizes
-    (``benchmarks/attention_cpu.py``).
+    einsum reference. ``"cudnn"`` is the same call with ``implementation="cudnn"``: cuDNN's
+    fused flash attention, on NVIDIA GPUs only, for float16/bfloat16 inputs. On the
+    ``"jax"``/``"cudnn"`` paths, causal self-attention without an explicit mask
+    (``mask=None``, ``is_causal=True``, ``T == S``) passes ``is_causal=True`` through and
+    builds no ``(B, H, T, S)`` mask (cuDNN then skips the masked blocks); no query is fully
+    masked there (every query sees key 0), so no zero fix-up is needed. ``"blocked"`` works
+    heads-major and, with a causal mask, splits the queries into blocks that read only the
+    keys up to their last position, so the masked upper triangle is never computed (about
+    5/8 of the causal work at 4 blocks); on XLA:CPU its forward and backward pass with a
+    causal mask ran 1.6x-1.9x faster than :func:`jax.nn.dot_product_attention` at a small
+    GPT's sizes (``benchmarks/attention_cpu.py``).
 
     Args:
         query: ``(B, T, H, d_k)``.
@@ -176,7 +181,8 @@ def scaled_dot_product_attention(
         is_causal: also mask keys after the query (``s > t``).
         scale: multiplier of the dot products; default ``1 / sqrt(d_k)``.
         implementation: ``"auto"``, ``"jax"`` (:func:`jax.nn.dot_product_attention`),
-            ``"reference"`` (einsum and softmax here) or ``"blocked"`` (see above).
+            ``"cudnn"`` (the same, cuDNN's kernel; GPU only), ``"reference"`` (einsum and
+            softmax here) or ``"blocked"`` (see above).
         block_size: queries per block of ``"blocked"`` with a causal mask; default
             ``max(64, ceil(T / 8))``.
 
@@ -199,14 +205,22 @@ def scaled_dot_product_attention(
     if implementation == "blocked" or (implementation == "auto" and jax.default_backend() == "cpu"):
         return _blocked_attention(query, keys, values, mask, is_causal, scale, block_size)
     b, t, h, _ = query.shape
-    full = _full_mask(mask, is_causal, (b, t, h, keys.shape[1]))
-    use_jax = implementation == "jax" or (
+    use_jax = implementation in ("jax", "cudnn") or (
         implementation == "auto"
         and values.shape[-1] == query.shape[-1]
         and query.dtype != jnp.float64
     )
+    backend = "cudnn" if implementation == "cudnn" else None
+    if use_jax and mask is None and is_causal and t == keys.shape[1]:
+        # every query sees key 0: no fully masked row, no (B, H, T, S) mask to build
+        return jax.nn.dot_product_attention(
+            query, keys, values, scale=scale, is_causal=True, implementation=backend
+        )
+    full = _full_mask(mask, is_causal, (b, t, h, keys.shape[1]))
     if use_jax:
-        out = jax.nn.dot_product_attention(query, keys, values, mask=full, scale=scale)
+        out = jax.nn.dot_product_attention(
+            query, keys, values, mask=full, scale=scale, implementation=backend
+        )
     else:
         weights = attention_weights(query, keys, full, scale=scale)
         out = jnp.einsum("BNTS,BSNH->BTNH", weights.astype(values.dtype), values)

@@ -69,6 +69,26 @@ def test_sdpa_equals_torch_with_padding_and_causal_masks(key, implementation):
     np.testing.assert_allclose(causal, out, rtol=1e-5, atol=1e-6)
 
 
+def test_sdpa_is_causal_without_mask_equals_the_materialized_causal_mask(key):
+    """The "jax" path's is_causal=True pass-through (no (B, H, T, S) mask) = explicit mask."""
+    q, k, v = _qkv(key, t=5, s=5)
+
+    def attend(q, k, v, causal):
+        if causal:  # is_causal=True, mask=None: the pass-through
+            return scaled_dot_product_attention(q, k, v, is_causal=True, implementation="jax")
+        mask = causal_mask(5)  # explicit mask: the materialized path with its zero fix-up
+        return scaled_dot_product_attention(q, k, v, mask, implementation="jax")
+
+    for f in (attend, jax.grad(lambda q, k, v, c: jnp.sum(jnp.sin(attend(q, k, v, c))))):
+        np.testing.assert_allclose(f(q, k, v, True), f(q, k, v, False), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(
+        attend(q, k, v, True),
+        scaled_dot_product_attention(q, k, v, is_causal=True, implementation="reference"),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
 def test_sdpa_separate_value_size_and_fully_masked_rows(key):
     q, k, v = _qkv(key, d_v=7)
     query_valid = jnp.array([[True, True, False, False], [True] * 4])
