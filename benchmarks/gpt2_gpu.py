@@ -36,7 +36,9 @@ seconds and memory analyses. Flags: ``--batch``, ``--steps``, ``--warmup``, ``--
 object.
 
 This script was written and run (``--tiny``, ``--compile-only``) in a session without a
-GPU: its GPU numbers are not measured yet.
+GPU: its GPU numbers are not measured yet. There, ``--compile-only`` at the full size
+compiled each step in about 5 s on a busy 2-core CPU (XLA attention), and ``--tiny`` gave
+first losses 6.25537 (jaxdl) and 6.25536 (plain).
 """
 
 from __future__ import annotations
