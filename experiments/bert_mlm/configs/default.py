@@ -2,9 +2,9 @@
 
 2,000 AdamW steps of batch 32.
 
-Command: ``jaxdl run bert-mlm`` (tens of minutes on a busy 2-core CPU; see the README).
+Command: ``jaxdl run bert-mlm`` (19 minutes on an idle 2-core CPU).
 Expected: test masked-token accuracy well above the most-frequent-token baseline (about
-0.05); see the README for the measured value. ``attention.png`` shows every head.
+0.02); measured 0.136 (see the README). ``attention.png`` shows every head.
 """
 
 
